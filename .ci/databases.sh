@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts PostgreSQL and MariaDB if they are down (the commands DEVELOPERS.md gives), waits for
+# them, and creates the test databases the README's settings point at.
+set -euo pipefail
+
+wait_for() { # name, command
+  for _ in $(seq 1 60); do
+    if eval "$2" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  echo "$1 did not come up" >&2
+  return 1
+}
+
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
+wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432"
+
+if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+fi
+wait_for MariaDB "mysqladmin -h 127.0.0.1 -u root ping"
+
+psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = 'sqlsandbox_test'" | grep -q 1 ||
+  psql -h 127.0.0.1 -U postgres -c 'create database sqlsandbox_test'
+mysql -h 127.0.0.1 -u root -e 'create database if not exists sqlsandbox_test'
+echo "databases ready: postgres sqlsandbox_test, mariadb sqlsandbox_test"

@@ -1,0 +1,99 @@
+import mysql from 'mysql2'
+import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+import { redact } from '../postgres/driver.js'
+
+export type MysqlConnectionConfig = string | mysql.ConnectionOptions
+
+/** MySQL/MariaDB texts: the isolation level is set before BEGIN, for that one transaction. */
+export const mysqlTransactions: TransactionSql = {
+  begin: ({ isolation }) =>
+    isolation ? [`SET TRANSACTION ISOLATION LEVEL ${sqlLevel(isolation)}`, 'BEGIN'] : ['BEGIN'],
+  rollback: 'ROLLBACK',
+  savepoint: (name) => `SAVEPOINT ${name}`,
+  rollbackToSavepoint: (name) => [`ROLLBACK TO SAVEPOINT ${name}`, `RELEASE SAVEPOINT ${name}`],
+}
+
+/**
+ * Opens mysql2 connections for a sandbox. Statements go over the text protocol (`query`):
+ * savepoint statements fail as prepared statements (error 1295).
+ *
+ * @example
+ * const sandbox = createSandbox({ driver: mysqlDriver('mysql://root@127.0.0.1:3306/app_test') })
+ */
+export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<mysql.Connection> {
+  const connect = () => {
+    const conn =
+      typeof config === 'string' ? mysql.createConnection(config) : mysql.createConnection(config)
+    // As with pg: a dead idle socket must not crash the run; its next statement fails.
+    conn.on('error', () => {})
+    return conn
+  }
+  return {
+    dialect: 'mysql',
+    transactions: mysqlTransactions,
+    connect() {
+      return new Promise((resolve, reject) => {
+        const conn =
+          typeof config === 'string'
+            ? mysql.createConnection(config)
+            : mysql.createConnection(config)
+        // As with pg: a dead idle socket must not crash the run; its next statement fails.
+        conn.on('error', () => {})
+        conn.connect((error) => (error ? reject(error) : resolve(conn)))
+      })
+    },
+    query(conn, sql, params) {
+      return new Promise((resolve, reject) => {
+        const pending = pendingOf(conn)
+        pending.add(reject)
+        conn.query(sql, params as unknown[] | undefined, (error, result) => {
+          pending.delete(reject)
+          if (error) return reject(error)
+          if (Array.isArray(result)) {
+            return resolve({ rows: result as Record<string, unknown>[], rowCount: result.length })
+          }
+          const header = result as mysql.ResultSetHeader
+          resolve({ rows: [], rowCount: header.affectedRows ?? 0 })
+        })
+      })
+    },
+    async destroy(conn) {
+      conn.destroy()
+      // mysql2 never calls back the statements of a destroyed connection: fail them here.
+      for (const reject of pendingOf(conn))
+        reject(new Error('the connection was closed by sqlsandbox'))
+      pending.delete(conn)
+    },
+    async terminate(conn) {
+      const killer = connect()
+      try {
+        await new Promise<void>((resolve, reject) => {
+          killer.query(`KILL ${Number(conn.threadId)}`, (error) =>
+            error ? reject(error) : resolve(),
+          )
+        })
+      } finally {
+        killer.destroy()
+      }
+    },
+    describe() {
+      if (typeof config === 'string') return redact(config)
+      return `mysql://${config.host ?? 'localhost'}:${config.port ?? 3306}/${config.database ?? ''}`
+    },
+  }
+}
+
+const pending = new WeakMap<mysql.Connection, Set<(error: Error) => void>>()
+
+function pendingOf(conn: mysql.Connection): Set<(error: Error) => void> {
+  let set = pending.get(conn)
+  if (!set) {
+    set = new Set()
+    pending.set(conn, set)
+  }
+  return set
+}
+
+function sqlLevel(level: IsolationLevel): string {
+  return level.toUpperCase()
+}

@@ -1,0 +1,1 @@
+export { type MysqlConnectionConfig, mysqlDriver, mysqlTransactions } from './driver.js'

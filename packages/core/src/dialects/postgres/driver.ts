@@ -1,0 +1,73 @@
+import pg from 'pg'
+import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+
+export type PgConnectionConfig = string | pg.ClientConfig
+
+/** PostgreSQL's transaction texts; a nested owner's undo is one round trip (a simple-query pair). */
+export const postgresTransactions: TransactionSql = {
+  begin: ({ isolation }) => [isolation ? `BEGIN ISOLATION LEVEL ${sqlLevel(isolation)}` : 'BEGIN'],
+  rollback: 'ROLLBACK',
+  savepoint: (name) => `SAVEPOINT ${name}`,
+  rollbackToSavepoint: (name) => [`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`],
+}
+
+/**
+ * Opens `pg.Client` connections for a sandbox.
+ *
+ * @example
+ * const sandbox = createSandbox({ driver: pgDriver(process.env.DATABASE_URL) })
+ */
+export function pgDriver(config: PgConnectionConfig = {}): SandboxDriver<pg.Client> {
+  const clientConfig = typeof config === 'string' ? { connectionString: config } : config
+  return {
+    dialect: 'postgres',
+    transactions: postgresTransactions,
+    async connect() {
+      const client = new pg.Client(clientConfig)
+      // An idle client whose socket dies emits 'error'; unhandled, it would crash the test run.
+      // The next statement on it fails instead, and the owner's end destroys it.
+      client.on('error', () => {})
+      await client.connect()
+      return client
+    },
+    async query(client, sql, params) {
+      const result = await client.query(sql, params as unknown[] | undefined)
+      const last = Array.isArray(result) ? result[result.length - 1] : result
+      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+    },
+    async destroy(client) {
+      await client.end()
+    },
+    async terminate(client) {
+      const pid = (client as pg.Client & { processID?: number }).processID
+      if (!pid) return
+      const killer = new pg.Client(clientConfig)
+      killer.on('error', () => {})
+      await killer.connect()
+      try {
+        await killer.query('select pg_terminate_backend($1)', [pid])
+      } finally {
+        await killer.end()
+      }
+    },
+    describe() {
+      return describePg(clientConfig)
+    },
+  }
+}
+
+function describePg(config: pg.ClientConfig): string {
+  if (config.connectionString) return redact(config.connectionString)
+  const host = config.host ?? process.env.PGHOST ?? 'localhost'
+  const port = config.port ?? process.env.PGPORT ?? 5432
+  const database = config.database ?? process.env.PGDATABASE ?? ''
+  return `postgres://${host}:${port}/${database}`
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+}
+
+function sqlLevel(level: IsolationLevel): string {
+  return level.toUpperCase()
+}

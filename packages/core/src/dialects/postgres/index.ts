@@ -1,0 +1,1 @@
+export { type PgConnectionConfig, pgDriver, postgresTransactions } from './driver.js'

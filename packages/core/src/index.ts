@@ -1,0 +1,35 @@
+export type { Via } from './ownership/caller.js'
+export type {
+  IsolationLevel,
+  QueryResult,
+  SandboxDriver,
+  TransactionSql,
+} from './ownership/driver.js'
+export {
+  isOwnershipError,
+  isSandboxError,
+  OwnershipError,
+  type OwnershipErrorCode,
+  SandboxError,
+  type SandboxErrorCode,
+  SandboxTimeoutError,
+  type TimeoutErrorCode,
+} from './ownership/errors.js'
+export {
+  type CheckinEvent,
+  channels,
+  type OwnerEvent,
+  type QueryEvent,
+} from './ownership/events.js'
+export { Owner, type OwnerState } from './ownership/owner.js'
+export type { Mode } from './ownership/registry.js'
+export {
+  type CheckoutOptions,
+  createSandbox,
+  type OwnerInspection,
+  type RoutedConnection,
+  type RouteOptions,
+  Sandbox,
+  type SandboxInspection,
+  type SandboxOptions,
+} from './sandbox.js'

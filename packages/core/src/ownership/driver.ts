@@ -1,0 +1,45 @@
+/**
+ * The seam between the ownership engine and a database: how a real connection is opened, how a
+ * statement runs on it, and which SQL texts open, nest and undo a transaction. Core owns the
+ * transaction state machine; a driver only supplies I/O and texts.
+ */
+export interface SandboxDriver<Conn = unknown> {
+  /** 'postgres', 'mysql', …: shown in messages and `inspect()`. */
+  readonly dialect: string
+  readonly transactions: TransactionSql
+  /** Opens a new physical connection. */
+  connect(): Promise<Conn>
+  /** Runs one statement: message-shaped on purpose (sql + params in, rows out), so it can cross a port. */
+  query(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
+  /** Closes a physical connection at once; also used when its state is unknown (timed out, failed rollback). */
+  destroy(conn: Conn): Promise<void>
+  /**
+   * Stops the server side of a connection whose statement still runs (from another connection:
+   * pg_terminate_backend, KILL), so a timed-out owner stuck on a lock frees it. Optional.
+   */
+  terminate?(conn: Conn): Promise<void>
+  /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */
+  describe(): string
+}
+
+export interface QueryResult<Row = Record<string, unknown>> {
+  rows: Row[]
+  /** Rows returned or affected. */
+  rowCount: number
+}
+
+export type IsolationLevel =
+  | 'read uncommitted'
+  | 'read committed'
+  | 'repeatable read'
+  | 'serializable'
+
+/** The SQL a dialect uses for the test's own transaction and for nested owners' savepoints. */
+export interface TransactionSql {
+  /** Statements that open the owner's transaction, in order (MySQL sets isolation before BEGIN). */
+  begin(options: { isolation?: IsolationLevel }): string[]
+  rollback: string
+  savepoint(name: string): string
+  /** Undo everything since the savepoint and drop it. */
+  rollbackToSavepoint(name: string): string[]
+}

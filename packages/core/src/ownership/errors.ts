@@ -1,0 +1,63 @@
+const BRAND = Symbol.for('sqlsandbox.error')
+
+export type OwnershipErrorCode =
+  | 'NO_OWNER'
+  | 'ALREADY_OWNER'
+  | 'OWNER_CHECKED_IN'
+  | 'OWNERSHIP_TIMEOUT'
+  | 'UNKNOWN_OWNER'
+  | 'SANDBOX_CLOSED'
+
+export type TimeoutErrorCode = 'CHECKOUT_TIMEOUT' | 'QUEUE_TIMEOUT' | 'NEST_TIMEOUT'
+
+export type SandboxErrorCode =
+  | OwnershipErrorCode
+  | TimeoutErrorCode
+  | 'CONNECTION_LOST'
+  | 'INVALID_OPTION'
+
+/** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
+export class SandboxError extends Error {
+  readonly code: SandboxErrorCode
+  readonly [BRAND] = true
+
+  constructor(code: SandboxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A query or checkout that the ownership rules refuse (no owner, late query, timed out owner). */
+export class OwnershipError extends SandboxError {
+  declare readonly code: OwnershipErrorCode
+}
+
+/** A bounded wait that ran out: for a pool connection, an owned connection, or a nested checkout. */
+export class SandboxTimeoutError extends SandboxError {
+  declare readonly code: TimeoutErrorCode
+}
+
+/** True for any sqlsandbox error, also across duplicate installs of the package. */
+export function isSandboxError(error: unknown): error is SandboxError {
+  return typeof error === 'object' && error !== null && BRAND in error
+}
+
+export function isOwnershipError(error: unknown): error is OwnershipError {
+  return (
+    isSandboxError(error) &&
+    [
+      'NO_OWNER',
+      'ALREADY_OWNER',
+      'OWNER_CHECKED_IN',
+      'OWNERSHIP_TIMEOUT',
+      'UNKNOWN_OWNER',
+      'SANDBOX_CLOSED',
+    ].includes(error.code)
+  )
+}
+
+/** Messages end by pointing at the README section that explains the error. */
+export function docs(section: string): string {
+  return `See the sqlsandbox README, section #${section}.`
+}

@@ -1,0 +1,41 @@
+import diagnostics from 'node:diagnostics_channel'
+
+/**
+ * `node:diagnostics_channel` channels, so tools can watch a sandbox without hooks of their own:
+ * `diagnostics.subscribe('sqlsandbox:checkout', (message) => …)`.
+ */
+export const channels = {
+  checkout: diagnostics.channel('sqlsandbox:checkout'),
+  checkin: diagnostics.channel('sqlsandbox:checkin'),
+  allow: diagnostics.channel('sqlsandbox:allow'),
+  timeout: diagnostics.channel('sqlsandbox:timeout'),
+  query: diagnostics.channel('sqlsandbox:query'),
+} as const
+
+export type ChannelName = keyof typeof channels
+
+export interface OwnerEvent {
+  sandbox: string
+  owner: { id: string; name: string | undefined; parent: string | undefined; checkedOutAt: string }
+}
+
+export interface CheckinEvent extends OwnerEvent {
+  /** How long the owner held its connection. */
+  heldMs: number
+  reason: 'checkin' | 'timeout' | 'connection-lost' | 'parent-ended' | 'close'
+}
+
+export interface QueryEvent {
+  sandbox: string
+  owner: string | undefined
+  via: string
+  sql: string
+  durationMs: number
+  error: unknown
+}
+
+/** Publishes only when someone listens: building the message costs nothing otherwise. */
+export function publish<T>(name: ChannelName, build: () => T): void {
+  const channel = channels[name]
+  if (channel.hasSubscribers) channel.publish(build())
+}

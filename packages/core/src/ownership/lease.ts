@@ -1,0 +1,257 @@
+import { docs, SandboxTimeoutError } from './errors.js'
+import type { Owner } from './owner.js'
+
+/** Who asks for the owned connection: an owner, reached from some context. */
+export interface Client {
+  owner: Owner
+  /** For messages: `a query from an allowed context of owner …`. */
+  describe(): string
+}
+
+interface NestWaiter {
+  parent: Owner
+  grant(): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+interface Request<C> {
+  client: Client
+  resolve(hold: Hold<C>): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+/** How long an owner's end waits for a statement already running before it closes the socket. */
+export const DRAIN_MS = 2_000
+
+/**
+ * One physical connection held for a root owner and the owners nested in it. It serves one
+ * client at a time (a hold), queues the rest FIFO with a bounded wait, and knows the stack of
+ * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
+ */
+export class Lease<C> {
+  readonly conn: C
+  readonly root: Owner
+  /** Root first; a nested owner is pushed at checkout and popped at its end. */
+  readonly stack: Owner[]
+  #holder: Hold<C> | undefined
+  readonly #queue: Request<C>[] = []
+  readonly #nestWaiters: NestWaiter[] = []
+
+  constructor(conn: C, root: Owner) {
+    this.conn = conn
+    this.root = root
+    this.stack = [root]
+  }
+
+  get top(): Owner {
+    return this.stack[this.stack.length - 1]!
+  }
+
+  get busy(): boolean {
+    return this.#holder !== undefined
+  }
+
+  get holder(): Client | undefined {
+    return this.#holder?.client
+  }
+
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /**
+   * Exclusive use of the connection until `release()`. Waits at most `timeoutMs` behind other
+   * clients; `priority` jumps the queue (an owner's own checkin must not run after later work).
+   */
+  acquire(client: Client, timeoutMs: number, priority = false): Promise<Hold<C>> {
+    const late = client.owner.lateError(client.describe())
+    if (late) return Promise.reject(late)
+    if (!this.#holder && this.#queue.length === 0) {
+      this.#holder = new Hold(this, client)
+      return Promise.resolve(this.#holder)
+    }
+    return new Promise<Hold<C>>((resolve, reject) => {
+      const request: Request<C> = { client, resolve, reject, timer: undefined }
+      request.timer = setTimeout(() => {
+        this.#remove(request)
+        reject(this.#queueTimeout(client, timeoutMs))
+      }, timeoutMs).unref()
+      if (priority) this.#queue.unshift(request)
+      else this.#queue.push(request)
+    })
+  }
+
+  /** Runs one statement as `client`, waiting its turn. */
+  async execute<T>(client: Client, timeoutMs: number, fn: (conn: C) => Promise<T>): Promise<T> {
+    const hold = await this.acquire(client, timeoutMs)
+    try {
+      return await hold.run(fn)
+    } finally {
+      hold.release()
+    }
+  }
+
+  /**
+   * Called when `owner` ended: its queued clients (and those of owners nested in it) get the
+   * owner's late error; a hold it had is released once its running statement settles. Resolves
+   * to false when that statement did not settle within DRAIN_MS (the connection is stuck).
+   */
+  async evict(owner: Owner, drainMs = DRAIN_MS): Promise<boolean> {
+    for (const waiter of [...this.#nestWaiters]) {
+      if (!owner.contains(waiter.parent)) continue
+      this.#dropNestWaiter(waiter)
+      waiter.reject(waiter.parent.lateError('a nested checkout')!)
+    }
+    for (const request of [...this.#queue]) {
+      if (!owner.contains(request.client.owner)) continue
+      this.#remove(request)
+      request.reject(request.client.owner.lateError(request.client.describe())!)
+    }
+    const hold = this.#holder
+    if (!hold || !owner.contains(hold.client.owner)) return true
+    const settled = await settleWithin(hold.running, drainMs)
+    if (this.#holder === hold) hold.release()
+    return settled
+  }
+
+  /** @internal called by Hold.release */
+  handOver(from: Hold<C>): void {
+    if (this.#holder !== from) return
+    this.#holder = undefined
+    for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+      clearTimeout(next.timer)
+      const late = next.client.owner.lateError(next.client.describe())
+      if (late) {
+        next.reject(late)
+        continue
+      }
+      this.#holder = new Hold(this, next.client)
+      next.resolve(this.#holder)
+      return
+    }
+  }
+
+  /**
+   * Savepoints nest like a stack, so a nested owner opens only when its parent is on top: a
+   * sibling that is still open makes it wait (bounded), as concurrent tests under one suite
+   * owner take turns on its single connection.
+   */
+  push(child: Owner, timeoutMs: number, onTimeout: () => Error): Promise<void> {
+    const parent = child.parent!
+    if (this.top === parent && !this.#nestWaiters.some((waiter) => waiter.parent === parent)) {
+      this.stack.push(child)
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: NestWaiter = {
+        parent,
+        grant: () => {
+          clearTimeout(waiter.timer)
+          this.stack.push(child)
+          resolve()
+        },
+        reject,
+        timer: undefined,
+      }
+      waiter.timer = setTimeout(() => {
+        this.#dropNestWaiter(waiter)
+        reject(onTimeout())
+      }, timeoutMs).unref()
+      this.#nestWaiters.push(waiter)
+    })
+  }
+
+  /** Takes an ended nested owner off the stack and lets the next waiting sibling in. */
+  pop(child: Owner): void {
+    const index = this.stack.indexOf(child)
+    if (index > 0) this.stack.splice(index)
+    const next = this.#nestWaiters.find((waiter) => waiter.parent === this.top)
+    if (next) {
+      this.#dropNestWaiter(next)
+      next.grant()
+    }
+  }
+
+  #dropNestWaiter(waiter: NestWaiter): void {
+    clearTimeout(waiter.timer)
+    const index = this.#nestWaiters.indexOf(waiter)
+    if (index >= 0) this.#nestWaiters.splice(index, 1)
+  }
+
+  #remove(request: Request<C>): void {
+    clearTimeout(request.timer)
+    const index = this.#queue.indexOf(request)
+    if (index >= 0) this.#queue.splice(index, 1)
+  }
+
+  #queueTimeout(client: Client, timeoutMs: number): SandboxTimeoutError {
+    const holder = this.#holder
+    const busy = holder
+      ? `it is held by ${holder.client.describe()} for ${Date.now() - holder.since}ms`
+      : 'it was busy'
+    return new SandboxTimeoutError(
+      'QUEUE_TIMEOUT',
+      `${client.describe()} waited ${timeoutMs}ms for the connection of ${this.root.describe()}, but ` +
+        `${busy}. One owned connection runs one statement (or app transaction) at a time; a ` +
+        'transaction left open, or a query awaited inside another client’s transaction, blocks the ' +
+        `rest. Raise createSandbox({ queueTimeout }) if the work is just slow. ${docs('pool-and-timeouts')}`,
+    )
+  }
+}
+
+/** Exclusive use of a lease's connection by one client. Statements run one after another. */
+export class Hold<C> {
+  readonly client: Client
+  readonly since = Date.now()
+  readonly #lease: Lease<C>
+  #tail: Promise<unknown> = Promise.resolve()
+  #released = false
+
+  constructor(lease: Lease<C>, client: Client) {
+    this.#lease = lease
+    this.client = client
+  }
+
+  /** Settles when the statements started so far have settled. */
+  get running(): Promise<unknown> {
+    return this.#tail
+  }
+
+  /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
+  run<T>(fn: (conn: C) => Promise<T>): Promise<T> {
+    const result = this.#tail.then(() => {
+      const late = this.#released
+        ? new Error(
+            'sqlsandbox: this connection was already released; take a new one for more statements',
+          )
+        : this.client.owner.lateError(this.client.describe())
+      if (late) throw late
+      return fn(this.#lease.conn).catch((error: unknown) => {
+        // A statement cut off because its owner ended (timed out) reports that, not the socket error.
+        throw this.client.owner.lateError(this.client.describe()) ?? error
+      })
+    })
+    this.#tail = result.catch(() => {})
+    return result
+  }
+
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#lease.handOver(this)
+  }
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms).unref()
+  })
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

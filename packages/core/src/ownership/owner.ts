@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto'
+import { docs, OwnershipError, SandboxError } from './errors.js'
+
+export type OwnerState = 'active' | 'checked-in' | 'timed-out' | 'connection-lost'
+
+interface Ending {
+  state: Exclude<OwnerState, 'active'>
+  at: number
+  /** For 'timed-out': the limit that ran out. */
+  limitMs?: number
+  cause?: unknown
+}
+
+/** Key of the internal method that ends an owner; not exported from the package. */
+export const END = Symbol('end')
+
+/**
+ * A test (or any scope) that owns a connection inside a transaction, or a savepoint on its
+ * parent's connection when nested. Handed to `allow`, `bind`, `mode({ shared })`, `checkin`.
+ */
+export class Owner {
+  /** Opaque and unguessable: `allow(id, …)` accepts it, so it can travel in a header later. */
+  readonly id: string = randomBytes(12).toString('base64url')
+  readonly name: string | undefined
+  /** The owner whose connection this one nests in (a savepoint), if any. */
+  readonly parent: Owner | undefined
+  /** The first stack frame outside sqlsandbox where `checkout` was called. */
+  readonly checkedOutAt: string
+  readonly since = Date.now()
+  readonly ownershipTimeout: number
+  #ending: Ending | undefined
+
+  constructor(options: {
+    name?: string
+    parent?: Owner
+    checkedOutAt: string
+    ownershipTimeout: number
+  }) {
+    this.name = options.name
+    this.parent = options.parent
+    this.checkedOutAt = options.checkedOutAt
+    this.ownershipTimeout = options.ownershipTimeout
+  }
+
+  get state(): OwnerState {
+    return this.#ending?.state ?? 'active'
+  }
+
+  /** Active, and so is every owner it nests in. */
+  get isLive(): boolean {
+    return this.endedAncestor() === undefined
+  }
+
+  /** `owner a1b2c3 "name" (checked out at file.test.ts:12:5)` */
+  describe(): string {
+    const name = this.name ? ` "${this.name}"` : ''
+    return `owner ${this.id.slice(0, 8)}${name} (checked out at ${this.checkedOutAt})`
+  }
+
+  /** This owner or the nearest ancestor that has ended. */
+  endedAncestor(): Owner | undefined {
+    for (let owner: Owner | undefined = this; owner; owner = owner.parent) {
+      if (owner.#ending) return owner
+    }
+    return undefined
+  }
+
+  /** True when `other` is this owner or nests (at any depth) inside it. */
+  contains(other: Owner): boolean {
+    for (let owner: Owner | undefined = other; owner; owner = owner.parent) {
+      if (owner === this) return true
+    }
+    return false
+  }
+
+  /**
+   * The error a client of this owner gets once the owner (or one it nests in) has ended:
+   * Ecto's "owner … exited while client … is still running" and "owner … timed out …".
+   */
+  lateError(client = 'a client'): SandboxError | undefined {
+    const ended = this.endedAncestor()
+    if (!ended) return undefined
+    const ending = ended.#ending!
+    const ago = Date.now() - ending.at
+    const via = ended === this ? '' : `, which ${this.describe()} nests in,`
+    switch (ending.state) {
+      case 'timed-out':
+        return new OwnershipError(
+          'OWNERSHIP_TIMEOUT',
+          `${ended.describe()}${via} timed out because it owned the connection for longer than ` +
+            `${ending.limitMs}ms (set via the ownershipTimeout option); its transaction was rolled back ` +
+            `and the connection returned ${ago}ms ago, so ${client} cannot use it. Raise the limit for ` +
+            'one owner with checkout({ ownershipTimeout }) or for all with createSandbox({ ownershipTimeout }). ' +
+            docs('ownership-timeout'),
+        )
+      case 'connection-lost':
+        return new SandboxError(
+          'CONNECTION_LOST',
+          `${ended.describe()}${via} lost its connection ${ago}ms ago (${errorText(ending.cause)}); ` +
+            `its transaction is gone, so ${client} cannot run. ${docs('ownership-errors')}`,
+          { cause: ending.cause },
+        )
+      default:
+        return new OwnershipError(
+          'OWNER_CHECKED_IN',
+          `${ended.describe()}${via} checked in ${ago}ms ago while ${client} was still running: ` +
+            'the query was not run (the owner’s transaction is rolled back, and nothing may land in ' +
+            'another test’s transaction). A timer, listener or un-awaited promise outlived its test: ' +
+            `await it before the test ends, or stop it in afterEach. ${docs('late-queries')}`,
+        )
+    }
+  }
+
+  /** @internal */
+  [END](ending: Omit<Ending, 'at'>): boolean {
+    if (this.#ending) return false
+    this.#ending = { ...ending, at: Date.now() }
+    return true
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,520 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { randomBytes } from 'node:crypto'
+import { type Frame, nearestInFrames, type Via } from './ownership/caller.js'
+import { callsite } from './ownership/callsite.js'
+import { ConnectionPool } from './ownership/connection-pool.js'
+import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
+import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
+import { type Client, Lease } from './ownership/lease.js'
+import {
+  alreadyOwnerError,
+  closedError,
+  nestedIsolationError,
+  nestTimeoutError,
+  noOwnerError,
+  noOwnerToCheckinError,
+  unknownOwnerError,
+} from './ownership/messages.js'
+import { END, Owner } from './ownership/owner.js'
+import { type Mode, OwnershipRegistry } from './ownership/registry.js'
+
+export interface SandboxOptions<C> {
+  driver: SandboxDriver<C>
+  /** 'manual' (default): a query with no owner fails. 'auto': it runs on a plain pooled connection. */
+  mode?: 'manual' | 'auto'
+  /** An owner holding its connection longer than this loses it (rolled back). Default 120 000 ms. */
+  ownershipTimeout?: number
+  /** Physical connections at most. Default 10. */
+  poolSize?: number
+  /** Longest wait for a free connection at checkout (or for a nested sibling). Default 15 000 ms. */
+  checkoutTimeout?: number
+  /** Longest wait of a query for its owner's busy connection. Default 15 000 ms. */
+  queueTimeout?: number
+  /** Isolation level of every owner's transaction, unless its checkout says otherwise. */
+  isolation?: IsolationLevel
+  /** Shown in events and `inspect()`. */
+  name?: string
+}
+
+export interface CheckoutOptions {
+  /** Shown in messages and `inspect()`, e.g. the test's name. */
+  name?: string
+  /** Overrides the sandbox's ownershipTimeout for this owner. */
+  ownershipTimeout?: number
+  /** Isolation level of this owner's transaction (root owners only: a savepoint cannot change it). */
+  isolation?: IsolationLevel
+}
+
+export interface RouteOptions {
+  /** Use this owner (or owner id) instead of looking the caller up. */
+  owner?: Owner | string
+}
+
+/**
+ * The connection a caller was routed to: a turn on its owner's connection, or a plain pooled one
+ * (auto mode, `unboxedRun`). Statements go through `run`; `release` ends the turn.
+ */
+export interface RoutedConnection<C> {
+  readonly owner: Owner | undefined
+  readonly via: Via | 'auto' | 'unboxed'
+  run<T>(fn: (conn: C) => Promise<T>): Promise<T>
+  release(): void
+}
+
+export interface OwnerInspection {
+  id: string
+  name: string | undefined
+  parent: string | undefined
+  state: Owner['state']
+  ageMs: number
+  checkedOutAt: string
+  allowances: number
+  /** Nested owners open on the same connection, this one included. */
+  depth: number
+  busy: boolean
+  queued: number
+}
+
+export interface SandboxInspection {
+  name: string
+  dialect: string
+  mode: 'manual' | 'auto' | 'shared'
+  shared: string | undefined
+  pool: { size: number; idle: number; inUse: number; waiting: number }
+  owners: OwnerInspection[]
+}
+
+const DEFAULTS = {
+  ownershipTimeout: 120_000,
+  poolSize: 10,
+  checkoutTimeout: 15_000,
+  queueTimeout: 15_000,
+} as const
+
+type EndReason = CheckinEvent['reason']
+type Ending = { state: 'checked-in' | 'timed-out' | 'connection-lost'; cause?: unknown }
+
+/**
+ * Creates a sandbox over a driver: tests check out owners, each owning a real connection inside
+ * `BEGIN … ROLLBACK`, and every query is routed by async context to its owner's connection.
+ *
+ * @example
+ * const sandbox = createSandbox({ driver: pgDriver({ connectionString }) })
+ * await sandbox.run(async () => {
+ *   await sandbox.query('insert into users (name) values ($1)', ['ada'])
+ * }) // rolled back here
+ */
+export function createSandbox<C>(options: SandboxOptions<C>): Sandbox<C> {
+  return new Sandbox(options)
+}
+
+export class Sandbox<C = unknown> {
+  readonly name: string
+  readonly driver: SandboxDriver<C>
+  readonly #config: Readonly<
+    Required<Omit<SandboxOptions<C>, 'driver' | 'name' | 'mode' | 'isolation'>>
+  >
+  readonly #isolation: IsolationLevel | undefined
+  readonly #als = new AsyncLocalStorage<Frame>()
+  readonly #pool: ConnectionPool<C>
+  readonly #registry: OwnershipRegistry<C>
+  readonly #timers = new Map<Owner, NodeJS.Timeout>()
+  readonly #endings = new Map<Owner, Promise<void>>()
+  readonly #savepointOf = new Map<Owner, string>()
+  #savepoints = 0
+  #closed = false
+
+  constructor(options: SandboxOptions<C>) {
+    this.driver = options.driver
+    this.name = options.name ?? `sandbox-${randomBytes(3).toString('hex')}`
+    this.#config = Object.freeze({
+      ownershipTimeout: options.ownershipTimeout ?? DEFAULTS.ownershipTimeout,
+      poolSize: options.poolSize ?? DEFAULTS.poolSize,
+      checkoutTimeout: options.checkoutTimeout ?? DEFAULTS.checkoutTimeout,
+      queueTimeout: options.queueTimeout ?? DEFAULTS.queueTimeout,
+    })
+    this.#isolation = options.isolation
+    this.#pool = new ConnectionPool(options.driver, this.#config.poolSize)
+    this.#registry = new OwnershipRegistry(options.mode ?? 'manual')
+  }
+
+  /**
+   * Makes the current scope an owner of a connection inside a transaction. Inside a scope that
+   * already inherits an owner (a suite owner, an allowance) the new owner nests: a savepoint on
+   * that owner's connection, rolled back at its checkin. Outside any scope (a plain `beforeEach`)
+   * the owner becomes the fallback for every context without one: sound for sequential tests.
+   */
+  async checkout(options: CheckoutOptions = {}): Promise<Owner> {
+    if (this.#closed) throw closedError()
+    const frame = this.#als.getStore()
+    const current = frame ? frame.owner : this.#registry.ambient
+    if (current?.isLive) throw alreadyOwnerError(current, frame !== undefined)
+    const inherited = frame ? inheritedOwner(frame) : undefined
+    const owner = inherited
+      ? await this.#checkoutNested(inherited, options)
+      : await this.#checkoutRoot(options, frame === undefined)
+    if (frame) frame.owner = owner
+    this.#startTimer(owner)
+    publish('checkout', () => this.#ownerEvent(owner))
+    return owner
+  }
+
+  /**
+   * Ends an owner: its transaction (or savepoint) is rolled back and the connection returned.
+   * Without an argument, the owner of the current scope. Checking in an ended owner does nothing.
+   */
+  async checkin(owner?: Owner): Promise<void> {
+    const target = owner ?? this.#ownOwner()
+    if (!target) throw noOwnerToCheckinError()
+    await this.#end(target, { state: 'checked-in' }, 'checkin')
+  }
+
+  /** checkout → fn in the owner's scope → checkin, also when fn throws. */
+  run<T>(fn: (owner: Owner) => T | Promise<T>, options?: CheckoutOptions): Promise<T> {
+    return this.#als.run({ parent: this.#als.getStore() }, async () => {
+      const owner = await this.checkout(options)
+      try {
+        return await fn(owner)
+      } finally {
+        await this.checkin(owner)
+      }
+    })
+  }
+
+  /**
+   * Runs fn in a new, empty scope: a `checkout()` inside it (e.g. in a `beforeEach` that runs in
+   * it) makes the whole scope the owner. Runner integrations wrap each test in one.
+   */
+  scope<T>(fn: () => T): T {
+    return this.#als.run({ parent: this.#als.getStore() }, fn)
+  }
+
+  /** Runs fn (and what it spawns) as an allowed context of owner: for work started elsewhere. */
+  allow<T>(owner: Owner | string, fn: () => T): T {
+    const target = this.#liveOwner(owner, 'allow')
+    this.#registry.countAllowance(target)
+    publish('allow', () => this.#ownerEvent(target))
+    return this.#als.run({ allowed: target }, fn)
+  }
+
+  /** fn bound to owner: each call runs as an allowed context (listeners, queue handlers). */
+  bind<A extends unknown[], R>(owner: Owner | string, fn: (...args: A) => R): (...args: A) => R {
+    const target = this.#liveOwner(owner, 'bind')
+    this.#registry.countAllowance(target)
+    publish('allow', () => this.#ownerEvent(target))
+    return (...args) => this.#als.run({ allowed: target }, () => fn(...args))
+  }
+
+  /** Reads the mode, or sets it: 'manual', 'auto', or `{ shared: owner }` (every context uses owner). */
+  mode(mode?: Mode): Mode {
+    if (mode !== undefined) this.#registry.setMode(mode)
+    return this.#registry.mode
+  }
+
+  /** The owner the current context's queries go to, if any (check `.state`: it may have ended). */
+  currentOwner(): Owner | undefined {
+    const resolution = this.#registry.resolve(this.#als.getStore())
+    return resolution.kind === 'owner' ? resolution.owner : undefined
+  }
+
+  /** Runs fn outside the sandbox: its queries use plain pooled connections, and writes persist. */
+  unboxedRun<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.#als.run({ unboxed: true }, async () => fn())
+  }
+
+  /** One statement, routed to the caller's connection. */
+  async query(
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions,
+  ): Promise<QueryResult> {
+    const started = channels.query.hasSubscribers ? performance.now() : 0
+    const connection = await this.connection(options)
+    try {
+      const result = await connection.run((conn) => this.driver.query(conn, sql, params))
+      this.#publishQuery(connection, sql, started, undefined)
+      return result
+    } catch (error) {
+      this.#publishQuery(connection, sql, started, error)
+      throw error
+    } finally {
+      connection.release()
+    }
+  }
+
+  /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */
+  async connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
+    const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
+    const resolution = this.#registry.resolve(this.#als.getStore(), explicit)
+    if (resolution.kind === 'none') throw noOwnerError(callsite())
+    if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via)
+    const { owner, via } = resolution
+    const lease = this.#registry.leaseOf(owner)
+    const client = clientOf(owner, via)
+    if (!lease) throw owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query')
+    const hold = await lease.acquire(client, this.#config.queueTimeout)
+    return { owner, via, run: (fn) => hold.run(fn), release: () => hold.release() }
+  }
+
+  /** Owners, allowances, ages and where each was checked out: for debugging a stuck suite. */
+  inspect(): SandboxInspection {
+    const mode = this.#registry.mode
+    const now = Date.now()
+    return {
+      name: this.name,
+      dialect: this.driver.dialect,
+      mode: typeof mode === 'object' ? 'shared' : mode,
+      shared: typeof mode === 'object' ? mode.shared.id : undefined,
+      pool: this.#pool.stats(),
+      owners: this.#registry.owners().map((owner) => {
+        const lease = this.#registry.leaseOf(owner)
+        return {
+          id: owner.id,
+          name: owner.name,
+          parent: owner.parent?.id,
+          state: owner.state,
+          ageMs: now - owner.since,
+          checkedOutAt: owner.checkedOutAt,
+          allowances: this.#registry.allowances(owner),
+          depth: lease ? lease.stack.indexOf(owner) + 1 : 0,
+          busy: lease?.holder?.owner === owner,
+          queued: lease?.queued ?? 0,
+        }
+      }),
+    }
+  }
+
+  /** Checks every owner in (rolling back) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const roots = this.#registry.owners().filter((owner) => !owner.parent)
+    await Promise.all(roots.map((owner) => this.#end(owner, { state: 'checked-in' }, 'close')))
+    await this.#pool.close()
+  }
+
+  async #checkoutRoot(options: CheckoutOptions, ambient: boolean): Promise<Owner> {
+    const owner = this.#newOwner(options, undefined)
+    const conn = await this.#pool.acquire(owner, this.#config.checkoutTimeout)
+    try {
+      const isolation = options.isolation ?? this.#isolation
+      for (const statement of this.driver.transactions.begin({ isolation })) {
+        await this.driver.query(conn, statement)
+      }
+    } catch (error) {
+      await this.#pool.destroy(conn)
+      throw error
+    }
+    this.#registry.add(owner, new Lease(conn, owner), ambient)
+    return owner
+  }
+
+  async #checkoutNested(parent: Owner, options: CheckoutOptions): Promise<Owner> {
+    const late = parent.lateError('a nested checkout')
+    if (late) throw late
+    if (options.isolation) throw nestedIsolationError(parent)
+    const lease = this.#registry.leaseOf(parent)!
+    const owner = this.#newOwner(options, parent)
+    const timeout = this.#config.checkoutTimeout
+    await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
+    const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
+    try {
+      await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, (conn) =>
+        this.driver.query(conn, this.driver.transactions.savepoint(savepoint)),
+      )
+    } catch (error) {
+      lease.pop(owner)
+      throw error
+    }
+    this.#savepointOf.set(owner, savepoint)
+    this.#registry.add(owner, lease, false)
+    return owner
+  }
+
+  #newOwner(options: CheckoutOptions, parent: Owner | undefined): Owner {
+    return new Owner({
+      name: options.name,
+      parent,
+      checkedOutAt: callsite(),
+      ownershipTimeout: options.ownershipTimeout ?? this.#config.ownershipTimeout,
+    })
+  }
+
+  #end(owner: Owner, ending: Ending, reason: EndReason): Promise<void> {
+    const lease = this.#registry.leaseOf(owner)
+    if (!owner[END]({ ...ending, limitMs: owner.ownershipTimeout })) {
+      return this.#endings.get(owner) ?? Promise.resolve()
+    }
+    // A timed-out owner may be stuck on a lock: do not wait for its statement, close the socket.
+    const drain = reason !== 'timeout' && reason !== 'connection-lost'
+    const work = !lease
+      ? Promise.resolve()
+      : owner.parent
+        ? this.#endNested(owner, lease, drain)
+        : this.#endRoot(owner, lease, drain)
+    const done = work.finally(() => {
+      this.#endings.delete(owner)
+      this.#forget(owner, reason)
+    })
+    this.#endings.set(owner, done)
+    return done
+  }
+
+  async #endRoot(owner: Owner, lease: Lease<C>, drain: boolean): Promise<void> {
+    for (const nested of this.#registry.owners().filter((o) => o !== owner && owner.contains(o))) {
+      nested[END]({ state: owner.state === 'timed-out' ? 'timed-out' : 'checked-in' })
+      this.#forget(nested, 'parent-ended')
+    }
+    const settled = await lease.evict(owner, drain ? undefined : 0)
+    if (!settled) await this.driver.terminate?.(lease.conn).catch(() => {})
+    if (!settled || owner.state === 'connection-lost') return this.#pool.destroy(lease.conn)
+    try {
+      await this.driver.query(lease.conn, this.driver.transactions.rollback)
+      this.#pool.release(lease.conn)
+    } catch {
+      await this.#pool.destroy(lease.conn)
+    }
+  }
+
+  async #endNested(owner: Owner, lease: Lease<C>, drain: boolean): Promise<void> {
+    for (const child of this.#registry.childrenOf(owner).reverse()) {
+      await this.#end(child, { state: 'checked-in' }, 'parent-ended')
+    }
+    const savepoint = this.#savepointOf.get(owner)!
+    try {
+      const settled = await lease.evict(owner, drain ? undefined : 0)
+      if (!settled) throw new Error(`a statement of ${owner.describe()} did not finish`)
+      await lease.execute(
+        controlClient(owner.parent!, owner),
+        this.#config.queueTimeout,
+        async (conn) => {
+          for (const statement of this.driver.transactions.rollbackToSavepoint(savepoint)) {
+            await this.driver.query(conn, statement)
+          }
+        },
+      )
+    } catch (error) {
+      // The savepoint could not be undone: the connection's state is unknown, none of it may be used.
+      if (lease.root.isLive) {
+        await this.#end(lease.root, { state: 'connection-lost', cause: error }, 'connection-lost')
+      }
+    } finally {
+      lease.pop(owner)
+    }
+  }
+
+  #forget(owner: Owner, reason: EndReason): void {
+    clearTimeout(this.#timers.get(owner))
+    this.#timers.delete(owner)
+    this.#savepointOf.delete(owner)
+    if (!this.#registry.byId(owner.id)) return
+    this.#registry.remove(owner)
+    publish('checkin', () => ({
+      ...this.#ownerEvent(owner),
+      heldMs: Date.now() - owner.since,
+      reason,
+    }))
+  }
+
+  #startTimer(owner: Owner): void {
+    const timer = setTimeout(() => {
+      publish('timeout', () => ({ ...this.#ownerEvent(owner), limitMs: owner.ownershipTimeout }))
+      void this.#end(owner, { state: 'timed-out' }, 'timeout')
+    }, owner.ownershipTimeout)
+    this.#timers.set(owner, timer.unref())
+  }
+
+  #pooledConnection(via: 'auto' | 'unboxed'): Promise<RoutedConnection<C>> {
+    const holder = { describe: () => `a query in ${via === 'auto' ? 'auto mode' : 'unboxedRun'}` }
+    return this.#pool.acquire(holder, this.#config.checkoutTimeout).then((conn) => {
+      let released = false
+      return {
+        owner: undefined,
+        via,
+        run: (fn) => fn(conn),
+        release: () => {
+          if (released) return
+          released = true
+          this.#pool.release(conn)
+        },
+      }
+    })
+  }
+
+  #ownOwner(): Owner | undefined {
+    const frame = this.#als.getStore()
+    return frame ? frame.owner : this.#registry.ambient
+  }
+
+  #knownOwner(owner: Owner | string): Owner {
+    if (typeof owner !== 'string') return owner
+    const found = this.#registry.byId(owner)
+    if (!found) throw unknownOwnerError(owner, 'route to')
+    return found
+  }
+
+  #liveOwner(owner: Owner | string, action: string): Owner {
+    const target = this.#knownOwner(owner)
+    const late = target.lateError(`${action}()`)
+    if (late) throw late
+    return target
+  }
+
+  #ownerEvent(owner: Owner): OwnerEvent {
+    return {
+      sandbox: this.name,
+      owner: {
+        id: owner.id,
+        name: owner.name,
+        parent: owner.parent?.id,
+        checkedOutAt: owner.checkedOutAt,
+      },
+    }
+  }
+
+  #publishQuery(
+    connection: RoutedConnection<C>,
+    sql: string,
+    started: number,
+    error: unknown,
+  ): void {
+    publish('query', () => ({
+      sandbox: this.name,
+      owner: connection.owner?.id,
+      via: connection.via,
+      sql,
+      durationMs: performance.now() - started,
+      error,
+    }))
+  }
+}
+
+/** The owner a checkout in this frame would nest in: an allowance here, or an owner further up. */
+function inheritedOwner(frame: Frame): Owner | undefined {
+  if (frame.allowed) return frame.allowed
+  const found = nearestInFrames(frame.parent)
+  return found?.kind === 'owner' ? found.owner : undefined
+}
+
+function clientOf(owner: Owner, via: Via): Client {
+  return {
+    owner,
+    describe: () =>
+      via === 'own' || via === 'explicit'
+        ? `a query of ${owner.describe()}`
+        : `a query from ${viaText[via]} of ${owner.describe()}`,
+  }
+}
+
+const viaText: Record<Via, string> = {
+  explicit: 'an explicit route',
+  own: 'the scope',
+  inherited: 'a scope nested in the scope',
+  allowed: 'an allowed context',
+  shared: 'a context in shared mode',
+  ambient: 'a context without a scope (fallback owner)',
+}
+
+function controlClient(as: Owner, about: Owner): Client {
+  return { owner: as, describe: () => `the savepoint of nested ${about.describe()}` }
+}

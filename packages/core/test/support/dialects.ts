@@ -1,0 +1,76 @@
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { mysqlDriver } from '../../src/dialects/mysql/index.js'
+import { pgDriver } from '../../src/dialects/postgres/index.js'
+import type { SandboxDriver } from '../../src/index.js'
+import { MYSQL_URL, PG_URL } from './databases.js'
+
+/**
+ * One entry per database the integration suite runs on (Kysely's DIALECTS loop): how to build a
+ * driver, the few statements the tests need, and a raw connection outside any sandbox that
+ * checks what was really committed.
+ */
+export interface TestDialect {
+  name: 'postgres' | 'mysql'
+  driver(): SandboxDriver
+  insertItem: string
+  countItems: string
+  /** A statement that takes about `seconds`. */
+  sleep(seconds: number): string
+  /** The isolation level of the running transaction, as one lower-case word pair. */
+  isolationLevel: string
+  /** Reads committed rows of the items table from outside every sandbox. */
+  committedCount(tag: string): Promise<number>
+  /** Deletes committed rows (tests of auto mode and unboxedRun write for real). */
+  purge(tag: string): Promise<void>
+  end(): Promise<void>
+}
+
+function postgres(): TestDialect {
+  const raw = new pg.Pool({ connectionString: PG_URL, max: 2 })
+  return {
+    name: 'postgres',
+    driver: () => pgDriver(PG_URL),
+    insertItem: 'insert into sandbox_items (tag, name) values ($1, $2)',
+    countItems: 'select count(*)::int as n from sandbox_items where tag = $1',
+    sleep: (seconds) => `select pg_sleep(${seconds})`,
+    isolationLevel: 'select current_setting($$transaction_isolation$$) as level',
+    async committedCount(tag) {
+      const { rows } = await raw.query(this.countItems, [tag])
+      return rows[0].n
+    },
+    async purge(tag) {
+      await raw.query('delete from sandbox_items where tag = $1', [tag])
+    },
+    end: () => raw.end(),
+  }
+}
+
+function mariadb(): TestDialect {
+  const raw = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 })
+  return {
+    name: 'mysql',
+    driver: () => mysqlDriver(MYSQL_URL),
+    insertItem: 'insert into sandbox_items (tag, name) values (?, ?)',
+    countItems: 'select count(*) as n from sandbox_items where tag = ?',
+    sleep: (seconds) => `select sleep(${seconds})`,
+    isolationLevel:
+      'select lower(replace(trx_isolation_level, "-", " ")) as level from information_schema.innodb_trx where trx_mysql_thread_id = connection_id()',
+    async committedCount(tag) {
+      const [rows] = await raw.query<mysql.RowDataPacket[]>(this.countItems, [tag])
+      return Number(rows[0]?.n)
+    },
+    async purge(tag) {
+      await raw.query('delete from sandbox_items where tag = ?', [tag])
+    },
+    end: () => raw.end(),
+  }
+}
+
+export const DIALECTS = [postgres, mariadb]
+
+/** Rows come back as plain objects on both drivers; counts as numbers (mysql2: maybe strings). */
+export function firstNumber(rows: unknown[]): number {
+  const row = rows[0] as Record<string, unknown>
+  return Number(Object.values(row)[0])
+}
