@@ -17,6 +17,7 @@ import {
 } from './ownership/messages.js'
 import { END, Owner } from './ownership/owner.js'
 import { type Mode, OwnershipRegistry } from './ownership/registry.js'
+import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
 
 export interface SandboxOptions<C> {
   driver: SandboxDriver<C>
@@ -32,6 +33,11 @@ export interface SandboxOptions<C> {
   queueTimeout?: number
   /** Isolation level of every owner's transaction, unless its checkout says otherwise. */
   isolation?: IsolationLevel
+  /**
+   * When the app asks for an isolation level or access mode its transaction (a savepoint) cannot
+   * have: 'warn' (default, once per kind of request), 'ignore', or 'error'.
+   */
+  onIsolationMismatch?: IsolationMismatchPolicy
   /** Shown in events and `inspect()`. */
   name?: string
 }
@@ -48,6 +54,8 @@ export interface CheckoutOptions {
 export interface RouteOptions {
   /** Use this owner (or owner id) instead of looking the caller up. */
   owner?: Owner | string
+  /** Join a turn that is shared with the caller's scope instead of waiting behind it. */
+  joinScope?: boolean
 }
 
 /**
@@ -57,7 +65,16 @@ export interface RouteOptions {
 export interface RoutedConnection<C> {
   readonly owner: Owner | undefined
   readonly via: Via | 'auto' | 'unboxed'
+  /** The same object for every turn on one owned physical connection; undefined when pooled. */
+  readonly session: object | undefined
+  /** The caller's scope, for `share`. */
+  readonly scope: object
   run<T>(fn: (conn: C) => Promise<T>): Promise<T>
+  /**
+   * While this turn lasts, callers from `scope` that pass `joinScope` run inside it instead of
+   * waiting (an app transaction's own context must not wait for itself). `undefined` stops it.
+   */
+  share(scope: object | undefined): void
   release(): void
 }
 
@@ -71,6 +88,8 @@ export interface OwnerInspection {
   allowances: number
   /** Nested owners open on the same connection, this one included. */
   depth: number
+  /** The server's id of its connection (pg backend pid, MySQL thread id), when the driver knows it. */
+  connectionId: number | undefined
   busy: boolean
   queued: number
 }
@@ -83,6 +102,9 @@ export interface SandboxInspection {
   pool: { size: number; idle: number; inUse: number; waiting: number }
   owners: OwnerInspection[]
 }
+
+/** The scope key of contexts outside every scope (fallback owner, shared mode). */
+const NO_SCOPE = Object.freeze({ scope: 'none' })
 
 const DEFAULTS = {
   ownershipTimeout: 120_000,
@@ -111,8 +133,11 @@ export function createSandbox<C>(options: SandboxOptions<C>): Sandbox<C> {
 export class Sandbox<C = unknown> {
   readonly name: string
   readonly driver: SandboxDriver<C>
+  readonly onIsolationMismatch: IsolationMismatchPolicy
   readonly #config: Readonly<
-    Required<Omit<SandboxOptions<C>, 'driver' | 'name' | 'mode' | 'isolation'>>
+    Required<
+      Omit<SandboxOptions<C>, 'driver' | 'name' | 'mode' | 'isolation' | 'onIsolationMismatch'>
+    >
   >
   readonly #isolation: IsolationLevel | undefined
   readonly #als = new AsyncLocalStorage<Frame>()
@@ -134,6 +159,7 @@ export class Sandbox<C = unknown> {
       queueTimeout: options.queueTimeout ?? DEFAULTS.queueTimeout,
     })
     this.#isolation = options.isolation
+    this.onIsolationMismatch = options.onIsolationMismatch ?? 'warn'
     this.#pool = new ConnectionPool(options.driver, this.#config.poolSize)
     this.#registry = new OwnershipRegistry(options.mode ?? 'manual')
   }
@@ -217,6 +243,11 @@ export class Sandbox<C = unknown> {
     return resolution.kind === 'owner' ? resolution.owner : undefined
   }
 
+  /** The identity of the calling scope (facades key an app transaction's turn by it). */
+  currentScope(): object {
+    return this.#als.getStore() ?? NO_SCOPE
+  }
+
   /** Runs fn outside the sandbox: its queries use plain pooled connections, and writes persist. */
   unboxedRun<T>(fn: () => T | Promise<T>): Promise<T> {
     return this.#als.run({ unboxed: true }, async () => fn())
@@ -245,15 +276,27 @@ export class Sandbox<C = unknown> {
   /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */
   async connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
     const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
-    const resolution = this.#registry.resolve(this.#als.getStore(), explicit)
-    if (resolution.kind === 'none') throw noOwnerError(callsite())
-    if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via)
+    const frame = this.#als.getStore()
+    const scope = frame ?? NO_SCOPE
+    const resolution = this.#registry.resolve(frame, explicit)
+    if (resolution.kind === 'none') throw noOwnerError(callsite().toString())
+    if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via, scope)
     const { owner, via } = resolution
     const lease = this.#registry.leaseOf(owner)
     const client = clientOf(owner, via)
     if (!lease) throw owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query')
-    const hold = await lease.acquire(client, this.#config.queueTimeout)
-    return { owner, via, run: (fn) => hold.run(fn), release: () => hold.release() }
+    const hold = await lease.acquire(client, this.#config.queueTimeout, {
+      scope: options?.joinScope ? scope : undefined,
+    })
+    return {
+      owner,
+      via,
+      session: lease,
+      scope,
+      run: (fn) => hold.run(fn),
+      share: (shared) => hold.share(shared),
+      release: () => hold.release(),
+    }
   }
 
   /** Owners, allowances, ages and where each was checked out: for debugging a stuck suite. */
@@ -277,6 +320,7 @@ export class Sandbox<C = unknown> {
           checkedOutAt: owner.checkedOutAt,
           allowances: this.#registry.allowances(owner),
           depth: lease ? lease.stack.indexOf(owner) + 1 : 0,
+          connectionId: lease ? this.driver.connectionId?.(lease.conn) : undefined,
           busy: lease?.holder?.owner === owner,
           queued: lease?.queued ?? 0,
         }
@@ -297,8 +341,7 @@ export class Sandbox<C = unknown> {
     const owner = this.#newOwner(options, undefined)
     const conn = await this.#pool.acquire(owner, this.#config.checkoutTimeout)
     try {
-      const isolation = options.isolation ?? this.#isolation
-      for (const statement of this.driver.transactions.begin({ isolation })) {
+      for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
         await this.driver.query(conn, statement)
       }
     } catch (error) {
@@ -335,6 +378,7 @@ export class Sandbox<C = unknown> {
     return new Owner({
       name: options.name,
       parent,
+      isolation: options.isolation ?? this.#isolation,
       checkedOutAt: callsite(),
       ownershipTimeout: options.ownershipTimeout ?? this.#config.ownershipTimeout,
     })
@@ -392,6 +436,7 @@ export class Sandbox<C = unknown> {
             await this.driver.query(conn, statement)
           }
         },
+        { priority: true },
       )
     } catch (error) {
       // The savepoint could not be undone: the connection's state is unknown, none of it may be used.
@@ -424,14 +469,17 @@ export class Sandbox<C = unknown> {
     this.#timers.set(owner, timer.unref())
   }
 
-  #pooledConnection(via: 'auto' | 'unboxed'): Promise<RoutedConnection<C>> {
+  #pooledConnection(via: 'auto' | 'unboxed', scope: object): Promise<RoutedConnection<C>> {
     const holder = { describe: () => `a query in ${via === 'auto' ? 'auto mode' : 'unboxedRun'}` }
     return this.#pool.acquire(holder, this.#config.checkoutTimeout).then((conn) => {
       let released = false
       return {
         owner: undefined,
         via,
+        session: undefined,
+        scope,
         run: (fn) => fn(conn),
+        share: () => {},
         release: () => {
           if (released) return
           released = true

@@ -2,13 +2,29 @@ import { fileURLToPath } from 'node:url'
 
 const OWN_DIR = fileURLToPath(new URL('..', import.meta.url))
 
+/** A captured call site, formatted only when a message or `inspect()` needs it. */
+export interface Callsite {
+  toString(): string
+}
+
 /**
- * The first stack frame outside sqlsandbox and Node's internals: where the user called us.
- * Shown in messages ("checked out at test/orders.test.ts:14:11") and in `inspect()`.
+ * Where the user called us: the first stack frame outside sqlsandbox and Node's internals
+ * ("test/orders.test.ts:14:11"). Capturing is cheap; formatting a stack is not (tens of µs
+ * with source maps), and most owners never need it, so it happens on first use.
  */
-export function callsite(): string {
-  const stack = new Error().stack?.split('\n').slice(1) ?? []
-  for (const line of stack) {
+export function callsite(): Callsite {
+  const capture = new Error()
+  let formatted: string | undefined
+  return {
+    toString: () => {
+      formatted ??= firstForeignFrame(capture.stack)
+      return formatted
+    },
+  }
+}
+
+function firstForeignFrame(stack: string | undefined): string {
+  for (const line of stack?.split('\n').slice(1) ?? []) {
     const frame = line.trim().replace(/^at\s+/, '')
     if (frame.includes(OWN_DIR) || frame.includes('node:') || frame.includes('/@sqlsandbox/')) {
       continue

@@ -18,6 +18,8 @@ export interface SandboxDriver<Conn = unknown> {
    * pg_terminate_backend, KILL), so a timed-out owner stuck on a lock frees it. Optional.
    */
   terminate?(conn: Conn): Promise<void>
+  /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
+  connectionId?(conn: Conn): number | undefined
   /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */
   describe(): string
 }

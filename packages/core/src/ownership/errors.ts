@@ -15,6 +15,8 @@ export type SandboxErrorCode =
   | TimeoutErrorCode
   | 'CONNECTION_LOST'
   | 'INVALID_OPTION'
+  | 'ISOLATION_MISMATCH'
+  | 'IMPLICIT_COMMIT'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

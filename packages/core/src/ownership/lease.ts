@@ -22,6 +22,13 @@ interface Request<C> {
   timer: NodeJS.Timeout | undefined
 }
 
+export interface AcquireOptions {
+  /** Jump the queue: an owner's own checkin must not run after work queued later. */
+  priority?: boolean
+  /** The caller's scope: joins a hold that is shared with it instead of waiting. */
+  scope?: object
+}
+
 /** How long an owner's end waits for a statement already running before it closes the socket. */
 export const DRAIN_MS = 2_000
 
@@ -62,13 +69,18 @@ export class Lease<C> {
   }
 
   /**
-   * Exclusive use of the connection until `release()`. Waits at most `timeoutMs` behind other
-   * clients; `priority` jumps the queue (an owner's own checkin must not run after later work).
+   * Exclusive use of the connection until `release()`, waiting at most `timeoutMs` behind other
+   * clients — unless the current hold is shared with the caller's scope: then the caller runs
+   * as its guest at once (an app transaction's own context must not wait for itself).
    */
-  acquire(client: Client, timeoutMs: number, priority = false): Promise<Hold<C>> {
+  acquire(client: Client, timeoutMs: number, options: AcquireOptions = {}): Promise<Hold<C>> {
     const late = client.owner.lateError(client.describe())
     if (late) return Promise.reject(late)
-    if (!this.#holder && this.#queue.length === 0) {
+    const holder = this.#holder
+    if (holder && options.scope !== undefined && holder.sharedWith === options.scope) {
+      return Promise.resolve(holder.guest(client))
+    }
+    if (!holder && this.#queue.length === 0) {
       this.#holder = new Hold(this, client)
       return Promise.resolve(this.#holder)
     }
@@ -78,14 +90,19 @@ export class Lease<C> {
         this.#remove(request)
         reject(this.#queueTimeout(client, timeoutMs))
       }, timeoutMs).unref()
-      if (priority) this.#queue.unshift(request)
+      if (options.priority) this.#queue.unshift(request)
       else this.#queue.push(request)
     })
   }
 
   /** Runs one statement as `client`, waiting its turn. */
-  async execute<T>(client: Client, timeoutMs: number, fn: (conn: C) => Promise<T>): Promise<T> {
-    const hold = await this.acquire(client, timeoutMs)
+  async execute<T>(
+    client: Client,
+    timeoutMs: number,
+    fn: (conn: C) => Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T> {
+    const hold = await this.acquire(client, timeoutMs, options)
     try {
       return await hold.run(fn)
     } finally {
@@ -206,17 +223,37 @@ export class Hold<C> {
   readonly client: Client
   readonly since = Date.now()
   readonly #lease: Lease<C>
+  readonly #host: Hold<C> | undefined
+  readonly #guests = new Set<Hold<C>>()
   #tail: Promise<unknown> = Promise.resolve()
   #released = false
+  #sharedWith: object | undefined
 
-  constructor(lease: Lease<C>, client: Client) {
+  constructor(lease: Lease<C>, client: Client, host?: Hold<C>) {
     this.#lease = lease
     this.client = client
+    this.#host = host
   }
 
-  /** Settles when the statements started so far have settled. */
+  /** Settles when the statements started so far (guests' too) have settled. */
   get running(): Promise<unknown> {
-    return this.#tail
+    return Promise.all([this.#tail, ...[...this.#guests].map((guest) => guest.#tail)])
+  }
+
+  get sharedWith(): object | undefined {
+    return this.#sharedWith
+  }
+
+  /** Lets callers from `scope` join this hold as guests (or stops it, with undefined). */
+  share(scope: object | undefined): void {
+    this.#sharedWith = scope
+  }
+
+  /** @internal a turn inside this hold, for a caller of the scope it is shared with */
+  guest(client: Client): Hold<C> {
+    const guest = new Hold(this.#lease, client, this)
+    this.#guests.add(guest)
+    return guest
   }
 
   /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
@@ -240,7 +277,17 @@ export class Hold<C> {
   release(): void {
     if (this.#released) return
     this.#released = true
-    this.#lease.handOver(this)
+    if (this.#host) {
+      this.#host.#guests.delete(this)
+      return
+    }
+    this.#sharedWith = undefined
+    if (this.#guests.size === 0) {
+      this.#lease.handOver(this)
+      return
+    }
+    // Guests still running share the connection: hand it over once they are done.
+    void this.running.then(() => this.#lease.handOver(this))
   }
 }
 

@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import type { Callsite } from './callsite.js'
+import type { IsolationLevel } from './driver.js'
 import { docs, OwnershipError, SandboxError } from './errors.js'
 
 export type OwnerState = 'active' | 'checked-in' | 'timed-out' | 'connection-lost'
@@ -20,26 +22,35 @@ export const END = Symbol('end')
  */
 export class Owner {
   /** Opaque and unguessable: `allow(id, …)` accepts it, so it can travel in a header later. */
-  readonly id: string = randomBytes(12).toString('base64url')
+  readonly id: string = randomUUID()
   readonly name: string | undefined
   /** The owner whose connection this one nests in (a savepoint), if any. */
   readonly parent: Owner | undefined
-  /** The first stack frame outside sqlsandbox where `checkout` was called. */
-  readonly checkedOutAt: string
+  readonly #checkedOutAt: Callsite
   readonly since = Date.now()
   readonly ownershipTimeout: number
+  /** The isolation level its transaction was begun with (nested owners: their root's); undefined: the server's default. */
+  readonly isolation: IsolationLevel | undefined
   #ending: Ending | undefined
 
   constructor(options: {
     name?: string
     parent?: Owner
-    checkedOutAt: string
+    checkedOutAt: Callsite | string
     ownershipTimeout: number
+    isolation?: IsolationLevel | undefined
   }) {
     this.name = options.name
     this.parent = options.parent
-    this.checkedOutAt = options.checkedOutAt
+    const at = options.checkedOutAt
+    this.#checkedOutAt = typeof at === 'string' ? { toString: () => at } : at
     this.ownershipTimeout = options.ownershipTimeout
+    this.isolation = options.parent ? options.parent.isolation : options.isolation
+  }
+
+  /** The first stack frame outside sqlsandbox where `checkout` was called. */
+  get checkedOutAt(): string {
+    return this.#checkedOutAt.toString()
   }
 
   get state(): OwnerState {

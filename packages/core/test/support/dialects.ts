@@ -1,8 +1,8 @@
 import mysql from 'mysql2/promise'
 import pg from 'pg'
-import { mysqlDriver } from '../../src/dialects/mysql/index.js'
-import { pgDriver } from '../../src/dialects/postgres/index.js'
-import type { SandboxDriver } from '../../src/index.js'
+import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
+import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import type { Sandbox, SandboxDriver } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from './databases.js'
 
 /**
@@ -24,6 +24,20 @@ export interface TestDialect {
   /** Deletes committed rows (tests of auto mode and unboxedRun write for real). */
   purge(tag: string): Promise<void>
   end(): Promise<void>
+  /** The dialect's drop-in pool facade, in the raw driver's idiom, reduced to rows. */
+  facade(sandbox: Sandbox): RawFacade
+  /** `$1, $2` or `?, ?` */
+  param(n: number): string
+}
+
+export interface RawLease {
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
+  release(): void
+}
+
+export interface RawFacade extends RawLease {
+  /** pg `pool.connect()`, mysql2 `pool.getConnection()`. */
+  lease(): Promise<RawLease>
 }
 
 function postgres(): TestDialect {
@@ -43,6 +57,22 @@ function postgres(): TestDialect {
       await raw.query('delete from sandbox_items where tag = $1', [tag])
     },
     end: () => raw.end(),
+    param: (n) => `$${n}`,
+    facade(sandbox) {
+      const pool = createPgPool(sandbox as Sandbox<pg.Client>)
+      const rowsOf = (result: pg.QueryResult) => result.rows
+      return {
+        query: (sql, params) => pool.query(sql, params).then(rowsOf),
+        release: () => {},
+        async lease() {
+          const client = await pool.connect()
+          return {
+            query: (sql, params) => client.query(sql, params).then(rowsOf),
+            release: () => client.release(),
+          }
+        },
+      }
+    },
   }
 }
 
@@ -64,6 +94,23 @@ function mariadb(): TestDialect {
       await raw.query('delete from sandbox_items where tag = ?', [tag])
     },
     end: () => raw.end(),
+    param: () => '?',
+    facade(sandbox) {
+      const pool = createMysqlPool(sandbox as unknown as Sandbox<import('mysql2').Connection>)
+      const rowsOf = ([rows]: [unknown, unknown]) =>
+        (Array.isArray(rows) ? rows : []) as Record<string, unknown>[]
+      return {
+        query: (sql, params) => pool.query(sql, params).then(rowsOf),
+        release: () => {},
+        async lease() {
+          const conn = await pool.getConnection()
+          return {
+            query: (sql, params) => conn.query(sql, params).then(rowsOf),
+            release: () => conn.release(),
+          }
+        },
+      }
+    },
   }
 }
 

@@ -15,6 +15,12 @@ export default async function setup(): Promise<void> {
   })
   await client.query(`create table if not exists sandbox_items (
     id serial primary key, tag text not null, name text not null)`)
+  await client.query(`create table if not exists sandbox_uniques (
+    code text primary key, tag text not null)`)
+  await client.query(`create table if not exists sandbox_parents (id text primary key)`)
+  await client.query(`create table if not exists sandbox_children (
+    id serial primary key, tag text not null,
+    parent_id text references sandbox_parents (id) deferrable initially deferred)`)
   await client.end()
 
   const conn = await mysql.createConnection(MYSQL_URL).catch((error: Error) => {
@@ -24,6 +30,9 @@ export default async function setup(): Promise<void> {
   })
   await conn.query(`create table if not exists sandbox_items (
     id int auto_increment primary key, tag varchar(64) not null, name varchar(255) not null
+  ) engine=InnoDB`)
+  await conn.query(`create table if not exists sandbox_uniques (
+    code varchar(64) primary key, tag varchar(64) not null
   ) engine=InnoDB`)
   await conn.end()
 }

@@ -64,6 +64,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
         reject(new Error('the connection was closed by sqlsandbox'))
       pending.delete(conn)
     },
+    connectionId: (conn) => conn.threadId ?? undefined,
     async terminate(conn) {
       const killer = connect()
       try {

@@ -1,1 +1,9 @@
 export { type MysqlConnectionConfig, mysqlDriver, mysqlTransactions } from './driver.js'
+export {
+  CallbackConnection,
+  CallbackPool,
+  createMysqlPool,
+  SandboxMysqlConnection,
+  SandboxMysqlPool,
+  StreamingQuery,
+} from './pool.js'

@@ -38,6 +38,7 @@ export function pgDriver(config: PgConnectionConfig = {}): SandboxDriver<pg.Clie
     async destroy(client) {
       await client.end()
     },
+    connectionId: (client) => (client as pg.Client & { processID?: number }).processID,
     async terminate(client) {
       const pid = (client as pg.Client & { processID?: number }).processID
       if (!pid) return

@@ -1,1 +1,2 @@
 export { type PgConnectionConfig, pgDriver, postgresTransactions } from './driver.js'
+export { createPgPool, SandboxPgClient, SandboxPgPool } from './pool.js'

@@ -1,0 +1,73 @@
+import type mysql from 'mysql2'
+import type { StatementExecutor } from '../../transactions/statement-router.js'
+import type { MysqlQuery } from './query-args.js'
+
+/** What the promise API resolves to: `[rows | ResultSetHeader, fields]`. */
+export type MysqlResult = [unknown, unknown]
+
+/**
+ * How the router runs mysql2 queries. No per-statement protection: a failed statement does not
+ * abort a MySQL transaction. The sandbox's own statements go over the text protocol (`query`):
+ * savepoint statements fail as prepared statements (error 1295).
+ */
+export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, MysqlResult> = {
+  dialect: 'mysql',
+  textOf: (query) => query.options.sql,
+  run(conn, query) {
+    return new Promise((resolve, reject) => {
+      const call = conn[query.method].bind(conn) as (
+        options: unknown,
+        values: unknown,
+        callback?: (error: Error | null, result: unknown, fields: unknown) => void,
+      ) => EventEmitter
+      if (!query.events) {
+        call(query.options, query.values, (error, result, fields) =>
+          error ? reject(error) : resolve([result, fields]),
+        )
+        return
+      }
+      const events = query.events
+      const running = call(query.options, query.values)
+      for (const name of ['fields', 'result']) {
+        running.on(name, (...args: unknown[]) => events.emit(name, ...args))
+      }
+      running.on('error', (error: Error) => {
+        events.emit('error', error)
+        reject(error)
+      })
+      running.on('end', () => {
+        events.emit('end')
+        resolve([[], undefined])
+      })
+    })
+  },
+  async control(conn, statements) {
+    for (const statement of statements) {
+      await new Promise<void>((resolve, reject) => {
+        conn.query(statement, (error) => (error ? reject(error) : resolve()))
+      })
+    }
+  },
+  emptyResult: () => [okPacket(), undefined],
+  part: (query, text) => ({
+    ...query,
+    options: { ...query.options, sql: text },
+    values: undefined,
+  }),
+  combine: (results) => [results.map(([result]) => result), results.map(([, fields]) => fields)],
+}
+
+type EventEmitter = import('node:events').EventEmitter
+
+/** The header mysql2 returns for a statement without rows. */
+function okPacket() {
+  return {
+    fieldCount: 0,
+    affectedRows: 0,
+    insertId: 0,
+    info: '',
+    serverStatus: 0,
+    warningStatus: 0,
+    changedRows: 0,
+  }
+}

@@ -1,0 +1,80 @@
+import type pg from 'pg'
+import type { StatementExecutor } from '../../transactions/statement-router.js'
+import { splitStatements } from '../statements/index.js'
+import { canProtect, type PgQueryConfig, protectedQuery } from './protected-query.js'
+import type { PgQuery, PgSubmittable } from './query-args.js'
+
+/** The one savepoint name per-statement protection uses: each is released before the next. */
+const STATEMENT_SAVEPOINT = 'sqlsandbox_statement'
+
+/** How the router runs pg queries: as they are, protected, or as the sandbox's own statements. */
+export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
+  dialect: 'postgres',
+  textOf: (query) => query.config?.text,
+  run(client, query, protect) {
+    if (query.submittable) return runSubmittable(client, query.submittable)
+    if (protect && canProtect(query.config)) {
+      return protectedQuery(client, STATEMENT_SAVEPOINT, query.config)
+    }
+    if (protect && isScript(query.config)) return protectedScript(client, query.config.text)
+    // COPY and empty texts run unprotected (COPY inside a pipeline breaks the connection).
+    return client.query(query.config as pg.QueryConfig)
+  },
+  async control(client, statements) {
+    // One simple query: one round trip, and the server stops at the first failing statement.
+    await client.query(statements.join('; '))
+  },
+  emptyResult: (command, query) => ({
+    command,
+    rowCount: null,
+    oid: null,
+    rows: [],
+    fields: [],
+    rowAsArray: query?.config?.rowMode === 'array',
+  }),
+  part: (query, text) => ({ config: { ...query.config!, text } }),
+  combine: (results) => results,
+}
+
+function isScript(config: PgQueryConfig): boolean {
+  return !config.values?.length && splitStatements(config.text, 'postgres').length > 1
+}
+
+/**
+ * A parameterless script is one simple query; wrapped in the statement savepoint it stays one
+ * round trip. The newline keeps a trailing `--` comment from swallowing the RELEASE.
+ */
+async function protectedScript(client: pg.Client, text: string): Promise<unknown> {
+  try {
+    const results = (await client.query(
+      `SAVEPOINT ${STATEMENT_SAVEPOINT}; ${text}\n; RELEASE SAVEPOINT ${STATEMENT_SAVEPOINT}`,
+    )) as unknown as pg.QueryResult[]
+    return results.slice(1, -1)
+  } catch (error) {
+    await client.query(
+      `ROLLBACK TO SAVEPOINT ${STATEMENT_SAVEPOINT}; RELEASE SAVEPOINT ${STATEMENT_SAVEPOINT}`,
+    )
+    throw error
+  }
+}
+
+/**
+ * A Submittable keeps the connection until its ReadyForQuery (a cursor: until it is closed), so
+ * its turn on the owner's connection lasts as long.
+ */
+function runSubmittable(client: pg.Client, submittable: PgSubmittable): Promise<unknown> {
+  return new Promise((resolve) => {
+    const ready = submittable.handleReadyForQuery
+    submittable.handleReadyForQuery = function (this: PgSubmittable, ...args: unknown[]) {
+      ready?.apply(this, args)
+      resolve(submittable)
+    }
+    const failed = submittable.handleError
+    submittable.handleError = function (this: PgSubmittable, error: Error, ...args: unknown[]) {
+      failed?.call(this, error, ...args)
+      // A socket error ends the submittable without a ReadyForQuery.
+      setImmediate(() => resolve(submittable))
+    }
+    client.query(submittable as unknown as pg.QueryConfig)
+  })
+}

@@ -1,0 +1,521 @@
+import pg from 'pg'
+
+/** A pg query in its normalised form, as pg.Client#query receives it (text, values, name, rowMode, types, queryMode). */
+export interface PgQueryConfig {
+  text: string
+  values?: unknown[]
+  name?: string
+  rowMode?: 'array'
+  types?: unknown
+  queryMode?: 'extended'
+}
+
+/**
+ * False for what must not be wrapped: COPY … FROM STDIN / TO STDOUT, a multi-statement string
+ * without parameters (it must go as ONE simple query), an empty text (or only comments and
+ * semicolons), and transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, PREPARE
+ * TRANSACTION…), which would end or unbalance the savepoint around it. A pg Submittable such as
+ * pg-cursor / pg-query-stream never reaches this function: the caller checks
+ * `typeof x.submit === 'function'` and bypasses.
+ */
+export function canProtect(config: PgQueryConfig): boolean {
+  if (typeof config.text !== 'string') return false
+  const statements = scanStatements(config.text)
+  const first = statements[0]
+  if (!first) return false
+  if (statements.length > 1 && !usesExtendedProtocol(config)) return false
+  return !isCopyStdio(first) && !isTransactionControl(first)
+}
+
+/**
+ * Runs `config` on `client` inside `SAVEPOINT <savepoint>` … `RELEASE SAVEPOINT <savepoint>` in one
+ * round trip, resolving to exactly what `client.query(config)` would have resolved to (a pg.Result
+ * with rows, fields, rowCount, command, oid, rowAsArray/`rowMode: 'array'`, custom `types`), or
+ * rejecting with the statement's own error (e.g. code 23505) AFTER the transaction has been repaired
+ * (`ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s`), so the next statement works and everything
+ * before the failed statement is still there. Must be called with no other query in flight on the client.
+ */
+export function protectedQuery(
+  client: pg.Client,
+  savepoint: string,
+  config: PgQueryConfig,
+): Promise<pg.QueryResult> {
+  if (!SAVEPOINT_NAME.test(savepoint)) {
+    return Promise.reject(
+      new TypeError(
+        `protectedQuery: savepoint name ${JSON.stringify(savepoint)} is not a plain SQL identifier (letters, digits, _; at most 63)`,
+      ),
+    )
+  }
+  // The caller checks canProtect(); this one is checked again because it costs the connection:
+  // COPY FROM STDIN would read the pipelined RELEASE as COPY data (FATAL 08P01).
+  if (STDIN.test(config.text) && !canProtect(config)) {
+    return Promise.reject(
+      new TypeError(
+        'protectedQuery cannot wrap COPY … FROM STDIN / TO STDOUT (canProtect() is false): send it with client.query',
+      ),
+    )
+  }
+  return new Promise<pg.QueryResult>((resolve, reject) => {
+    client.query(
+      new ProtectedQuery(client, savepoint, config, (error, result) =>
+        result ? resolve(result) : reject(error),
+      ),
+    )
+  }).catch((error: unknown) => {
+    // As pg does: point the stack at the application instead of at the socket read.
+    if (error instanceof Error) Error.captureStackTrace(error)
+    throw error
+  })
+}
+
+const SAVEPOINT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+const STDIN = /stdin/i
+
+// --- pg internals (pg 8.23), used here and nowhere else in the package: lib/result.js Result
+// (as pg.Result), lib/utils.js prepareValue (as pg.utils.prepareValue), lib/connection.js's
+// message writers, stream and parsedStatements, lib/client.js's _queryQueue, and the handler
+// calls and `_result` / `binary` / `callback` fields the Client uses on its active query.
+
+interface ResultBuilder extends pg.QueryResult {
+  addFields(fields: unknown[]): void
+  parseRow(fields: unknown[]): unknown
+  addRow(row: unknown): void
+  addCommandComplete(message: unknown): void
+}
+type ResultConstructor = new (rowMode: string | undefined, types: unknown) => ResultBuilder
+
+interface WireConnection {
+  parsedStatements: Record<string, string | undefined>
+  stream: { writable: boolean; write(chunk: Buffer): unknown; cork?(): void; uncork?(): void }
+  parse(message: { text: string; name?: string }): void
+  bind(message: { statement?: string; values?: unknown[]; binary?: boolean }): void
+  describe(message: { type: 'P' }): void
+  execute(): void
+  query(text: string): void
+  sync(): void
+  on(event: 'parseComplete', listener: () => void): unknown
+  off(event: 'parseComplete', listener: () => void): unknown
+}
+
+const { Result, prepareValue } = pgInternals()
+
+function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unknown) => unknown } {
+  const exported = pg as unknown as { Result?: unknown; utils?: { prepareValue?: unknown } }
+  const Result = exported.Result
+  const prepareValue = exported.utils?.prepareValue
+  if (typeof Result !== 'function' || typeof prepareValue !== 'function') {
+    throw new Error('protectedQuery needs pg 8 (pg.Result and pg.utils.prepareValue are missing)')
+  }
+  return {
+    Result: Result as ResultConstructor,
+    prepareValue: prepareValue as (value: unknown) => unknown,
+  }
+}
+
+// Results the server completes for one protected query (CommandComplete, or EmptyQuery for the
+// statement): SAVEPOINT's, the statement's, RELEASE's.
+const SAVEPOINT = 0
+const STATEMENT = 1
+const ALL = 3
+
+/**
+ * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
+ * ReadyForQuery. SAVEPOINT goes as an unnamed Parse/Bind/Execute with no Sync of its own; behind it
+ * a statement with parameters (or a name, or `queryMode: 'extended'`) goes as Parse/Bind/Describe/
+ * Execute, then RELEASE's Parse/Bind/Execute and one Sync; a parameterless one goes as the simple
+ * query client.query would send, with RELEASE appended (the simple query ends the pipeline, so its
+ * ReadyForQuery is the only one). Either way it is one round trip, and the statement is parsed
+ * only after SAVEPOINT ran, so even its syntax error is undone; a single simple-query string
+ * `SAVEPOINT s; …; RELEASE SAVEPOINT s` would be rejected whole by the parser, SAVEPOINT unrun.
+ */
+class ProtectedQuery {
+  /** Set by pg's Client when it was created with `binary: true`. */
+  binary = false
+  /** Called once with the outcome; pg's Client wraps it when `query_timeout` is set. */
+  callback: (error: Error | null, result?: pg.QueryResult) => void
+  /**
+   * pg's Client gives a query's `_result` its own type parsers (client.setTypeParser, `types`
+   * option) when the query brings none, exactly as for its own Query.
+   */
+  readonly _result: ResultBuilder
+
+  readonly #client: pg.Client
+  readonly #savepoint: string
+  readonly #config: PgQueryConfig
+  #completed = 0
+  #simple = false
+  #wire: WireConnection | undefined
+  #rowError: unknown
+  #settled = false
+  #watchingParse = false
+
+  constructor(
+    client: pg.Client,
+    savepoint: string,
+    config: PgQueryConfig,
+    callback: (error: Error | null, result?: pg.QueryResult) => void,
+  ) {
+    this.#client = client
+    this.#savepoint = savepoint
+    this.#config = config
+    this.callback = callback
+    this._result = new Result(config.rowMode, config.types)
+  }
+
+  submit(connection: pg.Connection): Error | null {
+    const wire = connection as unknown as WireConnection
+    const { text, name, values } = this.#config
+    if (typeof text !== 'string') {
+      return new Error('protectedQuery: the query text must be a string')
+    }
+    if (values !== undefined && !Array.isArray(values)) {
+      return new Error('Query values must be an array')
+    }
+    const parsed = name ? wire.parsedStatements[name] : undefined
+    if (parsed !== undefined && parsed !== text) {
+      return new Error(
+        `Prepared statements must be unique - '${name}' was used for a different statement`,
+      )
+    }
+    // Map the values before writing anything: a value pg cannot serialise must fail the query
+    // here, not after SAVEPOINT has gone out without its RELEASE.
+    let params: unknown[] | undefined
+    try {
+      params = values?.map((value) => prepareValue(value))
+    } catch (error) {
+      return toError(error)
+    }
+    this.#wire = wire
+    this.#simple = !usesExtendedProtocol(this.#config)
+    if (name && parsed === undefined) {
+      this.#watchingParse = true
+      wire.on('parseComplete', this.#onParseComplete)
+    }
+
+    const frames = savepointFrames(this.#savepoint)
+    const { stream } = wire
+    stream.cork?.()
+    try {
+      // Like Connection#_send: a socket already closing is left to the Client's 'end' handling.
+      if (stream.writable) stream.write(frames.open)
+      if (this.#simple) {
+        wire.query(text + frames.releaseAfterText)
+      } else {
+        if (parsed === undefined) wire.parse({ text, name })
+        wire.bind({ statement: name, values: params, binary: this.binary })
+        wire.describe({ type: 'P' })
+        wire.execute()
+        if (stream.writable) stream.write(frames.releaseAndSync)
+      }
+    } finally {
+      stream.uncork?.()
+    }
+    return null
+  }
+
+  handleRowDescription(message: { fields: unknown[] }): void {
+    if (this.#completed === STATEMENT) this._result.addFields(message.fields)
+  }
+
+  handleDataRow(message: { fields: unknown[] }): void {
+    if (this.#completed !== STATEMENT || this.#rowError !== undefined) return
+    try {
+      this._result.addRow(this._result.parseRow(message.fields))
+    } catch (error) {
+      // Like pg's Query: keep reading, report the parser's error once the server is done.
+      this.#rowError = error
+    }
+  }
+
+  handleCommandComplete(message: unknown): void {
+    if (this.#completed === STATEMENT) this._result.addCommandComplete(message)
+    this.#completed++
+  }
+
+  /** A statement of only comments: no CommandComplete follows. */
+  handleEmptyQuery(): void {
+    this.#completed++
+  }
+
+  /** COPY … TO STDOUT rows; dropped, as pg's Query drops them. */
+  handleCopyData(): void {}
+
+  handleError(error: unknown): void {
+    const failure = toError(this.#rowError ?? error)
+    // Not from the server (query_timeout, a dead socket, a refused submit): settle, but keep
+    // following the messages, as a timed-out statement still runs and may yet fail.
+    if (!(error instanceof pg.DatabaseError)) {
+      this.#settle(failure)
+      return
+    }
+    this.#unwatchParse()
+    const savepointRan = this.#completed > SAVEPOINT
+    // A failed SAVEPOINT makes the server skip to the next Sync, and the simple-query path sent
+    // none: without this one it would swallow our query and never be ready again.
+    if (this.#simple && !savepointRan) this.#wire?.sync()
+    this.#completed = ALL
+    if (savepointRan) this.#repair(failure)
+    else this.#settle(failure)
+  }
+
+  handleReadyForQuery(): void {
+    this.#unwatchParse()
+    if (this.#rowError !== undefined) {
+      this.#settle(toError(this.#rowError))
+    } else if (this.#completed !== ALL) {
+      const statements = this.#completed - 2 // less SAVEPOINT's and RELEASE's
+      this.#settle(
+        new Error(
+          `protectedQuery: expected one statement between SAVEPOINT and RELEASE SAVEPOINT ${this.#savepoint}, the text ran as ${statements} (canProtect() is false for such a text); its results were dropped`,
+        ),
+      )
+    } else {
+      this.#settle(null, this._result)
+    }
+  }
+
+  /**
+   * Queues `ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s` at the head of the client's queue and
+   * settles once it ran. pg's Client has already dropped this query as its active one when it
+   * reported the error, so this is the only way to keep a query queued behind us from running
+   * first, into the aborted transaction (25P02).
+   */
+  #repair(failure: Error): void {
+    const sp = this.#savepoint
+    const queue = (this.#client as unknown as { _queryQueue?: unknown })._queryQueue
+    if (!Array.isArray(queue)) {
+      this.#settle(
+        new Error(
+          `${failure.message} (and the transaction stays aborted: pg's Client has no _queryQueue to run ROLLBACK TO SAVEPOINT ${sp} in)`,
+          { cause: failure },
+        ),
+      )
+      return
+    }
+    const rollback = new pg.Query(
+      `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`,
+      (repairError: Error | undefined) =>
+        this.#settle(
+          repairError
+            ? new Error(
+                `${failure.message} (and ROLLBACK TO SAVEPOINT ${sp} failed too, so the transaction stays aborted: ${repairError.message})`,
+                { cause: failure },
+              )
+            : failure,
+        ),
+    )
+    queue.unshift(rollback)
+  }
+
+  #onParseComplete = (): void => {
+    // Only the statement's Parse completes after SAVEPOINT did; like pg, remember a name once the
+    // server accepted its text, so the next use skips Parse.
+    const { name, text } = this.#config
+    if (this.#completed === STATEMENT && name && this.#wire) {
+      this.#wire.parsedStatements[name] = text
+    }
+  }
+
+  #unwatchParse(): void {
+    if (!this.#watchingParse) return
+    this.#watchingParse = false
+    this.#wire?.off('parseComplete', this.#onParseComplete)
+  }
+
+  #settle(error: Error | null, result?: pg.QueryResult): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.callback(error, result)
+  }
+}
+
+interface SavepointFrames {
+  /** SAVEPOINT's Parse/Bind/Execute, no Sync. */
+  open: Buffer
+  /** RELEASE's Parse/Bind/Execute and the Sync, behind an extended-protocol statement. */
+  releaseAndSync: Buffer
+  /** Appended to a simple-query text; the newline ends a trailing `--` comment. */
+  releaseAfterText: string
+}
+
+/**
+ * What is sent around the statement never changes for a savepoint name, so it is encoded once,
+ * straight in protocol v3 framing: per query that leaves the statement's own messages. Unnamed
+ * statements, so nothing of ours outlives the query for a DEALLOCATE ALL to break.
+ */
+function savepointFrames(savepoint: string): SavepointFrames {
+  let frames = framesBySavepoint.get(savepoint)
+  if (!frames) {
+    if (framesBySavepoint.size >= 64) framesBySavepoint.clear()
+    frames = {
+      open: runUnnamed(`SAVEPOINT ${savepoint}`),
+      releaseAndSync: Buffer.concat([runUnnamed(`RELEASE SAVEPOINT ${savepoint}`), frame('S')]),
+      releaseAfterText: `\n;RELEASE SAVEPOINT ${savepoint}`,
+    }
+    framesBySavepoint.set(savepoint, frames)
+  }
+  return frames
+}
+
+const framesBySavepoint = new Map<string, SavepointFrames>()
+
+/** Parse into the unnamed statement, Bind it to the unnamed portal, Execute it without a row limit. */
+function runUnnamed(sql: string): Buffer {
+  const none = Buffer.alloc(2) // an Int16 count of 0: parameter types, formats, values, result formats
+  return Buffer.concat([
+    frame('P', cstring(''), cstring(sql), none),
+    frame('B', cstring(''), cstring(''), none, none, none),
+    frame('E', cstring(''), Buffer.alloc(4)),
+  ])
+}
+
+/** A v3 message: type byte, Int32 length (counting itself), body. */
+function frame(type: string, ...body: Buffer[]): Buffer {
+  const header = Buffer.alloc(5)
+  header.write(type, 0, 'latin1')
+  header.writeInt32BE(4 + body.reduce((length, part) => length + part.length, 0), 1)
+  return Buffer.concat([header, ...body])
+}
+
+function cstring(value: string): Buffer {
+  return Buffer.from(`${value}\0`, 'utf8')
+}
+
+/** Mirrors pg's Query#requiresPreparation: what client.query would send with Parse/Bind. */
+function usesExtendedProtocol(config: PgQueryConfig): boolean {
+  return (
+    config.queryMode === 'extended' ||
+    Boolean(config.name) ||
+    (config.values !== undefined && config.values.length > 0)
+  )
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+// --- Statement scanning for canProtect ---
+
+function isCopyStdio(words: string[]): boolean {
+  return words[0] === 'copy' && (words.includes('stdin') || words.includes('stdout'))
+}
+
+const TRANSACTION_CONTROL = new Set([
+  'begin',
+  'start',
+  'commit',
+  'end',
+  'rollback',
+  'abort',
+  'savepoint',
+  'release',
+])
+
+function isTransactionControl(words: string[]): boolean {
+  const [first = '', second] = words
+  return TRANSACTION_CONTROL.has(first) || (first === 'prepare' && second === 'transaction')
+}
+
+const WORD_START = /[A-Za-z_\u0080-\uffff]/
+const WORD = /[A-Za-z0-9_$\u0080-\uffff]*/y
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y
+const DIGITS = /[0-9]*/y
+
+/**
+ * Splits SQL text at top-level semicolons, as PostgreSQL's lexer would (standard_conforming_strings
+ * on): quotes, E'' escapes, dollar quotes, quoted identifiers and nested comments hide semicolons.
+ * Returns each non-empty statement as its lower-cased bare words (keywords and identifiers).
+ */
+function scanStatements(text: string): string[][] {
+  const statements: string[][] = []
+  let words: string[] | undefined
+  let i = 0
+  while (i < text.length) {
+    const c = text.charAt(i)
+    const next = text.charAt(i + 1)
+    if (c === ';') {
+      if (words) statements.push(words)
+      words = undefined
+      i++
+    } else if (/\s/.test(c)) {
+      i++
+    } else if (c === '-' && next === '-') {
+      const end = text.indexOf('\n', i)
+      i = end === -1 ? text.length : end + 1
+    } else if (c === '/' && next === '*') {
+      i = skipBlockComment(text, i)
+    } else {
+      words ??= []
+      if (c === "'") {
+        i = skipQuoted(text, i, "'", false)
+      } else if (c === '"') {
+        i = skipQuoted(text, i, '"', false)
+      } else if (c === '$') {
+        i = skipDollar(text, i)
+      } else if (WORD_START.test(c)) {
+        WORD.lastIndex = i + 1
+        WORD.test(text)
+        const word = text.slice(i, WORD.lastIndex)
+        i = WORD.lastIndex
+        if ((word === 'e' || word === 'E') && text.charAt(i) === "'") {
+          i = skipQuoted(text, i, "'", true)
+        } else {
+          words.push(word.toLowerCase())
+        }
+      } else {
+        i++
+      }
+    }
+  }
+  if (words) statements.push(words)
+  return statements
+}
+
+/** From an opening quote at `start` to just past its closing one (doubled quotes stay inside). */
+function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
+  let i = start + 1
+  while (i < text.length) {
+    const c = text.charAt(i)
+    if (backslashEscapes && c === '\\') {
+      i += 2
+    } else if (c === quote) {
+      if (text.charAt(i + 1) !== quote) return i + 1
+      i += 2
+    } else {
+      i++
+    }
+  }
+  return text.length
+}
+
+function skipBlockComment(text: string, start: number): number {
+  let depth = 0
+  let i = start
+  while (i < text.length) {
+    const pair = text.slice(i, i + 2)
+    if (pair === '/*') {
+      depth++
+      i += 2
+    } else if (pair === '*/') {
+      depth--
+      i += 2
+      if (depth === 0) return i
+    } else {
+      i++
+    }
+  }
+  return text.length
+}
+
+/** `$1` is a parameter; `$tag$…$tag$` a dollar-quoted string. */
+function skipDollar(text: string, start: number): number {
+  DIGITS.lastIndex = start + 1
+  DIGITS.test(text)
+  if (DIGITS.lastIndex > start + 1) return DIGITS.lastIndex
+  DOLLAR_TAG.lastIndex = start
+  if (!DOLLAR_TAG.test(text)) return start + 1
+  const tag = text.slice(start, DOLLAR_TAG.lastIndex)
+  const end = text.indexOf(tag, DOLLAR_TAG.lastIndex)
+  return end === -1 ? text.length : end + tag.length
+}

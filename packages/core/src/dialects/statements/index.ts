@@ -1,0 +1,8 @@
+export {
+  classifyScript,
+  classifyStatement,
+  needsClassification,
+  type Statement,
+  type TransactionCharacteristics,
+} from './classify.js'
+export { type Dialect, splitStatements } from './split.js'

@@ -1,0 +1,245 @@
+import type {
+  Dialect,
+  Statement,
+  TransactionCharacteristics,
+} from '../dialects/statements/index.js'
+import { docs, SandboxError } from '../ownership/errors.js'
+import { databaseError } from './database-errors.js'
+
+/** What to do when the app asks for an isolation level or access mode a savepoint cannot give. */
+export type IsolationMismatchPolicy = 'ignore' | 'warn' | 'error'
+
+export interface AppTransactionOptions {
+  dialect: Dialect
+  /** The owner's own transaction: what every app transaction inside it really gets. */
+  owner: TransactionCharacteristics
+  onIsolationMismatch: IsolationMismatchPolicy
+  warn(message: string): void
+}
+
+/** How to run one statement of the app, decided from the app transaction's state. */
+export type Plan =
+  /** The app's statement as it is; `protect`: wrap it so a failure cannot abort the owner's transaction. */
+  | { action: 'run'; protect: boolean }
+  /** These statements instead, reported to the app as `command`; `onFailure` repairs after a failed one. */
+  | { action: 'rewrite'; command: string; statements: string[]; onFailure: string[] }
+  /** Nothing to run; the app gets an empty result for `command` (PostgreSQL only warns here). */
+  | { action: 'skip'; command: string }
+  | { action: 'refuse'; error: Error }
+
+export interface Step {
+  plan: Plan
+  /** Tells the state machine how the plan went. */
+  settle(ok: boolean): void
+}
+
+/**
+ * The app's transaction on one owned connection, as savepoints inside the owner's transaction:
+ * BEGIN → SAVEPOINT, COMMIT → RELEASE, ROLLBACK → ROLLBACK TO + RELEASE. The app's own
+ * SAVEPOINT / RELEASE / ROLLBACK TO pass through. Pure: statements in, plans out.
+ */
+export class AppTransaction {
+  readonly #options: AppTransactionOptions
+  #savepoint: string | undefined
+  /** PostgreSQL: a statement failed inside the app transaction, so only a rollback works now. */
+  #aborted = false
+  #count = 0
+
+  constructor(options: AppTransactionOptions) {
+    this.#options = options
+  }
+
+  get open(): boolean {
+    return this.#savepoint !== undefined
+  }
+
+  /** Forgets the app transaction (its savepoint was undone with an owner's). */
+  reset(): void {
+    this.#savepoint = undefined
+    this.#aborted = false
+  }
+
+  step(statement: Statement): Step {
+    switch (statement.kind) {
+      case 'begin':
+        return this.#begin(statement.characteristics, statement.kind)
+      case 'commit':
+        return this.#commit(statement.chain)
+      case 'rollback':
+        return this.#rollback(statement.chain)
+      case 'savepoint':
+      case 'release':
+      case 'rollback-to':
+        return this.#appSavepoint(statement)
+      case 'set-transaction':
+        return this.#setTransaction(statement.characteristics, statement.scope)
+      case 'implicit-commit':
+        return refuse(implicitCommitError(statement.statement))
+      default:
+        return this.#other()
+    }
+  }
+
+  #other(): Step {
+    if (!this.open) return { plan: { action: 'run', protect: this.#isPostgres }, settle: noop }
+    return {
+      plan: { action: 'run', protect: false },
+      settle: (ok) => {
+        if (!ok && this.#isPostgres) this.#aborted = true
+      },
+    }
+  }
+
+  #begin(characteristics: TransactionCharacteristics, _kind: 'begin'): Step {
+    const mismatch = this.#checkCharacteristics(characteristics)
+    if (mismatch) return refuse(mismatch)
+    if (this.open && this.#isPostgres) return skip('BEGIN') // PostgreSQL warns: already in a transaction
+    const savepoint = this.#nextSavepoint()
+    // MySQL: BEGIN inside a transaction commits it first.
+    const statements = this.open
+      ? [release(this.#savepoint!), create(savepoint)]
+      : [create(savepoint)]
+    return {
+      plan: { action: 'rewrite', command: 'BEGIN', statements, onFailure: [] },
+      settle: (ok) => {
+        if (!ok) return
+        this.#savepoint = savepoint
+        this.#aborted = false
+      },
+    }
+  }
+
+  #commit(chain: boolean): Step {
+    const savepoint = this.#savepoint
+    if (!savepoint) return skip('COMMIT') // no transaction in progress: a warning, not an error
+    if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
+    const checks = this.#isPostgres ? deferredConstraintChecks : []
+    const next = chain ? this.#nextSavepoint() : undefined
+    return {
+      plan: {
+        action: 'rewrite',
+        command: 'COMMIT',
+        statements: [...checks, release(savepoint), ...(next ? [create(next)] : [])],
+        onFailure: [rollbackTo(savepoint), release(savepoint)],
+      },
+      // A failed COMMIT (a deferred constraint) ends the transaction too, rolled back.
+      settle: (ok) => {
+        this.#savepoint = ok ? next : undefined
+        this.#aborted = false
+      },
+    }
+  }
+
+  #rollback(chain: boolean, command = 'ROLLBACK'): Step {
+    const savepoint = this.#savepoint
+    if (!savepoint) return skip('ROLLBACK')
+    const next = chain ? this.#nextSavepoint() : undefined
+    return {
+      plan: {
+        action: 'rewrite',
+        command,
+        statements: [rollbackTo(savepoint), release(savepoint), ...(next ? [create(next)] : [])],
+        onFailure: [],
+      },
+      settle: (ok) => {
+        if (!ok) return
+        this.#savepoint = next
+        this.#aborted = false
+      },
+    }
+  }
+
+  #appSavepoint(statement: Extract<Statement, { name: string }>): Step {
+    if (this.open) {
+      return {
+        plan: { action: 'run', protect: false },
+        settle: (ok) => {
+          if (statement.kind === 'rollback-to' && ok) this.#aborted = false
+          else if (!ok && this.#isPostgres) this.#aborted = true
+        },
+      }
+    }
+    // Outside a transaction the server would refuse these (MySQL takes a lone SAVEPOINT and forgets it).
+    if (statement.kind === 'savepoint' && !this.#isPostgres) return skip('SAVEPOINT')
+    return refuse(databaseError(this.#options.dialect, 'outside-transaction', statement))
+  }
+
+  #setTransaction(characteristics: TransactionCharacteristics, scope: string): Step {
+    if (!this.#isPostgres && this.open && scope === 'transaction') {
+      return refuse(databaseError('mysql', 'characteristics-in-transaction', undefined))
+    }
+    const mismatch = this.#checkCharacteristics(characteristics)
+    if (mismatch) return refuse(mismatch)
+    // Never applied: inside a savepoint it cannot be, and on the session it would reach the next owner.
+    return skip('SET')
+  }
+
+  /** An error under the 'error' policy; a warning (or nothing) otherwise. */
+  #checkCharacteristics(requested: TransactionCharacteristics): SandboxError | undefined {
+    const { owner, onIsolationMismatch } = this.#options
+    const differences: string[] = []
+    if (requested.isolation && requested.isolation !== owner.isolation) {
+      differences.push(
+        `isolation level ${requested.isolation} (the test's transaction has ${owner.isolation})`,
+      )
+    }
+    if (requested.accessMode && requested.accessMode !== (owner.accessMode ?? 'read write')) {
+      differences.push(
+        `${requested.accessMode} (the test's transaction is ${owner.accessMode ?? 'read write'})`,
+      )
+    }
+    if (differences.length === 0 || onIsolationMismatch === 'ignore') return undefined
+    const message =
+      `The app asked for a transaction with ${differences.join(' and ')}, but inside the sandbox its ` +
+      'transaction is a savepoint in the test’s transaction, which keeps the test’s settings. Set the ' +
+      'level for the whole test with checkout({ isolation }) or createSandbox({ isolation }), or set ' +
+      `createSandbox({ onIsolationMismatch: 'ignore' }) to accept this. ${docs('isolation-levels')}`
+    if (onIsolationMismatch === 'error') return new SandboxError('ISOLATION_MISMATCH', message)
+    this.#options.warn(message)
+    return undefined
+  }
+
+  get #isPostgres(): boolean {
+    return this.#options.dialect === 'postgres'
+  }
+
+  #nextSavepoint(): string {
+    return `sqlsandbox_tx_${++this.#count}`
+  }
+}
+
+/**
+ * PostgreSQL checks deferred constraints at COMMIT. Inside a savepoint nothing commits, so the
+ * app's COMMIT forces the checks in a throwaway savepoint: a violation fails this COMMIT as in
+ * production, and rolling the throwaway savepoint back restores the constraint modes.
+ */
+const deferredConstraintChecks = [
+  'SAVEPOINT sqlsandbox_constraints',
+  'SET CONSTRAINTS ALL IMMEDIATE',
+  'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
+  'RELEASE SAVEPOINT sqlsandbox_constraints',
+]
+
+const create = (name: string) => `SAVEPOINT ${name}`
+const release = (name: string) => `RELEASE SAVEPOINT ${name}`
+const rollbackTo = (name: string) => `ROLLBACK TO SAVEPOINT ${name}`
+
+function noop(): void {}
+
+function skip(command: string): Step {
+  return { plan: { action: 'skip', command }, settle: noop }
+}
+
+function refuse(error: Error): Step {
+  return { plan: { action: 'refuse', error }, settle: noop }
+}
+
+function implicitCommitError(statement: string): SandboxError {
+  return new SandboxError(
+    'IMPLICIT_COMMIT',
+    `${statement} was refused: on MySQL/MariaDB it commits the open transaction implicitly, which ` +
+      'would commit the test’s data for real and end its sandbox. Run schema changes outside the ' +
+      'sandbox, before the tests (a globalSetup or migration step), or in ' +
+      `sandbox.unboxedRun(() => …), where statements run on a plain connection. ${docs('mysql-implicit-commits')}`,
+  )
+}

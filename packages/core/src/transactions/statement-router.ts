@@ -1,0 +1,224 @@
+import {
+  classifyScript,
+  type Dialect,
+  needsClassification,
+  type Statement,
+} from '../dialects/statements/index.js'
+import type { IsolationLevel } from '../ownership/driver.js'
+import type { Owner } from '../ownership/owner.js'
+import type { RoutedConnection, Sandbox } from '../sandbox.js'
+import { AppTransaction, type Plan } from './app-transaction.js'
+import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
+
+/**
+ * What a driver facade (pg, mysql2) tells the router about its queries: their text, how to run
+ * them as they are, how to run the sandbox's own statements, and the result of a statement that
+ * was rewritten or skipped.
+ */
+export interface StatementExecutor<C, Q, R> {
+  readonly dialect: Dialect
+  /** The SQL text, or undefined when it cannot be read (a pg Submittable): it then runs as it is. */
+  textOf(query: Q): string | undefined
+  /** Runs the app's query unchanged; `protect`: a failure must not abort the owner's transaction. */
+  run(conn: C, query: Q, protect: boolean): Promise<R>
+  /** Runs the sandbox's statements in order (PostgreSQL may send them as one simple query). */
+  control(conn: C, statements: string[]): Promise<void>
+  /** What the app gets for a statement that was rewritten (BEGIN → SAVEPOINT) or skipped. */
+  emptyResult(command: string, query: Q | undefined): R
+  /** A script's statements, one by one: the query for one of them, keeping the app's options. */
+  part(query: Q, text: string): Q
+  /** The results of a script's statements, as the driver returns a multi-statement result. */
+  combine(results: R[]): R
+}
+
+/** Who sends a statement: a leased client (its own app transaction) or the pool itself. */
+export interface Caller {
+  /** A leased client is bound to the owner it was leased for; the pool looks the caller up. */
+  owner?: Owner | undefined
+  /** The object that holds an app transaction: the leased client, or the pool for pool.query. */
+  identity: object
+}
+
+interface Session {
+  tx: AppTransaction
+  /** The owner whose scope began the app transaction: it ends when that owner does. */
+  txOwner?: Owner | undefined
+  /** The turn held from BEGIN to COMMIT/ROLLBACK, and the caller it belongs to. */
+  txTurn?: RoutedConnection<unknown> | undefined
+  txHolder?: object | undefined
+}
+
+const DEFAULT_ISOLATION: Record<Dialect, IsolationLevel> = {
+  postgres: 'read committed',
+  mysql: 'repeatable read',
+}
+
+/**
+ * Routes each statement of the app to its owner's connection and translates the app's
+ * transaction statements there (AppTransaction). An app transaction holds the connection from
+ * BEGIN to COMMIT/ROLLBACK: statements from other scopes wait for it, statements from the
+ * scope that began it run inside it (that scope cannot wait for itself).
+ */
+export class StatementRouter<C, Q, R> {
+  readonly #sandbox: Sandbox<C>
+  readonly #executor: StatementExecutor<C, Q, R>
+  readonly #sessions = new WeakMap<object, Session>()
+  readonly #heldBy = new WeakMap<object, Session>()
+  readonly #warned = new Set<string>()
+
+  constructor(sandbox: Sandbox<C>, executor: StatementExecutor<C, Q, R>) {
+    this.#sandbox = sandbox
+    this.#executor = executor
+  }
+
+  async execute(query: Q, caller: Caller): Promise<R> {
+    const text = this.#executor.textOf(query)
+    if (text === undefined || !needsClassification(text, this.#executor.dialect)) {
+      return this.#executeOne(query, OTHER, caller)
+    }
+    const script = classifyScript(text, this.#executor.dialect)
+    if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
+      return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
+    }
+    const results: R[] = []
+    for (const part of script) {
+      results.push(
+        await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
+      )
+    }
+    return this.#executor.combine(results)
+  }
+
+  /** A leased client is given back: an app transaction it left open is rolled back, as the app lost it. */
+  async release(caller: Caller): Promise<void> {
+    const session = this.#heldSession(caller.identity)
+    if (!session) return
+    const turn = session.txTurn as RoutedConnection<C>
+    await this.#executeOn(turn, session, ROLLBACK, undefined).catch(() => {})
+    this.#endTransactionTurn(session)
+  }
+
+  async #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
+    const own = this.#heldSession(caller.identity)?.txTurn as RoutedConnection<C> | undefined
+    const turn =
+      own ??
+      (await this.#sandbox.connection({
+        owner: caller.owner,
+        joinScope: statement.kind !== 'begin',
+      }))
+    if (!turn.session) {
+      // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
+      try {
+        return await turn.run((conn) => this.#executor.run(conn, query, false))
+      } finally {
+        turn.release()
+      }
+    }
+    const session = this.#session(turn)
+    const wasOpen = session.tx.open
+    try {
+      return await this.#executeOn(turn, session, statement, query)
+    } finally {
+      const isOpen = session.tx.open
+      if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller)
+      else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session)
+      if (turn !== session.txTurn) turn.release()
+    }
+  }
+
+  async #executeOn(
+    turn: RoutedConnection<C>,
+    session: Session,
+    statement: Statement,
+    query: Q | undefined,
+  ): Promise<R> {
+    const step = session.tx.step(statement)
+    try {
+      const result = await turn.run((conn) => this.#perform(conn, step.plan, query))
+      step.settle(true)
+      return result
+    } catch (error) {
+      step.settle(false)
+      if (isLockConflict(error))
+        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+      throw error
+    }
+  }
+
+  async #perform(conn: C, plan: Plan, query: Q | undefined): Promise<R> {
+    const executor = this.#executor
+    switch (plan.action) {
+      case 'run':
+        return executor.run(conn, query!, plan.protect)
+      case 'skip':
+        return executor.emptyResult(plan.command, query)
+      case 'refuse':
+        throw plan.error
+      case 'rewrite':
+        try {
+          await executor.control(conn, plan.statements)
+        } catch (error) {
+          if (plan.onFailure.length > 0) await executor.control(conn, plan.onFailure)
+          throw error
+        }
+        return executor.emptyResult(plan.command, query)
+    }
+  }
+
+  #session(turn: RoutedConnection<C>): Session {
+    const key = turn.session!
+    let session = this.#sessions.get(key)
+    if (!session) {
+      session = { tx: this.#newTransaction(turn.owner) }
+      this.#sessions.set(key, session)
+    }
+    // The owner that began the app transaction ended: its savepoint went with the owner's.
+    if (session.txOwner && !session.txOwner.isLive) {
+      session.tx.reset()
+      session.txOwner = undefined
+      session.txTurn = undefined
+      session.txHolder = undefined
+    }
+    return session
+  }
+
+  #newTransaction(owner: Owner | undefined): AppTransaction {
+    const dialect = this.#executor.dialect
+    return new AppTransaction({
+      dialect,
+      owner: { isolation: owner?.isolation ?? DEFAULT_ISOLATION[dialect] },
+      onIsolationMismatch: this.#sandbox.onIsolationMismatch,
+      warn: (message) => {
+        if (this.#warned.has(message)) return
+        this.#warned.add(message)
+        process.emitWarning(message, { code: 'SQLSANDBOX_ISOLATION' })
+      },
+    })
+  }
+
+  /** The app transaction `identity` holds open, if any: its statements use that turn, never wait. */
+  #heldSession(identity: object): Session | undefined {
+    const session = this.#heldBy.get(identity)
+    return session?.txHolder === identity && session.txOwner?.isLive ? session : undefined
+  }
+
+  #startTransactionTurn(session: Session, turn: RoutedConnection<C>, caller: Caller): void {
+    session.txTurn = turn as RoutedConnection<unknown>
+    session.txHolder = caller.identity
+    session.txOwner = turn.owner
+    this.#heldBy.set(caller.identity, session)
+    turn.share(turn.scope)
+  }
+
+  #endTransactionTurn(session: Session): void {
+    const turn = session.txTurn
+    if (session.txHolder) this.#heldBy.delete(session.txHolder)
+    session.txTurn = undefined
+    session.txHolder = undefined
+    session.txOwner = undefined
+    turn?.release()
+  }
+}
+
+const OTHER: Statement = { kind: 'other' }
+const ROLLBACK: Statement = { kind: 'rollback', chain: false }

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto'
+import mysql from 'mysql2'
+import pg from 'pg'
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
+import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { createSandbox } from '../../src/index.js'
+import { MYSQL_URL, PG_URL } from '../support/databases.js'
+
+describe('pg facade specifics', () => {
+  const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
+  const pool = createPgPool(sandbox)
+  const raw = new pg.Pool({ connectionString: PG_URL, max: 1 })
+  let tag: string
+  beforeEach(() => {
+    tag = randomUUID().slice(0, 12)
+  })
+  afterEach(async () => {
+    const { rows } = await raw.query(
+      'select (select count(*) from sandbox_children where tag = $1)::int + (select count(*) from sandbox_parents where id like $2)::int as n',
+      [tag, `${tag}%`],
+    )
+    expect(rows[0].n).toBe(0)
+  })
+  afterAll(async () => {
+    await sandbox.close()
+    await raw.end()
+  })
+
+  test('passes instanceof pg.Pool, as Drizzle and adapter-pg require', () => {
+    expect(pool).toBeInstanceOf(pg.Pool)
+  })
+
+  test('every pg call form: text, config, rowMode array, types, callbacks', async () => {
+    await sandbox.run(async () => {
+      expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+      expect((await pool.query({ text: 'select $1::int as n', values: [2] })).rows).toEqual([
+        { n: 2 },
+      ])
+      expect(
+        (await pool.query({ text: 'select $1::int as n', rowMode: 'array' }, [3])).rows,
+      ).toEqual([[3]])
+      const types = { getTypeParser: () => (value: string) => `parsed ${value}` }
+      expect((await pool.query({ text: 'select 4::int as n', types })).rows).toEqual([
+        { n: 'parsed 4' },
+      ])
+      const viaCallback = await new Promise((resolve, reject) =>
+        pool.query(
+          'select $1::text as t',
+          ['cb'],
+          (error: Error | undefined, result: pg.QueryResult) =>
+            error ? reject(error) : resolve(result.rows),
+        ),
+      )
+      expect(viaCallback).toEqual([{ t: 'cb' }])
+      const client = await pool.connect()
+      const named = { name: 'sqlsandbox_named', text: 'select $1::int + 1 as n' }
+      expect((await client.query(named, [1])).rows).toEqual([{ n: 2 }])
+      expect((await client.query(named, [41])).rows).toEqual([{ n: 42 }])
+      client.release()
+    })
+  })
+
+  test('SAVEPOINT outside an app transaction fails as PostgreSQL would (25P01)', async () => {
+    await sandbox.run(async () => {
+      await expect(pool.query('SAVEPOINT x')).rejects.toMatchObject({
+        code: '25P01',
+        message: 'SAVEPOINT can only be used in transaction blocks',
+      })
+      expect((await pool.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
+    })
+  })
+
+  test('a deferred constraint violated in an app transaction fails its COMMIT, as in production', async () => {
+    await sandbox.run(async () => {
+      const client = await pool.connect()
+      await client.query('BEGIN')
+      await client.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+        tag,
+        `${tag}-missing`,
+      ])
+      await expect(client.query('COMMIT')).rejects.toMatchObject({ code: '23503' })
+      client.release()
+      const count = await pool.query(
+        'select count(*)::int as n from sandbox_children where tag = $1',
+        [tag],
+      )
+      expect(count.rows[0].n).toBe(0)
+      // The app transaction is over, and the constraint is deferred again afterwards.
+      const ok = await pool.connect()
+      await ok.query('BEGIN')
+      await ok.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+        tag,
+        `${tag}-p`,
+      ])
+      await ok.query('insert into sandbox_parents (id) values ($1)', [`${tag}-p`])
+      await ok.query('COMMIT')
+      ok.release()
+      const after = await pool.query(
+        'select count(*)::int as n from sandbox_children where tag = $1',
+        [tag],
+      )
+      expect(after.rows[0].n).toBe(1)
+    })
+  })
+
+  test('a multi-statement script with BEGIN … COMMIT runs statement by statement, translated', async () => {
+    await sandbox.run(async () => {
+      const results = await pool.query(
+        `BEGIN; insert into sandbox_parents (id) values ('${tag}-s'); COMMIT;`,
+      )
+      expect(Array.isArray(results)).toBe(true)
+      const { rows } = await pool.query(
+        'select count(*)::int as n from sandbox_parents where id = $1',
+        [`${tag}-s`],
+      )
+      expect(rows[0].n).toBe(1)
+    })
+  })
+})
+
+describe('mysql2 facade specifics', () => {
+  const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
+  const pool = createMysqlPool(sandbox)
+  const raw = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 }).promise()
+  let tag: string
+  beforeEach(() => {
+    tag = randomUUID().slice(0, 12)
+  })
+  afterAll(async () => {
+    await sandbox.close()
+    await raw.end()
+  })
+
+  test('DDL that would commit implicitly is refused, naming the statement; nothing is committed', async () => {
+    await sandbox.run(async () => {
+      await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before ddl'])
+      const error = await pool
+        .query('create table sqlsandbox_refused (id int)')
+        .catch((e: Error) => e)
+      expect(error).toMatchObject({ code: 'IMPLICIT_COMMIT' })
+      expect((error as Error).message).toMatch(/^CREATE TABLE was refused: .*unboxedRun/s)
+      await pool.query('create temporary table sqlsandbox_temp (id int)')
+      await pool.query('insert into sqlsandbox_temp values (1)')
+    })
+    const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+    expect(Number((rows as { n: number }[])[0]?.n)).toBe(0)
+    const [tables] = await raw.query("show tables like 'sqlsandbox_refused'")
+    expect(tables).toEqual([])
+  })
+
+  test('the callback API and streaming through getConnection().connection', async () => {
+    await sandbox.run(async () => {
+      for (const name of ['a', 'b', 'c']) {
+        await pool.execute('insert into sandbox_items (tag, name) values (?, ?)', [tag, name])
+      }
+      const viaCallback = await new Promise((resolve, reject) =>
+        pool.pool.query(
+          'select name from sandbox_items where tag = ? order by id',
+          [tag],
+          (error: Error | null, rows: unknown) => (error ? reject(error) : resolve(rows)),
+        ),
+      )
+      expect(viaCallback).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'c' }])
+      const connection = await pool.getConnection()
+      const streamed: unknown[] = []
+      const stream = connection.connection
+        .query('select name from sandbox_items where tag = ? order by id', [tag])
+        .stream()
+      for await (const row of stream) streamed.push(row)
+      connection.connection.end() // Drizzle's iterator ends the connection: it must only release it
+      expect(streamed).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'c' }])
+      const [rows] = await pool.query('select count(*) as n from sandbox_items where tag = ?', [
+        tag,
+      ])
+      expect(Number((rows as { n: number }[])[0]?.n)).toBe(3)
+    })
+  })
+})

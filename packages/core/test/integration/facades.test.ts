@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/index.js'
+import { DIALECTS, type RawFacade, type TestDialect } from '../support/dialects.js'
+
+/**
+ * The pg and mysql2 facades, used the way an app or an ORM uses the raw drivers: the app's
+ * transaction statements become savepoints in the owner's transaction, and nothing is committed.
+ */
+describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %s', (_, make) => {
+  let db: TestDialect
+  const sandboxes: Sandbox[] = []
+  let tag: string
+
+  function setup(options: Partial<SandboxOptions<unknown>> = {}): { s: Sandbox; pool: RawFacade } {
+    const s = createSandbox({ driver: db.driver(), ...options })
+    sandboxes.push(s)
+    return { s, pool: db.facade(s) }
+  }
+  const p = (n: number) => db.param(n)
+  const insert = (c: { query: RawFacade['query'] }, name = 'row') =>
+    c.query(`insert into sandbox_items (tag, name) values (${p(1)}, ${p(2)})`, [tag, name])
+  const names = async (c: { query: RawFacade['query'] }) =>
+    (await c.query(`select name from sandbox_items where tag = ${p(1)} order by id`, [tag])).map(
+      (r) => r.name,
+    )
+
+  beforeAll(() => {
+    db = make()
+  })
+  afterAll(() => db.end())
+  beforeEach(() => {
+    tag = randomUUID().slice(0, 12)
+  })
+  afterEach(async () => {
+    await Promise.all(sandboxes.splice(0).map((s) => s.close()))
+    expect(await db.committedCount(tag)).toBe(0)
+  })
+
+  test('queries through the pool go to the owner’s connection', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'a')
+      expect(await names(pool)).toEqual(['a'])
+    })
+    await expect(names(pool)).rejects.toMatchObject({ code: 'NO_OWNER' })
+  })
+
+  test('an app transaction commits into the owner’s transaction only', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'in tx')
+      await client.query('COMMIT')
+      client.release()
+      expect(await names(pool)).toEqual(['in tx'])
+      expect(await db.committedCount(tag)).toBe(0)
+    })
+  })
+
+  test('nested app transactions: an inner rollback keeps the outer part', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      const client = await pool.lease()
+      await client.query('begin')
+      await insert(client, 'outer')
+      await client.query('SAVEPOINT sp1')
+      await insert(client, 'inner')
+      await client.query('ROLLBACK TO SAVEPOINT sp1')
+      await client.query('RELEASE SAVEPOINT sp1')
+      await client.query('commit')
+      client.release()
+      expect(await names(pool)).toEqual(['outer'])
+    })
+  })
+
+  test('an app ROLLBACK undoes the app transaction, not what the test did before', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'before')
+      const client = await pool.lease()
+      await client.query('START TRANSACTION')
+      await insert(client, 'rolled back')
+      await client.query('ROLLBACK')
+      client.release()
+      expect(await names(pool)).toEqual(['before'])
+    })
+  })
+
+  test('COMMIT and ROLLBACK outside an app transaction do nothing', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'kept')
+      await pool.query('COMMIT')
+      await pool.query('ROLLBACK')
+      expect(await names(pool)).toEqual(['kept'])
+    })
+  })
+
+  test('a failed statement does not break the test’s transaction; earlier rows stay', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'first')
+      const sql = `insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`
+      await pool.query(sql, [`${tag}-x`, tag])
+      const error = await pool.query(sql, [`${tag}-x`, tag]).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: db.name === 'postgres' ? '23505' : 'ER_DUP_ENTRY' })
+      await insert(pool, 'after')
+      expect(await names(pool)).toEqual(['first', 'after'])
+    })
+  })
+
+  test('a failure inside an app transaction: COMMIT then rolls it back, the owner goes on', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'before')
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'in failed tx')
+      await client.query('select * from no_such_table').catch(() => {})
+      await client.query('COMMIT')
+      client.release()
+      // PostgreSQL aborts the app transaction on the failure; MySQL keeps it and commits.
+      expect(await names(pool)).toEqual(
+        db.name === 'postgres' ? ['before'] : ['before', 'in failed tx'],
+      )
+    })
+  })
+
+  test('another scope’s statements wait for an open app transaction instead of landing in it', async () => {
+    const { s, pool } = setup()
+    await s.run(async (owner) => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'tx')
+      const elsewhere = s.allow(owner, () => insert(pool, 'other scope'))
+      await sleep(30)
+      await client.query('ROLLBACK')
+      client.release()
+      await elsewhere
+      expect(await names(pool)).toEqual(['other scope'])
+    })
+  })
+
+  test('racing app transactions on one owner run one after the other', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      const transaction = async (name: string, fail: boolean) => {
+        const client = await pool.lease()
+        await client.query('BEGIN')
+        await insert(client, `${name} 1`)
+        await sleep(10)
+        await insert(client, `${name} 2`)
+        await client.query(fail ? 'ROLLBACK' : 'COMMIT')
+        client.release()
+      }
+      await Promise.all([transaction('a', false), transaction('b', true), transaction('c', false)])
+      expect(await names(pool)).toEqual(['a 1', 'a 2', 'c 1', 'c 2'])
+    })
+  })
+
+  test('the root pool used inside an app transaction (db instead of tx) runs at once, no hang', async () => {
+    const { s, pool } = setup({ queueTimeout: 2_000 })
+    await s.run(async () => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'tx')
+      const started = Date.now()
+      await insert(pool, 'root pool')
+      expect(Date.now() - started).toBeLessThan(1_000)
+      await client.query('COMMIT')
+      client.release()
+      expect(await names(pool)).toEqual(['tx', 'root pool'])
+    })
+  })
+
+  test('a client released with its app transaction open has it rolled back', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'abandoned')
+      client.release()
+      await insert(pool, 'next')
+      expect(await names(pool)).toEqual(['next'])
+    })
+  })
+
+  test('the app’s isolation level request warns once; with onIsolationMismatch error it fails', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    try {
+      const { s, pool } = setup()
+      await s.run(async () => {
+        for (let i = 0; i < 2; i++) {
+          const client = await pool.lease()
+          if (db.name === 'mysql')
+            await client.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')
+          await client.query(
+            db.name === 'postgres' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN',
+          )
+          await client.query('COMMIT')
+          client.release()
+        }
+      })
+      await sleep(10)
+      expect(warnings.filter((w) => w.includes('isolation level serializable'))).toHaveLength(1)
+      const strict = setup({ onIsolationMismatch: 'error' })
+      await strict.s.run(async () => {
+        const request =
+          db.name === 'postgres'
+            ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
+            : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE'
+        await expect(strict.pool.query(request)).rejects.toMatchObject({
+          code: 'ISOLATION_MISMATCH',
+        })
+      })
+      const matching = setup({ onIsolationMismatch: 'error', isolation: 'serializable' })
+      await matching.s.run(async () => {
+        const client = await matching.pool.lease()
+        await client.query(
+          db.name === 'postgres'
+            ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
+            : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+        )
+        client.release()
+      })
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
+  test('auto mode: a leased client is a real connection and its transaction really commits', async () => {
+    const { pool } = setup({ mode: 'auto' })
+    try {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'real')
+      await client.query('COMMIT')
+      client.release()
+      expect(await db.committedCount(tag)).toBe(1)
+    } finally {
+      await db.purge(tag)
+    }
+  })
+})

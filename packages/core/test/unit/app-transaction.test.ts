@@ -1,0 +1,199 @@
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import type { Dialect, Statement } from '../../src/dialects/statements/index.js'
+import {
+  AppTransaction,
+  type IsolationMismatchPolicy,
+  type Plan,
+} from '../../src/transactions/app-transaction.js'
+
+function transaction(dialect: Dialect, policy: IsolationMismatchPolicy = 'warn') {
+  const warnings: string[] = []
+  const tx = new AppTransaction({
+    dialect,
+    owner: { isolation: 'read committed' },
+    onIsolationMismatch: policy,
+    warn: (message) => warnings.push(message),
+  })
+  const run = (statement: Statement, ok = true): Plan => {
+    const step = tx.step(statement)
+    step.settle(ok && step.plan.action !== 'refuse')
+    return step.plan
+  }
+  return { tx, run, warnings }
+}
+
+const begin: Statement = { kind: 'begin', characteristics: {} }
+const commit: Statement = { kind: 'commit', chain: false }
+const rollback: Statement = { kind: 'rollback', chain: false }
+const other: Statement = { kind: 'other' }
+
+describe('app transaction translation', () => {
+  test('BEGIN → SAVEPOINT, COMMIT → RELEASE (after the deferred-constraint check on PostgreSQL)', () => {
+    const { run } = transaction('postgres')
+    expect(run(begin)).toEqual({
+      action: 'rewrite',
+      command: 'BEGIN',
+      statements: ['SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: [],
+    })
+    expect(run(other)).toEqual({ action: 'run', protect: false })
+    expect(run(commit)).toEqual({
+      action: 'rewrite',
+      command: 'COMMIT',
+      statements: [
+        'SAVEPOINT sqlsandbox_constraints',
+        'SET CONSTRAINTS ALL IMMEDIATE',
+        'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
+        'RELEASE SAVEPOINT sqlsandbox_constraints',
+        'RELEASE SAVEPOINT sqlsandbox_tx_1',
+      ],
+      onFailure: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+    })
+    expect(run(other)).toEqual({ action: 'run', protect: true })
+  })
+
+  test('ROLLBACK → ROLLBACK TO + RELEASE; outside a transaction COMMIT and ROLLBACK are skipped', () => {
+    const { run } = transaction('mysql')
+    expect(run(commit)).toEqual({ action: 'skip', command: 'COMMIT' })
+    run(begin)
+    expect(run(rollback)).toEqual({
+      action: 'rewrite',
+      command: 'ROLLBACK',
+      statements: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: [],
+    })
+    expect(run(rollback)).toEqual({ action: 'skip', command: 'ROLLBACK' })
+  })
+
+  test('the app’s own savepoints pass through inside a transaction, and fail outside as the server would', () => {
+    const pg = transaction('postgres')
+    expect(pg.run({ kind: 'savepoint', name: 'sp1' })).toMatchObject({
+      action: 'refuse',
+      error: { code: '25P01' },
+    })
+    pg.run(begin)
+    expect(pg.run({ kind: 'savepoint', name: 'sp1' })).toEqual({ action: 'run', protect: false })
+    const my = transaction('mysql')
+    expect(my.run({ kind: 'savepoint', name: 'sp1' })).toEqual({
+      action: 'skip',
+      command: 'SAVEPOINT',
+    })
+    expect(my.run({ kind: 'release', name: 'sp1' })).toMatchObject({
+      action: 'refuse',
+      error: { errno: 1305 },
+    })
+  })
+
+  test('PostgreSQL: COMMIT after a failed statement rolls the app transaction back, reported as ROLLBACK', () => {
+    const { run } = transaction('postgres')
+    run(begin)
+    run(other, false)
+    expect(run(commit)).toMatchObject({ action: 'rewrite', command: 'ROLLBACK' })
+  })
+
+  test('PostgreSQL: a failure cleared by ROLLBACK TO the app’s savepoint lets COMMIT commit', () => {
+    const { run } = transaction('postgres')
+    run(begin)
+    run({ kind: 'savepoint', name: 'sp1' })
+    run(other, false)
+    run({ kind: 'rollback-to', name: 'sp1' })
+    expect(run(commit)).toMatchObject({ action: 'rewrite', command: 'COMMIT' })
+  })
+
+  test('MySQL: BEGIN inside a transaction commits it first, as MySQL does', () => {
+    const { run } = transaction('mysql')
+    run(begin)
+    expect(run(begin)).toMatchObject({
+      statements: ['RELEASE SAVEPOINT sqlsandbox_tx_1', 'SAVEPOINT sqlsandbox_tx_2'],
+    })
+  })
+
+  test('an isolation request that differs from the owner’s warns, errors, or is ignored', () => {
+    const serializable: Statement = {
+      kind: 'begin',
+      characteristics: { isolation: 'serializable' },
+    }
+    const warn = transaction('postgres', 'warn')
+    expect(warn.run(serializable)).toMatchObject({ action: 'rewrite' })
+    expect(warn.warnings[0]).toMatch(
+      /isolation level serializable \(the test's transaction has read committed\)/,
+    )
+    const error = transaction('postgres', 'error')
+    expect(error.run(serializable)).toMatchObject({
+      action: 'refuse',
+      error: { code: 'ISOLATION_MISMATCH' },
+    })
+    const same = transaction('postgres', 'error')
+    expect(
+      same.run({ kind: 'begin', characteristics: { isolation: 'read committed' } }),
+    ).toMatchObject({ action: 'rewrite' })
+    const ignore = transaction('postgres', 'ignore')
+    ignore.run(serializable)
+    expect(ignore.warnings).toEqual([])
+  })
+
+  test('SET TRANSACTION is never sent: it cannot apply to a savepoint and must not reach the next owner', () => {
+    const { run } = transaction('postgres', 'ignore')
+    run(begin)
+    expect(
+      run({
+        kind: 'set-transaction',
+        scope: 'transaction',
+        characteristics: { isolation: 'serializable' },
+      }),
+    ).toEqual({
+      action: 'skip',
+      command: 'SET',
+    })
+  })
+
+  test('MySQL statements that commit implicitly are refused with the statement’s name', () => {
+    const { run } = transaction('mysql')
+    const plan = run({ kind: 'implicit-commit', statement: 'CREATE TABLE' })
+    expect(plan).toMatchObject({ action: 'refuse', error: { code: 'IMPLICIT_COMMIT' } })
+    expect((plan as { error: Error }).error.message).toMatch(
+      /^CREATE TABLE was refused: .*unboxedRun/,
+    )
+  })
+})
+
+const statementArb: fc.Arbitrary<Statement> = fc.oneof(
+  fc.constant(begin),
+  fc.constant(commit),
+  fc.constant(rollback),
+  fc.constant<Statement>({ kind: 'commit', chain: true }),
+  fc.constant(other),
+  fc.constantFrom('a', 'b').map<Statement>((name) => ({ kind: 'savepoint', name })),
+  fc.constantFrom('a', 'b').map<Statement>((name) => ({ kind: 'release', name })),
+  fc.constantFrom('a', 'b').map<Statement>((name) => ({ kind: 'rollback-to', name })),
+)
+
+describe('app transaction translation: properties', () => {
+  test('never sends a real COMMIT/ROLLBACK/BEGIN, and every sandbox savepoint it opens it closes once', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Dialect>('postgres', 'mysql'),
+        fc.array(fc.tuple(statementArb, fc.boolean()), { maxLength: 40 }),
+        (dialect, program) => {
+          const { tx, run } = transaction(dialect)
+          const open = new Set<string>()
+          for (const [statement, ok] of program) {
+            const plan = run(statement, ok)
+            if (plan.action !== 'rewrite') continue
+            // A failed rewrite ran an unknown part of its statements: only its repair counts.
+            const sent = ok ? plan.statements : plan.onFailure
+            for (const sql of sent) {
+              expect(sql).not.toMatch(/^(COMMIT|ROLLBACK|BEGIN|START)\b(?! TO SAVEPOINT)/)
+              const opened = /^SAVEPOINT (sqlsandbox_tx_\d+)$/.exec(sql)?.[1]
+              const released = /^RELEASE SAVEPOINT (sqlsandbox_tx_\d+)$/.exec(sql)?.[1]
+              if (opened && ok) open.add(opened)
+              if (released) expect(open.delete(released)).toBe(true)
+            }
+          }
+          expect(open.size).toBe(tx.open ? 1 : 0)
+        },
+      ),
+    )
+  })
+})
