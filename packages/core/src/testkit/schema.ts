@@ -1,0 +1,79 @@
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+
+/** The contract suite's tables, created for real (outside any sandbox) before the tests. */
+export async function ensureContractSchema(
+  dialect: 'postgres' | 'mysql',
+  url: string,
+): Promise<void> {
+  if (dialect === 'postgres') {
+    const client = new pg.Client(url)
+    await client.connect().catch((error: Error) => {
+      throw new Error(`PostgreSQL at ${url} is not reachable (${error.message})`)
+    })
+    try {
+      for (const statement of POSTGRES_SCHEMA) await client.query(statement)
+    } finally {
+      await client.end()
+    }
+    return
+  }
+  const conn = await mysql.createConnection(url).catch((error: Error) => {
+    throw new Error(`MySQL/MariaDB at ${url} is not reachable (${error.message})`)
+  })
+  try {
+    for (const statement of MYSQL_SCHEMA) await conn.query(statement)
+  } finally {
+    await conn.end()
+  }
+}
+
+const POSTGRES_SCHEMA = [
+  `create table if not exists sandbox_items (
+    id serial primary key, tag text not null, name text not null)`,
+  `create table if not exists sandbox_uniques (code text primary key, tag text not null)`,
+]
+
+const MYSQL_SCHEMA = [
+  `create table if not exists sandbox_items (
+    id int auto_increment primary key, tag varchar(64) not null, name varchar(255) not null
+  ) engine=InnoDB`,
+  `create table if not exists sandbox_uniques (
+    code varchar(64) primary key, tag varchar(64) not null
+  ) engine=InnoDB`,
+]
+
+export interface CommittedRows {
+  /** Rows with `tag` really committed in the contract's tables, read outside every sandbox. */
+  count(tag: string): Promise<number>
+  end(): Promise<void>
+}
+
+export function committedRows(dialect: 'postgres' | 'mysql', url: string): CommittedRows {
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: url, max: 1 })
+    return {
+      async count(tag) {
+        const { rows } = await pool.query(
+          `select (select count(*) from sandbox_items where tag = $1)
+                + (select count(*) from sandbox_uniques where tag = $1) as n`,
+          [tag],
+        )
+        return Number(rows[0].n)
+      },
+      end: () => pool.end(),
+    }
+  }
+  const pool = mysql.createPool({ uri: url, connectionLimit: 1 })
+  return {
+    async count(tag) {
+      const [rows] = await pool.query<mysql.RowDataPacket[]>(
+        `select (select count(*) from sandbox_items where tag = ?)
+              + (select count(*) from sandbox_uniques where tag = ?) as n`,
+        [tag, tag],
+      )
+      return Number(rows[0]?.n)
+    },
+    end: () => pool.end(),
+  }
+}
