@@ -1,0 +1,57 @@
+import { aroundAll, aroundEach } from 'vitest'
+import type { Owner } from '../ownership/owner.js'
+import type { CheckoutOptions } from '../sandbox.js'
+
+/** The part of a sandbox the runner integration drives (any driver's sandbox has it). */
+export interface ScopedSandbox {
+  run<T>(fn: (owner: Owner) => T | Promise<T>, options?: CheckoutOptions): Promise<T>
+  scope<T>(fn: () => T): T
+}
+
+export interface UseSandboxOptions {
+  /**
+   * true (default): each test checks out its own owner. false: each test only gets its own
+   * scope, for your own `beforeEach(() => sandbox.checkout())` / `afterEach(() => sandbox.checkin())`.
+   */
+  checkout?: boolean
+  /** Passed to every test's checkout (the name is the test's). */
+  checkoutOptions?: Omit<CheckoutOptions, 'name'>
+}
+
+/**
+ * The one line for a vitest setup file (or the top of a test file): every test — concurrent
+ * ones too — runs in its own owner's scope, with its own connection inside BEGIN … ROLLBACK,
+ * checked in when the test ends however it ends (passed, threw, timed out). Inside a suite that
+ * called `useSuiteSandbox`, each test's owner nests in the suite's owner.
+ *
+ * @example
+ * // vitest.setup.ts
+ * import { useSandbox } from '@sqlsandbox/core/vitest'
+ * import { sandbox } from './test/sandbox.js'
+ * useSandbox(sandbox)
+ */
+export function useSandbox(sandbox: ScopedSandbox, options: UseSandboxOptions = {}): void {
+  aroundEach(async (runTest, context) => {
+    if (options.checkout === false) {
+      await sandbox.scope(runTest)
+      return
+    }
+    await sandbox.run(() => runTest(), { ...options.checkoutOptions, name: context.task.name })
+  })
+}
+
+/**
+ * In a `describe`: one owner for the whole suite, checked out before its `beforeAll` hooks and
+ * rolled back after its `afterAll` hooks, so rows made in `beforeAll` are seen by every test of
+ * the suite (each test's owner is a savepoint on the suite's connection) and gone afterwards.
+ * Tests of such a suite take turns on its one connection, even when marked concurrent.
+ */
+export function useSuiteSandbox(
+  sandbox: ScopedSandbox,
+  options: Omit<CheckoutOptions, 'name'> = {},
+): void {
+  // Vitest reads a suite hook's parameters as fixtures, so only runSuite is taken here.
+  aroundAll(async (runSuite) => {
+    await sandbox.run(() => runSuite(), { ...options, name: 'suite' })
+  })
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { pgDriver } from '../../src/dialects/postgres/index.js'
+import { createSandbox } from '../../src/index.js'
+import { useSandbox, useSuiteSandbox } from '../../src/integrations/vitest.js'
+import { committedRows } from '../../src/testkit/index.js'
+import { PG_URL } from '../support/databases.js'
+
+const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 6 })
+const committed = committedRows('postgres', PG_URL)
+const tag = randomUUID().slice(0, 12)
+const insert = (name: string) =>
+  sandbox.query('insert into sandbox_items (tag, name) values ($1, $2)', [tag, name])
+const names = async () =>
+  (
+    await sandbox.query('select name from sandbox_items where tag = $1 order by id', [tag])
+  ).rows.map((r) => r.name)
+
+afterAll(async () => {
+  expect(await committed.count(tag)).toBe(0)
+  await sandbox.close()
+  await committed.end()
+})
+
+describe('useSandbox: every test owns a connection', () => {
+  useSandbox(sandbox)
+
+  test.concurrent.each([1, 2, 3, 4, 5])('concurrent test %i sees only its own rows', async (n) => {
+    for (let i = 0; i < n; i++) await insert(`test ${n}`)
+    await sleep(20)
+    expect(await names()).toEqual(Array.from({ length: n }, () => `test ${n}`))
+  })
+
+  test('the owner is named after the test', () => {
+    expect(sandbox.currentOwner()?.name).toBe('the owner is named after the test')
+  })
+
+  let lateQuery: Promise<unknown> | undefined
+  test('a test that leaks a promise still checks in…', async () => {
+    await insert('leaked test')
+    lateQuery = sleep(50).then(() => insert('late'))
+    lateQuery.catch(() => {})
+  })
+  test('…and its late query is refused; this test is unaffected', async () => {
+    await expect(lateQuery).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
+    expect(await names()).toEqual([])
+  })
+})
+
+describe('useSandbox({ checkout: false }): beforeEach checkout and afterEach checkin, concurrently', () => {
+  useSandbox(sandbox, { checkout: false })
+  beforeEach(() => sandbox.checkout().then(() => undefined))
+  afterEach(() => sandbox.checkin())
+
+  test.concurrent.each([1, 2, 3])('concurrent hook-owned test %i is isolated', async (n) => {
+    for (let i = 0; i < n; i++) await insert(`hooked ${n}`)
+    await sleep(10)
+    expect((await names()).length).toBe(n)
+  })
+})
+
+describe('useSuiteSandbox: suite data seen by every test, rolled back after the suite', () => {
+  useSuiteSandbox(sandbox)
+  useSandbox(sandbox)
+  beforeAll(async () => {
+    await insert('suite data')
+  })
+
+  test('the first test sees the suite’s rows and adds its own', async () => {
+    await insert('first test')
+    expect(await names()).toEqual(['suite data', 'first test'])
+  })
+  test('the next test sees the suite’s rows but not the first test’s', async () => {
+    expect(await names()).toEqual(['suite data'])
+  })
+})
+
+describe('after the suite with suite data', () => {
+  useSandbox(sandbox)
+  test('the suite’s rows are gone', async () => {
+    expect(await names()).toEqual([])
+  })
+})
