@@ -274,29 +274,25 @@ export class Sandbox<C = unknown> {
   }
 
   /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */
-  async connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
+  connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
     const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
     const frame = this.#als.getStore()
     const scope = frame ?? NO_SCOPE
     const resolution = this.#registry.resolve(frame, explicit)
-    if (resolution.kind === 'none') throw noOwnerError(callsite().toString())
+    if (resolution.kind === 'none') return Promise.reject(noOwnerError(callsite().toString()))
     if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via, scope)
     const { owner, via } = resolution
     const lease = this.#registry.leaseOf(owner)
-    const client = clientOf(owner, via)
-    if (!lease) throw owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query')
-    const hold = await lease.acquire(client, this.#config.queueTimeout, {
+    const client = new RoutedClient(owner, via, scope)
+    if (!lease) {
+      return Promise.reject(
+        owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query'),
+      )
+    }
+    // The hold is the routed connection: no wrapper on the path every statement takes.
+    return lease.acquire(client, this.#config.queueTimeout, {
       scope: options?.joinScope ? scope : undefined,
     })
-    return {
-      owner,
-      via,
-      session: lease,
-      scope,
-      run: (fn) => hold.run(fn),
-      share: (shared) => hold.share(shared),
-      release: () => hold.release(),
-    }
   }
 
   /** Owners, allowances, ages and where each was checked out: for debugging a stuck suite. */
@@ -544,13 +540,19 @@ function inheritedOwner(frame: Frame): Owner | undefined {
   return found?.kind === 'owner' ? found.owner : undefined
 }
 
-function clientOf(owner: Owner, via: Via): Client {
-  return {
-    owner,
-    describe: () =>
-      via === 'own' || via === 'explicit'
-        ? `a query of ${owner.describe()}`
-        : `a query from ${viaText[via]} of ${owner.describe()}`,
+/** A caller routed to an owner: what a lease queues, and how messages name it. */
+class RoutedClient implements Client {
+  constructor(
+    readonly owner: Owner,
+    readonly via: Via,
+    readonly scope: object,
+  ) {}
+
+  describe(): string {
+    const via = this.via
+    return via === 'own' || via === 'explicit'
+      ? `a query of ${this.owner.describe()}`
+      : `a query from ${viaText[via]} of ${this.owner.describe()}`
   }
 }
 
@@ -564,5 +566,10 @@ const viaText: Record<Via, string> = {
 }
 
 function controlClient(as: Owner, about: Owner): Client {
-  return { owner: as, describe: () => `the savepoint of nested ${about.describe()}` }
+  return {
+    owner: as,
+    via: 'explicit',
+    scope: NO_SCOPE,
+    describe: () => `the savepoint of nested ${about.describe()}`,
+  }
 }

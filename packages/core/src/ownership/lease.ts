@@ -1,9 +1,14 @@
+import type { Via } from './caller.js'
 import { docs, SandboxTimeoutError } from './errors.js'
 import type { Owner } from './owner.js'
 
-/** Who asks for the owned connection: an owner, reached from some context. */
+/** Who asks for the owned connection: an owner, reached from some context (its scope). */
 export interface Client {
-  owner: Owner
+  readonly owner: Owner
+  /** How the caller was routed to the owner. */
+  readonly via: Via
+  /** The caller's scope: the key an app transaction's turn is shared by. */
+  readonly scope: object
   /** For messages: `a query from an allowed context of owner …`. */
   describe(): string
 }
@@ -74,8 +79,7 @@ export class Lease<C> {
    * as its guest at once (an app transaction's own context must not wait for itself).
    */
   acquire(client: Client, timeoutMs: number, options: AcquireOptions = {}): Promise<Hold<C>> {
-    const late = client.owner.lateError(client.describe())
-    if (late) return Promise.reject(late)
+    if (!client.owner.isLive) return Promise.reject(client.owner.lateError(client.describe()))
     const holder = this.#holder
     if (holder && options.scope !== undefined && holder.sharedWith === options.scope) {
       return Promise.resolve(holder.guest(client))
@@ -139,9 +143,8 @@ export class Lease<C> {
     this.#holder = undefined
     for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
       clearTimeout(next.timer)
-      const late = next.client.owner.lateError(next.client.describe())
-      if (late) {
-        next.reject(late)
+      if (!next.client.owner.isLive) {
+        next.reject(next.client.owner.lateError(next.client.describe())!)
         continue
       }
       this.#holder = new Hold(this, next.client)
@@ -218,14 +221,20 @@ export class Lease<C> {
   }
 }
 
-/** Exclusive use of a lease's connection by one client. Statements run one after another. */
+/**
+ * Exclusive use of a lease's connection by one client. Statements run one after another. It is
+ * also what `sandbox.connection()` returns for an owner: the routed connection itself.
+ */
 export class Hold<C> {
   readonly client: Client
   readonly since = Date.now()
   readonly #lease: Lease<C>
   readonly #host: Hold<C> | undefined
   readonly #guests = new Set<Hold<C>>()
-  #tail: Promise<unknown> = Promise.resolve()
+  /** Statements started and not settled; the last one, for the next to wait on. */
+  #inflight = 0
+  #last: Promise<unknown> | undefined
+  readonly #idle: Array<() => void> = []
   #released = false
   #sharedWith: object | undefined
 
@@ -235,9 +244,27 @@ export class Hold<C> {
     this.#host = host
   }
 
+  get owner(): Owner {
+    return this.client.owner
+  }
+
+  get via(): Client['via'] {
+    return this.client.via
+  }
+
+  get scope(): object {
+    return this.client.scope
+  }
+
+  /** The physical connection's identity: the same for every hold on one lease. */
+  get session(): object {
+    return this.#lease
+  }
+
   /** Settles when the statements started so far (guests' too) have settled. */
   get running(): Promise<unknown> {
-    return Promise.all([this.#tail, ...[...this.#guests].map((guest) => guest.#tail)])
+    const busy = [this, ...this.#guests].filter((hold) => hold.#inflight > 0)
+    return Promise.all(busy.map((hold) => new Promise<void>((resolve) => hold.#idle.push(resolve))))
   }
 
   get sharedWith(): object | undefined {
@@ -258,19 +285,10 @@ export class Hold<C> {
 
   /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
   run<T>(fn: (conn: C) => Promise<T>): Promise<T> {
-    const result = this.#tail.then(() => {
-      const late = this.#released
-        ? new Error(
-            'sqlsandbox: this connection was already released; take a new one for more statements',
-          )
-        : this.client.owner.lateError(this.client.describe())
-      if (late) throw late
-      return fn(this.#lease.conn).catch((error: unknown) => {
-        // A statement cut off because its owner ended (timed out) reports that, not the socket error.
-        throw this.client.owner.lateError(this.client.describe()) ?? error
-      })
-    })
-    this.#tail = result.catch(() => {})
+    const start = () => this.#execute(fn)
+    // The usual case, nothing running: start at once, without a hop through the queue.
+    const result = this.#inflight++ === 0 ? start() : this.#last!.then(start, start)
+    this.#last = result
     return result
   }
 
@@ -288,6 +306,26 @@ export class Hold<C> {
     }
     // Guests still running share the connection: hand it over once they are done.
     void this.running.then(() => this.#lease.handOver(this))
+  }
+
+  async #execute<T>(fn: (conn: C) => Promise<T>): Promise<T> {
+    const owner = this.client.owner
+    try {
+      if (this.#released) {
+        throw new Error(
+          'sqlsandbox: this connection was already released; take a new one for more statements',
+        )
+      }
+      if (!owner.isLive) throw owner.lateError(this.client.describe())
+      try {
+        return await fn(this.#lease.conn)
+      } catch (error) {
+        // A statement cut off because its owner ended (timed out) reports that, not the socket error.
+        throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
+      }
+    } finally {
+      if (--this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    }
   }
 }
 

@@ -53,6 +53,11 @@ export class AppTransaction {
     return this.#savepoint !== undefined
   }
 
+  /** A statement inside the app transaction failed: on PostgreSQL only a rollback works now. */
+  failed(): void {
+    if (this.open && this.#isPostgres) this.#aborted = true
+  }
+
   /** Forgets the app transaction (its savepoint was undone with an owner's). */
   reset(): void {
     this.#savepoint = undefined
@@ -85,7 +90,7 @@ export class AppTransaction {
     return {
       plan: { action: 'run', protect: false },
       settle: (ok) => {
-        if (!ok && this.#isPostgres) this.#aborted = true
+        if (!ok) this.failed()
       },
     }
   }

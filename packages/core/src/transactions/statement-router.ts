@@ -115,6 +115,7 @@ export class StatementRouter<C, Q, R> {
       }
     }
     const session = this.#session(turn)
+    if (statement.kind === 'other') return this.#runOther(turn, session, query)
     const wasOpen = session.tx.open
     try {
       return await this.#executeOn(turn, session, statement, query)
@@ -122,6 +123,22 @@ export class StatementRouter<C, Q, R> {
       const isOpen = session.tx.open
       if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller)
       else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session)
+      if (turn !== session.txTurn) turn.release()
+    }
+  }
+
+  /** The path nearly every statement takes: no translation, no transaction state to change. */
+  async #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
+    const open = session.tx.open
+    const protect = !open && this.#executor.dialect === 'postgres'
+    try {
+      return await turn.run((conn) => this.#executor.run(conn, query, protect))
+    } catch (error) {
+      if (open) session.tx.failed()
+      if (isLockConflict(error))
+        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+      throw error
+    } finally {
       if (turn !== session.txTurn) turn.release()
     }
   }
