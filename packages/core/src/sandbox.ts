@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import { type Frame, nearestInFrames, type Via } from './ownership/caller.js'
-import { callsite } from './ownership/callsite.js'
+import { type Callsite, callsite } from './ownership/callsite.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
 import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
@@ -170,15 +170,19 @@ export class Sandbox<C = unknown> {
    * that owner's connection, rolled back at its checkin. Outside any scope (a plain `beforeEach`)
    * the owner becomes the fallback for every context without one: sound for sequential tests.
    */
-  async checkout(options: CheckoutOptions = {}): Promise<Owner> {
+  checkout(options: CheckoutOptions = {}): Promise<Owner> {
+    return this.#checkout(options, callsite(Sandbox.prototype.checkout))
+  }
+
+  async #checkout(options: CheckoutOptions, at: Callsite): Promise<Owner> {
     if (this.#closed) throw closedError()
     const frame = this.#als.getStore()
     const current = frame ? frame.owner : this.#registry.ambient
     if (current?.isLive) throw alreadyOwnerError(current, frame !== undefined)
     const inherited = frame ? inheritedOwner(frame) : undefined
     const owner = inherited
-      ? await this.#checkoutNested(inherited, options)
-      : await this.#checkoutRoot(options, frame === undefined)
+      ? await this.#checkoutNested(inherited, options, at)
+      : await this.#checkoutRoot(options, frame === undefined, at)
     if (frame) frame.owner = owner
     this.#startTimer(owner)
     publish('checkout', () => this.#ownerEvent(owner))
@@ -197,8 +201,9 @@ export class Sandbox<C = unknown> {
 
   /** checkout → fn in the owner's scope → checkin, also when fn throws. */
   run<T>(fn: (owner: Owner) => T | Promise<T>, options?: CheckoutOptions): Promise<T> {
+    const at = callsite(Sandbox.prototype.run)
     return this.#als.run({ parent: this.#als.getStore() }, async () => {
-      const owner = await this.checkout(options)
+      const owner = await this.#checkout(options ?? {}, at)
       try {
         return await fn(owner)
       } finally {
@@ -333,8 +338,8 @@ export class Sandbox<C = unknown> {
     await this.#pool.close()
   }
 
-  async #checkoutRoot(options: CheckoutOptions, ambient: boolean): Promise<Owner> {
-    const owner = this.#newOwner(options, undefined)
+  async #checkoutRoot(options: CheckoutOptions, ambient: boolean, at: Callsite): Promise<Owner> {
+    const owner = this.#newOwner(options, undefined, at)
     const conn = await this.#pool.acquire(owner, this.#config.checkoutTimeout)
     try {
       for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
@@ -348,12 +353,12 @@ export class Sandbox<C = unknown> {
     return owner
   }
 
-  async #checkoutNested(parent: Owner, options: CheckoutOptions): Promise<Owner> {
+  async #checkoutNested(parent: Owner, options: CheckoutOptions, at: Callsite): Promise<Owner> {
     const late = parent.lateError('a nested checkout')
     if (late) throw late
     if (options.isolation) throw nestedIsolationError(parent)
     const lease = this.#registry.leaseOf(parent)!
-    const owner = this.#newOwner(options, parent)
+    const owner = this.#newOwner(options, parent, at)
     const timeout = this.#config.checkoutTimeout
     await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
     const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
@@ -370,12 +375,12 @@ export class Sandbox<C = unknown> {
     return owner
   }
 
-  #newOwner(options: CheckoutOptions, parent: Owner | undefined): Owner {
+  #newOwner(options: CheckoutOptions, parent: Owner | undefined, at: Callsite): Owner {
     return new Owner({
       name: options.name,
       parent,
       isolation: options.isolation ?? this.#isolation,
-      checkedOutAt: callsite(),
+      checkedOutAt: at,
       ownershipTimeout: options.ownershipTimeout ?? this.#config.ownershipTimeout,
     })
   }

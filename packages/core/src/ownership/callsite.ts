@@ -9,11 +9,16 @@ export interface Callsite {
 
 /**
  * Where the user called us: the first stack frame outside sqlsandbox and Node's internals
- * ("test/orders.test.ts:14:11"). Capturing is cheap; formatting a stack is not (tens of µs
- * with source maps), and most owners never need it, so it happens on first use.
+ * ("test/orders.test.ts:14:11"). Formatting a stack is slow (tens of µs with source maps) and
+ * most owners never need it, so it happens on first use; capturing is cut to a few frames above
+ * `above` (the public method the user called), as a deep capture costs more than a checkout.
  */
-export function callsite(): Callsite {
-  const capture = new Error()
+export function callsite(above?: (...args: never[]) => unknown): Callsite {
+  const capture: { stack?: string } = {}
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = above ? 4 : 12
+  Error.captureStackTrace(capture, above)
+  Error.stackTraceLimit = limit
   let formatted: string | undefined
   return {
     toString: () => {
