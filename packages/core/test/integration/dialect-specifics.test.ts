@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import mysql from 'mysql2'
 import pg from 'pg'
+import Cursor from 'pg-cursor'
+import QueryStream from 'pg-query-stream'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
 import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
@@ -57,6 +59,30 @@ describe('pg facade specifics', () => {
       const named = { name: 'sqlsandbox_named', text: 'select $1::int + 1 as n' }
       expect((await client.query(named, [1])).rows).toEqual([{ n: 2 }])
       expect((await client.query(named, [41])).rows).toEqual([{ n: 42 }])
+      client.release()
+    })
+  })
+
+  test('pg Submittables (pg-query-stream, pg-cursor) run on the owner’s connection', async () => {
+    await sandbox.run(async () => {
+      await pool.query('insert into sandbox_parents (id) values ($1), ($2)', [
+        `${tag}-a`,
+        `${tag}-b`,
+      ])
+      const client = await pool.connect()
+      const stream = client.query(
+        new QueryStream('select id from sandbox_parents where id like $1 order by id', [`${tag}%`]),
+      )
+      const streamed: unknown[] = []
+      for await (const row of stream) streamed.push(row)
+      expect(streamed).toEqual([{ id: `${tag}-a` }, { id: `${tag}-b` }])
+      const cursor = client.query(
+        new Cursor('select id from sandbox_parents where id like $1 order by id', [`${tag}%`]),
+      )
+      expect(await cursor.read(1)).toEqual([{ id: `${tag}-a` }])
+      expect(await cursor.read(5)).toEqual([{ id: `${tag}-b` }])
+      await cursor.close()
+      expect((await client.query('select 1 as after')).rows).toEqual([{ after: 1 }])
       client.release()
     })
   })

@@ -246,4 +246,44 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
       await db.purge(tag)
     }
   })
+
+  test('a deadlock between two owners names both owners and their connections', async () => {
+    const { s, pool } = setup()
+    const codes = [`${tag}-1`, `${tag}-2`]
+    for (const code of codes) {
+      await db.raw(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
+        code,
+        'lock',
+      ])
+    }
+    try {
+      const lock = (code: string) =>
+        pool.query(`update sandbox_uniques set tag = tag where code = ${p(1)}`, [code])
+      const worker = (first: string, second: string, name: string) =>
+        s.run(
+          async () => {
+            await lock(first)
+            await sleep(100)
+            await lock(second)
+          },
+          { name },
+        )
+      const results = await Promise.allSettled([
+        worker(codes[0]!, codes[1]!, 'first worker'),
+        worker(codes[1]!, codes[0]!, 'second worker'),
+      ])
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+      expect(failed).toBeDefined()
+      expect(failed.reason).toMatchObject(
+        db.name === 'postgres' ? { code: '40P01' } : { errno: 1213 },
+      )
+      const message = (failed.reason as Error).message
+      expect(message).toMatch(/this statement's owner is owner \S+ "(first|second) worker"/)
+      expect(message).toMatch(
+        /other owners holding connections:\n {2}- owner \S+ "(first|second) worker" \(connection \d+/,
+      )
+    } finally {
+      await db.raw(`delete from sandbox_uniques where code in (${p(1)}, ${p(2)})`, codes)
+    }
+  })
 })

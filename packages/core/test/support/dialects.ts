@@ -23,6 +23,8 @@ export interface TestDialect {
   committedCount(tag: string): Promise<number>
   /** Deletes committed rows (tests of auto mode and unboxedRun write for real). */
   purge(tag: string): Promise<void>
+  /** A statement outside every sandbox: committed at once. */
+  raw(sql: string, params?: unknown[]): Promise<void>
   end(): Promise<void>
   /** The dialect's drop-in pool facade, in the raw driver's idiom, reduced to rows. */
   facade(sandbox: Sandbox): RawFacade
@@ -55,6 +57,9 @@ function postgres(): TestDialect {
     },
     async purge(tag) {
       await raw.query('delete from sandbox_items where tag = $1', [tag])
+    },
+    async raw(sql, params) {
+      await raw.query(sql, params)
     },
     end: () => raw.end(),
     param: (n) => `$${n}`,
@@ -92,6 +97,9 @@ function mariadb(): TestDialect {
     },
     async purge(tag) {
       await raw.query('delete from sandbox_items where tag = ?', [tag])
+    },
+    async raw(sql, params) {
+      await raw.query(sql, params)
     },
     end: () => raw.end(),
     param: () => '?',
