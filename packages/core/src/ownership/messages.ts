@@ -10,8 +10,9 @@ export function noOwnerError(where: string): OwnershipError {
       'Ownership is tracked per async context, and this context has none: it did not check out a ' +
       'connection, was not allowed by an owner, and the sandbox is not in shared mode. Give it one ' +
       'of these:\n' +
-      '  - check out in this context: await sandbox.checkout() in beforeEach (or the vitest ' +
-      'integration), or await sandbox.run(async () => …);\n' +
+      '  - give every test an owner: useSandbox(sandbox) in a vitest setup file ' +
+      "(import { useSandbox } from '@sqlsandbox/core/vitest'), sandboxedTest(sandbox) for node:test;\n" +
+      '  - or check out here: await sandbox.checkout() in beforeEach, or await sandbox.run(async () => …);\n' +
       '  - allow a context that started before the checkout (a server from beforeAll, a queue ' +
       'consumer, a listener): sandbox.allow(owner, fn) or sandbox.bind(owner, fn);\n' +
       '  - share one owner with every context: sandbox.mode({ shared: owner }) (sequential tests only);\n' +
