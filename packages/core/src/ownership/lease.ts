@@ -230,7 +230,6 @@ export class Hold<C> {
   readonly since = Date.now()
   readonly #lease: Lease<C>
   readonly #host: Hold<C> | undefined
-  readonly #guests = new Set<Hold<C>>()
   /** Statements started and not settled; the last one, for the next to wait on. */
   #inflight = 0
   #last: Promise<unknown> | undefined
@@ -261,10 +260,10 @@ export class Hold<C> {
     return this.#lease
   }
 
-  /** Settles when the statements started so far (guests' too) have settled. */
+  /** Settles when the statements started so far (guests' too: they run in this hold's order) have settled. */
   get running(): Promise<unknown> {
-    const busy = [this, ...this.#guests].filter((hold) => hold.#inflight > 0)
-    return Promise.all(busy.map((hold) => new Promise<void>((resolve) => hold.#idle.push(resolve))))
+    if (this.#inflight === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => this.#idle.push(resolve))
   }
 
   get sharedWith(): object | undefined {
@@ -278,37 +277,34 @@ export class Hold<C> {
 
   /** @internal a turn inside this hold, for a caller of the scope it is shared with */
   guest(client: Client): Hold<C> {
-    const guest = new Hold(this.#lease, client, this)
-    this.#guests.add(guest)
-    return guest
+    return new Hold(this.#lease, client, this)
   }
 
   /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
   run<T>(fn: (conn: C) => Promise<T>): Promise<T> {
-    const start = () => this.#execute(fn)
+    // A guest's statements queue in its host's order: one statement at a time on the connection.
+    const order = this.#host ?? this
+    const start = () => this.#execute(fn, order)
     // The usual case, nothing running: start at once, without a hop through the queue.
-    const result = this.#inflight++ === 0 ? start() : this.#last!.then(start, start)
-    this.#last = result
+    const result = order.#inflight++ === 0 ? start() : order.#last!.then(start, start)
+    order.#last = result
     return result
   }
 
   release(): void {
     if (this.#released) return
     this.#released = true
-    if (this.#host) {
-      this.#host.#guests.delete(this)
-      return
-    }
+    if (this.#host) return
     this.#sharedWith = undefined
-    if (this.#guests.size === 0) {
+    if (this.#inflight === 0) {
       this.#lease.handOver(this)
       return
     }
-    // Guests still running share the connection: hand it over once they are done.
+    // Guests' statements still running on the connection: hand it over once they are done.
     void this.running.then(() => this.#lease.handOver(this))
   }
 
-  async #execute<T>(fn: (conn: C) => Promise<T>): Promise<T> {
+  async #execute<T>(fn: (conn: C) => Promise<T>, order: Hold<C>): Promise<T> {
     const owner = this.client.owner
     try {
       if (this.#released) {
@@ -324,7 +320,7 @@ export class Hold<C> {
         throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
       }
     } finally {
-      if (--this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+      if (--order.#inflight === 0) for (const resolve of order.#idle.splice(0)) resolve()
     }
   }
 }
