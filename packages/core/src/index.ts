@@ -13,6 +13,7 @@ export {
   SandboxError,
   type SandboxErrorCode,
   SandboxTimeoutError,
+  sandboxErrorIn,
   type TimeoutErrorCode,
 } from './ownership/errors.js'
 export {

@@ -63,3 +63,12 @@ export function isOwnershipError(error: unknown): error is OwnershipError {
 export function docs(section: string): string {
   return `See the sqlsandbox README, section #${section}.`
 }
+
+/** The sqlsandbox error an ORM's error carries, however deep in `cause` the ORM put it. */
+export function sandboxErrorIn(error: unknown): SandboxError | undefined {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    if (isSandboxError(current)) return current
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}

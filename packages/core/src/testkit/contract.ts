@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { isSandboxError, type SandboxError } from '../ownership/errors.js'
+import { sandboxErrorIn } from '../ownership/errors.js'
 import type { Owner } from '../ownership/owner.js'
 import { type CommittedRows, committedRows } from './schema.js'
 
@@ -31,15 +31,6 @@ export interface ContractCell {
   /** The server's URL, to read from outside the sandbox what was really committed. */
   url: string
   setup(): Promise<{ sandbox: ContractSandbox; orm: ContractOps; close?(): Promise<void> }>
-}
-
-/** The sqlsandbox error an ORM error carries, however deep in `cause` the ORM put it. */
-export function sandboxErrorIn(error: unknown): SandboxError | undefined {
-  for (let current = error, depth = 0; current && depth < 8; depth++) {
-    if (isSandboxError(current)) return current
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
 }
 
 /**

@@ -48,6 +48,14 @@ interface Session {
   txHolder?: object | undefined
 }
 
+/**
+ * App-transaction state belongs to the physical connection (its lease), and a held turn to the
+ * caller that began it, whichever facade the statements came through: shared by every router,
+ * so two pools over one sandbox see each other's open transactions.
+ */
+const sessions = new WeakMap<object, Session>()
+const heldBy = new WeakMap<object, Session>()
+
 const DEFAULT_ISOLATION: Record<Dialect, IsolationLevel> = {
   postgres: 'read committed',
   mysql: 'repeatable read',
@@ -62,8 +70,6 @@ const DEFAULT_ISOLATION: Record<Dialect, IsolationLevel> = {
 export class StatementRouter<C, Q, R> {
   readonly #sandbox: Sandbox<C>
   readonly #executor: StatementExecutor<C, Q, R>
-  readonly #sessions = new WeakMap<object, Session>()
-  readonly #heldBy = new WeakMap<object, Session>()
   readonly #warned = new Set<string>()
 
   constructor(sandbox: Sandbox<C>, executor: StatementExecutor<C, Q, R>) {
@@ -184,10 +190,10 @@ export class StatementRouter<C, Q, R> {
 
   #session(turn: RoutedConnection<C>): Session {
     const key = turn.session!
-    let session = this.#sessions.get(key)
+    let session = sessions.get(key)
     if (!session) {
       session = { tx: this.#newTransaction(turn.owner) }
-      this.#sessions.set(key, session)
+      sessions.set(key, session)
     }
     // The owner that began the app transaction ended: its savepoint went with the owner's.
     if (session.txOwner && !session.txOwner.isLive) {
@@ -215,7 +221,7 @@ export class StatementRouter<C, Q, R> {
 
   /** The app transaction `identity` holds open, if any: its statements use that turn, never wait. */
   #heldSession(identity: object): Session | undefined {
-    const session = this.#heldBy.get(identity)
+    const session = heldBy.get(identity)
     return session?.txHolder === identity && session.txOwner?.isLive ? session : undefined
   }
 
@@ -223,13 +229,13 @@ export class StatementRouter<C, Q, R> {
     session.txTurn = turn as RoutedConnection<unknown>
     session.txHolder = caller.identity
     session.txOwner = turn.owner
-    this.#heldBy.set(caller.identity, session)
+    heldBy.set(caller.identity, session)
     turn.share(turn.scope)
   }
 
   #endTransactionTurn(session: Session): void {
     const turn = session.txTurn
-    if (session.txHolder) this.#heldBy.delete(session.txHolder)
+    if (session.txHolder) heldBy.delete(session.txHolder)
     session.txTurn = undefined
     session.txHolder = undefined
     session.txOwner = undefined

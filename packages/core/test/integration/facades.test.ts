@@ -144,6 +144,23 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     })
   })
 
+  test('two pools over one sandbox see each other’s open app transaction', async () => {
+    const { s, pool } = setup()
+    const other = db.facade(s)
+    await s.run(async (owner) => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      await insert(client, 'tx')
+      const elsewhere = s.allow(owner, () => insert(other, 'other scope, other pool'))
+      await sleep(30)
+      await insert(other, 'same scope, other pool')
+      await client.query('ROLLBACK')
+      client.release()
+      await elsewhere
+      expect(await names(pool)).toEqual(['other scope, other pool'])
+    })
+  })
+
   test('racing app transactions on one owner run one after the other', async () => {
     const { s, pool } = setup()
     await s.run(async () => {

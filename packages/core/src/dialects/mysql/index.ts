@@ -1,5 +1,6 @@
 export { type MysqlConnectionConfig, mysqlDriver, mysqlTransactions } from './driver.js'
 export {
+  asMysqlPromisePool,
   CallbackConnection,
   CallbackPool,
   createMysqlPool,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import type mysql from 'mysql2'
+import type { Pool as PromisePool } from 'mysql2/promise'
 import { docs } from '../../ownership/errors.js'
 import type { RoutedConnection, Sandbox } from '../../sandbox.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
@@ -21,6 +22,15 @@ type Router = StatementRouter<mysql.Connection, MysqlQuery, MysqlResult>
  */
 export function createMysqlPool(sandbox: Sandbox<mysql.Connection>): SandboxMysqlPool {
   return new SandboxMysqlPool(sandbox)
+}
+
+/**
+ * The facade typed as `mysql2/promise`'s `Pool`, for code (and ORMs) that ask for that type. It
+ * implements what ORMs call — `query`, `execute`, `getConnection` and the connection's
+ * `query`/`execute`/`release`/`connection` — not every method of mysql2's interface.
+ */
+export function asMysqlPromisePool(pool: SandboxMysqlPool): PromisePool {
+  return pool as unknown as PromisePool
 }
 
 export class SandboxMysqlPool extends EventEmitter {
