@@ -27,6 +27,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
         return
       }
       const events = query.events
+      events.attach(conn)
       const running = call(query.options, query.values)
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))

@@ -215,13 +215,22 @@ export class CallbackPool {
 
 /** mysql2's Query object, as far as streaming goes: 'fields', 'result', 'end', 'error', `stream()`. */
 export class StreamingQuery extends EventEmitter {
+  #source: { pause(): void; resume(): void } | undefined
+
+  /** @internal the connection the rows come from, paused while the stream's buffer is full */
+  attach(source: { pause(): void; resume(): void }): void {
+    this.#source = source
+  }
+
   stream(options: { highWaterMark?: number } = {}): Readable {
     const stream = new Readable({
       objectMode: true,
       highWaterMark: options.highWaterMark,
-      read() {},
+      read: () => this.#source?.resume(),
     })
-    this.on('result', (row: unknown) => stream.push(row))
+    this.on('result', (row: unknown) => {
+      if (!stream.push(row)) this.#source?.pause()
+    })
     this.on('end', () => stream.push(null))
     this.on('error', (error: Error) => stream.destroy(error))
     return stream

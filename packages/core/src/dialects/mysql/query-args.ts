@@ -9,7 +9,12 @@ export interface MysqlQuery {
   options: { sql: string; values?: unknown }
   values: unknown
   /** Set for a streamed query (`connection.query(…).stream()`): rows are re-emitted on it. */
-  events?: EventEmitter
+  events?: RowEvents
+}
+
+/** Where a streamed query's rows go; `attach` gives it the connection to pause while it is full. */
+export interface RowEvents extends EventEmitter {
+  attach(source: { pause(): void; resume(): void }): void
 }
 
 /** mysql2's call forms: (sql | options, values?, callback?), the callback in either place. */
