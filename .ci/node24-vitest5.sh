@@ -13,7 +13,8 @@ fi
 
 copy="$(mktemp -d /tmp/sqlsandbox-vitest5.XXXXXX)"
 trap 'rm -rf "$copy"' EXIT
-tar -C "$root" --exclude=node_modules --exclude=dist --exclude=.ci/.cache --exclude=.git -cf - . | tar -C "$copy" -xf -
+tar -C "$root" --exclude=node_modules --exclude=dist --exclude="*.tsbuildinfo" --exclude=generated \
+  --exclude=.ci/.cache --exclude=.git -cf - . | tar -C "$copy" -xf -
 cd "$copy"
 sed -i 's/"vitest": "4\.1\.12"/"vitest": "5.1.0"/' package.json
 grep -q '"vitest": "5.1.0"' package.json
