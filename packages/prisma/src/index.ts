@@ -1,1 +1,8 @@
-export {}
+export { clientPerOwner, type OwnerLookup } from './client-per-owner.js'
+export {
+  isPrismaSandboxError,
+  PrismaSandboxError,
+  type PrismaSandboxErrorCode,
+} from './errors.js'
+export type { PrismaPgOptions } from './postgres-adapter.js'
+export { type PrismaSandboxOptions, prismaSandbox } from './prisma-sandbox.js'

@@ -1,0 +1,92 @@
+import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils'
+import { isSandboxError, type Owner, type Sandbox } from '@sqlsandbox/core'
+import { docs, isPrismaSandboxError, PrismaSandboxError } from './errors.js'
+
+/**
+ * Wraps one PrismaClient's adapter: sqlsandbox's errors reach the caller intact, and a client
+ * used by two tests at once fails loudly. Prisma batches same-tick findUnique calls (and batch
+ * $transaction) and sends them from the first caller's async context: through one client,
+ * concurrent owners' queries could land on one owner's connection.
+ */
+export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const guard = sharedUseGuard(sandbox)
+  return {
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    queryRaw: (query: SqlQuery) => guard(() => adapter.queryRaw(query)),
+    executeRaw: (query: SqlQuery) => guard(() => adapter.executeRaw(query)),
+    // A transaction's statements go to the connection leased at its start: only the start is guarded.
+    startTransaction: async (isolationLevel) =>
+      surfaced(await guard(() => adapter.startTransaction(isolationLevel))),
+    executeScript: (script) => carry(adapter.executeScript(script)),
+    getConnectionInfo: adapter.getConnectionInfo && (() => adapter.getConnectionInfo!()),
+    dispose: () => adapter.dispose(),
+  }
+}
+
+function surfaced(tx: Transaction): Transaction {
+  const optional = (method: ((name: string) => Promise<void>) | undefined) =>
+    method && ((name: string) => carry(method.call(tx, name)))
+  return {
+    provider: tx.provider,
+    adapterName: tx.adapterName,
+    options: tx.options,
+    queryRaw: (query) => carry(tx.queryRaw(query)),
+    executeRaw: (query) => carry(tx.executeRaw(query)),
+    commit: () => carry(tx.commit()),
+    rollback: () => carry(tx.rollback()),
+    createSavepoint: optional(tx.createSavepoint),
+    rollbackToSavepoint: optional(tx.rollbackToSavepoint),
+    releaseSavepoint: optional(tx.releaseSavepoint),
+  }
+}
+
+// Prisma turns any error that has a `code` into a PrismaClientKnownRequestError and drops the
+// original; an error without one is rethrown as it is. So sqlsandbox's errors travel as the
+// `cause` of a plain Error with the same name and message: `isSandboxError(error.cause)`.
+function carry<T>(done: Promise<T>): Promise<T> {
+  return done.catch((error: unknown) => {
+    if (!isSandboxError(error) && !isPrismaSandboxError(error)) throw error
+    const carrier = new Error(error.message, { cause: error })
+    carrier.name = error.name
+    throw carrier
+  })
+}
+
+function sharedUseGuard(sandbox: Sandbox) {
+  const inFlight = new Map<Owner, number>()
+  return <T>(run: () => Promise<T>): Promise<T> => {
+    const owner = sandbox.currentOwner()
+    if (!owner) return carry(run())
+    const root = rootOf(owner)
+    for (const [other, count] of inFlight) {
+      if (other !== root && count > 0 && other.isLive) {
+        return carry(Promise.reject(sharedClientError(other, root)))
+      }
+    }
+    inFlight.set(root, (inFlight.get(root) ?? 0) + 1)
+    return carry(run()).finally(() => {
+      const left = (inFlight.get(root) ?? 1) - 1
+      if (left > 0) inFlight.set(root, left)
+      else inFlight.delete(root)
+    })
+  }
+}
+
+function rootOf(owner: Owner): Owner {
+  let root = owner
+  while (root.parent) root = root.parent
+  return root
+}
+
+function sharedClientError(busy: Owner, caller: Owner): PrismaSandboxError {
+  return new PrismaSandboxError(
+    'SHARED_CLIENT',
+    `One PrismaClient is used by ${caller.describe()} while ${busy.describe()} has a query ` +
+      'running on it. Prisma batches findUnique calls made in the same tick and sends them from ' +
+      "the first caller's async context, so through a shared client one test's query can run in " +
+      "another test's transaction. Give each owner its own client: " +
+      'clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) })). ' +
+      docs('concurrent-tests'),
+  )
+}
