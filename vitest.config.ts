@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // the demo's suite runs through scripts/demo.mjs, in three modes, with its own config
+    exclude: [...configDefaults.exclude, 'examples/demo/**'],
     globalSetup: [
       'packages/core/test/support/global-setup.ts',
       // generates the Prisma test clients offline and creates their tables from committed SQL

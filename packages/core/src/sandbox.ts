@@ -78,6 +78,10 @@ export interface RoutedConnection<C> {
   release(): void
 }
 
+export type CallerRoute =
+  | { kind: 'owner'; owner: Owner; via: Via }
+  | { kind: 'pooled'; via: 'auto' | 'unboxed' }
+
 export interface OwnerInspection {
   id: string
   name: string | undefined
@@ -276,6 +280,18 @@ export class Sandbox<C = unknown> {
     } finally {
       connection.release()
     }
+  }
+
+  /**
+   * Where the caller's statements would go, without taking a turn: its owner (and how it was
+   * reached), or a plain pooled connection (auto mode, `unboxedRun`). Throws `NO_OWNER` in manual
+   * mode with no owner. Facades bind a leased client to the owner this names.
+   */
+  route(options?: Pick<RouteOptions, 'owner'>): CallerRoute {
+    const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
+    const resolution = this.#registry.resolve(this.#als.getStore(), explicit)
+    if (resolution.kind === 'none') throw noOwnerError(callsite().toString())
+    return resolution
   }
 
   /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */

@@ -193,6 +193,22 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     })
   })
 
+  test('leasing a client while the scope’s own app transaction is open does not wait', async () => {
+    const { s, pool } = setup({ queueTimeout: 500 })
+    await s.run(async () => {
+      const client = await pool.lease()
+      await client.query('BEGIN')
+      const started = Date.now()
+      const second = await pool.lease()
+      expect(Date.now() - started).toBeLessThan(200)
+      await insert(second, 'through the second client')
+      second.release()
+      await client.query('COMMIT')
+      client.release()
+      expect(await names(pool)).toEqual(['through the second client'])
+    })
+  })
+
   test('a client released with its app transaction open has it rolled back', async () => {
     const { s, pool } = setup()
     await s.run(async () => {

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream'
 import type mysql from 'mysql2'
 import type { Pool as PromisePool } from 'mysql2/promise'
 import { docs } from '../../ownership/errors.js'
-import type { RoutedConnection, Sandbox } from '../../sandbox.js'
+import type { Sandbox } from '../../sandbox.js'
+import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
 import { type MysqlResult, mysqlExecutor } from './executor.js'
 import { type MysqlCallback, type MysqlQuery, parseMysqlArgs } from './query-args.js'
@@ -57,7 +58,7 @@ export class SandboxMysqlPool extends EventEmitter {
 
   async getConnection(): Promise<SandboxMysqlConnection> {
     if (this.#ended) throw endedError()
-    return new SandboxMysqlConnection(this.#router, await this.sandbox.connection())
+    return new SandboxMysqlConnection(this.#router, await bindClient(this.sandbox))
   }
 
   /** Ends this facade only: the sandbox's connections stay (sandbox.close() closes them). */
@@ -82,15 +83,14 @@ export class SandboxMysqlConnection extends EventEmitter {
   /** The callback API's view, as `PromisePoolConnection#connection` (Drizzle streams through it). */
   readonly connection: CallbackConnection
   readonly #router: Router
-  readonly #routed: RoutedConnection<mysql.Connection>
+  readonly #binding: ClientBinding<mysql.Connection>
   #released = false
 
-  constructor(router: Router, routed: RoutedConnection<mysql.Connection>) {
+  constructor(router: Router, binding: ClientBinding<mysql.Connection>) {
     super()
     this.#router = router
-    this.#routed = routed
+    this.#binding = binding
     this.connection = new CallbackConnection(this)
-    if (routed.owner) routed.release()
   }
 
   query(...args: unknown[]): Promise<MysqlResult> {
@@ -116,7 +116,7 @@ export class SandboxMysqlConnection extends EventEmitter {
   release(): void {
     if (this.#released) return
     this.#released = true
-    if (!this.#routed.owner) this.#routed.release()
+    if (this.#binding.pooled) this.#binding.pooled.release()
     else void this.#router.release({ identity: this })
   }
 
@@ -131,9 +131,9 @@ export class SandboxMysqlConnection extends EventEmitter {
   /** @internal */
   run(query: MysqlQuery): Promise<MysqlResult> {
     if (this.#released) return Promise.reject(releasedError())
-    const routed = this.#routed
-    if (!routed.owner) return routed.run((conn) => mysqlExecutor.run(conn, query, false))
-    return this.#router.execute(query, { owner: routed.owner, identity: this })
+    const { owner, pooled } = this.#binding
+    if (pooled) return pooled.run((conn) => mysqlExecutor.run(conn, query, false))
+    return this.#router.execute(query, { owner, identity: this })
   }
 }
 

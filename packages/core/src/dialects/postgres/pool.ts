@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
 import { docs } from '../../ownership/errors.js'
-import type { RoutedConnection, Sandbox } from '../../sandbox.js'
+import type { Sandbox } from '../../sandbox.js'
+import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
 import { pgExecutor } from './executor.js'
 import { type PgQuery, parseQueryArgs, settle } from './query-args.js'
@@ -54,7 +55,7 @@ export class SandboxPgPool extends pg.Pool {
   ): any {
     const leased = this.#ended
       ? Promise.reject(endedError())
-      : this.sandbox.connection().then((routed) => new SandboxPgClient(this.#router, routed))
+      : bindClient(this.sandbox).then((binding) => new SandboxPgClient(this.#router, binding))
     if (!callback) return leased
     leased.then(
       (client) => callback(undefined, client as unknown as pg.PoolClient, () => client.release()),
@@ -102,15 +103,13 @@ Object.defineProperties(SandboxPgPool.prototype, {
  */
 export class SandboxPgClient extends EventEmitter {
   readonly #router: Router
-  readonly #routed: RoutedConnection<pg.Client>
+  readonly #binding: ClientBinding<pg.Client>
   #released = false
 
-  constructor(router: Router, routed: RoutedConnection<pg.Client>) {
+  constructor(router: Router, binding: ClientBinding<pg.Client>) {
     super()
     this.#router = router
-    this.#routed = routed
-    // An owned connection is not held between statements: only a real pooled one is.
-    if (routed.owner) routed.release()
+    this.#binding = binding
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: pg.Client#query's overloads return different types per call form
@@ -127,19 +126,17 @@ export class SandboxPgClient extends EventEmitter {
   release(_error?: Error | boolean): void {
     if (this.#released) return
     this.#released = true
-    if (!this.#routed.owner) {
-      this.#routed.release()
+    if (this.#binding.pooled) {
+      this.#binding.pooled.release()
       return
     }
     void this.#router.release({ identity: this })
   }
 
   #execute(query: PgQuery): Promise<unknown> {
-    const routed = this.#routed
-    if (!routed.owner) {
-      return routed.run((client) => pgExecutor.run(client, query, false))
-    }
-    return this.#router.execute(query, { owner: routed.owner, identity: this })
+    const { owner, pooled } = this.#binding
+    if (pooled) return pooled.run((client) => pgExecutor.run(client, query, false))
+    return this.#router.execute(query, { owner, identity: this })
   }
 }
 
