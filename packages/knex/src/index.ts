@@ -1,1 +1,2 @@
-export {}
+export { type KnexSandbox, sandboxKnexClient, sandboxKnexConfig } from './client.js'
+export type { KnexClientClass } from './knex-dialects.js'
