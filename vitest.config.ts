@@ -9,6 +9,7 @@ export default defineConfig({
       'packages/core/test/support/global-setup.ts',
       // generates the Prisma test clients offline and creates their tables from committed SQL
       'packages/prisma/test/global-setup.ts',
+      'examples/prisma-orders/test/global-setup.ts',
     ],
     testTimeout: 20_000,
   },

@@ -1,0 +1,97 @@
+// The API served over real HTTP by a server started in beforeAll, outside every test's owner:
+// each request carries its test's owner id (ownerHeaders) and the test-only middleware runs it
+// as an allowed context of that owner (withRequestOwner).
+import type { AddressInfo } from 'node:net'
+import { type ServerType, serve } from '@hono/node-server'
+import { createSandbox } from '@sqlsandbox/core'
+import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
+import { pgDriver } from '@sqlsandbox/core/pg'
+import { useSandbox } from '@sqlsandbox/core/vitest'
+import { clientPerOwner, prismaSandbox } from '@sqlsandbox/prisma'
+import { Hono } from 'hono'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createApp } from '../src/app.js'
+import { createClient } from '../src/client.js'
+import { committedRowCounts, NOTHING_COMMITTED, PG_URL } from './support/database.js'
+import { jsonPost } from './support/json.js'
+
+const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
+useSandbox(sandbox)
+const prisma = clientPerOwner(sandbox, () => createClient(prismaSandbox(sandbox)))
+
+afterAll(async () => {
+  await prisma.$disconnect()
+  await sandbox.close()
+  expect(await committedRowCounts()).toEqual(NOTHING_COMMITTED)
+})
+
+describe('served by @hono/node-server, started in beforeAll', () => {
+  let server: ServerType
+  let baseUrl: string
+
+  beforeAll(async () => {
+    const served = new Hono()
+    served.use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
+    served.route('/', createApp(prisma))
+    server = await listen(served)
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+
+  afterAll(
+    () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  )
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${baseUrl}${path}`, jsonPost(body, ownerHeaders(sandbox)))
+
+  async function createProduct(name: string, stock: number): Promise<number> {
+    const response = await post('/products', { name, stock })
+    expect(response.status).toBe(201)
+    return ((await response.json()) as { id: number }).id
+  }
+
+  test.concurrent('a request runs on its test connection: the test sees its rows, others do not', async () => {
+    const id = await createProduct('tea', 3)
+    expect(await prisma.product.findMany()).toEqual([{ id, name: 'tea', stock: 3 }])
+    const response = await fetch(`${baseUrl}/products`, { headers: ownerHeaders(sandbox) })
+    expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3 }])
+  })
+
+  test.concurrent('POST /orders over HTTP places an order and decrements the stock', async () => {
+    const tea = await createProduct('tea', 4)
+    const response = await post('/orders', { customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
+    expect(response.status).toBe(201)
+    const { id } = (await response.json()) as { id: number }
+    const order = await fetch(`${baseUrl}/orders/${id}`, { headers: ownerHeaders(sandbox) })
+    expect(await order.json()).toEqual({ id, customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
+    expect((await prisma.product.findUnique({ where: { id: tea } }))?.stock).toBe(1)
+  })
+
+  test.concurrent('POST /orders over HTTP with too little stock answers 409 and changes nothing', async () => {
+    const tea = await createProduct('tea', 1)
+    const response = await post('/orders', { customer: 'ada', lines: [{ productId: tea, qty: 2 }] })
+    expect(response.status).toBe(409)
+    expect((await prisma.product.findUnique({ where: { id: tea } }))?.stock).toBe(1)
+    expect(await prisma.order.count()).toBe(0)
+  })
+
+  test.concurrent('concurrent requests of one test share its transaction', async () => {
+    const tea = await createProduct('tea', 3)
+    const responses = await Promise.all(
+      [1, 2, 3].map(() =>
+        post('/orders', { customer: 'ada', lines: [{ productId: tea, qty: 1 }] }),
+      ),
+    )
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201])
+    expect((await prisma.product.findUnique({ where: { id: tea } }))?.stock).toBe(0)
+  })
+})
+
+function listen(app: Hono): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () =>
+      resolve(server),
+    )
+    server.once('error', reject)
+  })
+}

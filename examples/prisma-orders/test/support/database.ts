@@ -1,0 +1,28 @@
+import pg from 'pg'
+
+export const PG_URL =
+  process.env.SQLSANDBOX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
+
+export const EXAMPLE_TABLES = [
+  'prisma_example_products',
+  'prisma_example_orders',
+  'prisma_example_order_lines',
+] as const
+
+/** Rows per example table as a connection outside the sandbox sees them: what was committed. */
+export async function committedRowCounts(): Promise<Record<string, number>> {
+  const client = new pg.Client(PG_URL)
+  await client.connect()
+  try {
+    const counts: Record<string, number> = {}
+    for (const table of EXAMPLE_TABLES) {
+      const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from ${table}`)
+      counts[table] = rows[0]!.n
+    }
+    return counts
+  } finally {
+    await client.end()
+  }
+}
+
+export const NOTHING_COMMITTED = Object.fromEntries(EXAMPLE_TABLES.map((table) => [table, 0]))
