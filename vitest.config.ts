@@ -10,6 +10,7 @@ export default defineConfig({
       // generates the Prisma test clients offline and creates their tables from committed SQL
       'packages/prisma/test/global-setup.ts',
       'examples/prisma-orders/test/global-setup.ts',
+      'examples/drizzle-orders/test/global-setup.ts',
     ],
     testTimeout: 20_000,
   },

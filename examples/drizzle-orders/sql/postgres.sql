@@ -1,0 +1,18 @@
+-- The example's tables on PostgreSQL, created for real by test/global-setup.ts.
+create table if not exists drizzle_example_products (
+  id serial primary key,
+  name text not null,
+  stock integer not null check (stock >= 0)
+);
+
+create table if not exists drizzle_example_orders (
+  id serial primary key,
+  customer text not null
+);
+
+create table if not exists drizzle_example_order_lines (
+  order_id integer not null references drizzle_example_orders (id),
+  product_id integer not null references drizzle_example_products (id),
+  qty integer not null check (qty > 0),
+  primary key (order_id, product_id)
+);
