@@ -57,6 +57,13 @@ export class Owner {
     return this.#ending?.state ?? 'active'
   }
 
+  /** The owner holding the connection: this one, or the outermost one it nests in. */
+  get root(): Owner {
+    let owner: Owner = this
+    while (owner.parent) owner = owner.parent
+    return owner
+  }
+
   /** Active, and so is every owner it nests in. */
   get isLive(): boolean {
     return this.endedAncestor() === undefined
