@@ -11,6 +11,7 @@ export default defineConfig({
       'packages/prisma/test/global-setup.ts',
       'examples/prisma-orders/test/global-setup.ts',
       'examples/drizzle-orders/test/global-setup.ts',
+      'examples/knex-orders/test/global-setup.ts',
     ],
     testTimeout: 20_000,
   },

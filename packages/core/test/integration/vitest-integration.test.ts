@@ -46,6 +46,20 @@ describe('useSandbox: every test owns a connection', () => {
     await expect(lateQuery).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
     expect(await names()).toEqual([])
   })
+
+  let afterTimeout: Promise<unknown> | undefined
+  test.fails('a test that times out is checked in when vitest gives up on it…', {
+    timeout: 100,
+  }, async () => {
+    await insert('timed out test')
+    afterTimeout = sleep(300).then(() => insert('after the timeout'))
+    afterTimeout.catch(() => {})
+    await afterTimeout
+  })
+  test('…so its later query is refused, and nothing of it is seen here', async () => {
+    await expect(afterTimeout).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
+    expect(await names()).toEqual([])
+  })
 })
 
 describe('useSandbox({ checkout: false }): beforeEach checkout and afterEach checkin, concurrently', () => {

@@ -1,0 +1,104 @@
+import { type ServerType, serve } from '@hono/node-server'
+import { isSandboxError } from '@sqlsandbox/core'
+import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
+import { useSandbox } from '@sqlsandbox/core/vitest'
+import { Hono } from 'hono'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createApp, type Order, type Product } from '../src/app.js'
+import { committedRows, NO_ROWS } from './committed.js'
+import { closeSandbox, db, sandbox } from './sandbox.js'
+
+useSandbox(sandbox)
+
+// A real server, started once in beforeAll, outside every test's owner: each request joins the
+// owner named by its headers (ownerHeaders in the test, withRequestOwner in the middleware).
+describe.concurrent('the app served over HTTP, with the owner in a header', () => {
+  let server: ServerType
+  let url: string
+
+  beforeAll(async () => {
+    const served = new Hono()
+    served.use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
+    served.onError((error, c) =>
+      c.json({ error: isSandboxError(error) ? error.code : error.message }, 500),
+    )
+    served.route('/', createApp(db))
+    await new Promise<void>((listening) => {
+      server = serve({ fetch: served.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
+        url = `http://127.0.0.1:${info.port}`
+        listening()
+      })
+    })
+  })
+
+  afterAll(async () => {
+    await new Promise<void>((closed, failed) =>
+      server.close((error) => (error ? failed(error) : closed())),
+    )
+    await closeSandbox()
+    expect(await committedRows()).toEqual(NO_ROWS)
+  })
+
+  async function request<T>(
+    path: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { 'content-type': 'application/json', ...(init.headers ?? ownerHeaders(sandbox)) },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+    return { status: response.status, body: (await response.json()) as T }
+  }
+
+  test('a request with the owner header writes inside the test’s transaction', async () => {
+    const created = await request<Product>('/products', {
+      method: 'POST',
+      body: { name: 'tea', stock: 3 },
+    })
+
+    expect(created.status).toBe(201)
+    // the test's own knex sees the server's uncommitted row: same connection, same transaction
+    expect(await db('knex_example_products').pluck('name')).toEqual(['tea'])
+  })
+
+  test('an order over HTTP takes the stock, and a short one is refused with 409', async () => {
+    const tea = (
+      await request<Product>('/products', { method: 'POST', body: { name: 'tea', stock: 3 } })
+    ).body
+    const order = { customer: 'ada', lines: [{ productId: tea.id, qty: 2 }] }
+
+    const placed = await request<Order>('/orders', { method: 'POST', body: order })
+    const refused = await request('/orders', { method: 'POST', body: order })
+
+    expect(placed.status).toBe(201)
+    expect(await request<Order>(`/orders/${placed.body.id}`)).toEqual({
+      status: 200,
+      body: placed.body,
+    })
+    expect(refused.status).toBe(409)
+    expect((await request<Product[]>('/products')).body).toEqual([{ ...tea, stock: 1 }])
+  })
+
+  test('concurrent requests of one test all run on its connection', async () => {
+    const tea = (
+      await request<Product>('/products', { method: 'POST', body: { name: 'tea', stock: 4 } })
+    ).body
+    const order = { customer: 'ada', lines: [{ productId: tea.id, qty: 1 }] }
+
+    const placed = await Promise.all(
+      [1, 2, 3].map(() => request<Order>('/orders', { method: 'POST', body: order })),
+    )
+
+    expect(placed.map((result) => result.status)).toEqual([201, 201, 201])
+    expect(await db('knex_example_products').where({ id: tea.id }).first('stock')).toEqual({
+      stock: 1,
+    })
+  })
+
+  test('a request without the owner header is refused (NO_OWNER), never run unsandboxed', async () => {
+    const refused = await request('/products', { headers: {} })
+
+    expect(refused).toEqual({ status: 500, body: { error: 'NO_OWNER' } })
+  })
+})
