@@ -1,4 +1,5 @@
 import { aroundAll, aroundEach } from 'vitest'
+import type { Owner } from '../ownership/owner.js'
 import type { CheckoutOptions } from '../sandbox.js'
 import type { ScopedSandbox } from './scoped-sandbox.js'
 
@@ -27,12 +28,13 @@ export interface UseSandboxOptions {
  * useSandbox(sandbox)
  */
 export function useSandbox(sandbox: ScopedSandbox, options: UseSandboxOptions = {}): void {
-  aroundEach(async (runTest, context) => {
+  // Destructured: vitest reads a hook's context parameter as the fixtures it needs.
+  aroundEach(async (runTest, { task }) => {
     if (options.checkout === false) {
       await sandbox.scope(runTest)
       return
     }
-    await sandbox.run(() => runTest(), { ...options.checkoutOptions, name: context.task.name })
+    await sandbox.run(() => runTest(), { ...options.checkoutOptions, name: task.name })
   })
 }
 
@@ -50,4 +52,36 @@ export function useSuiteSandbox(
   aroundAll(async (runSuite) => {
     await sandbox.run(() => runSuite(), { ...options, name: 'suite' })
   })
+}
+
+/**
+ * For `test.extend`: a fixture that is the test's owner, for tests that want it by name (for
+ * `allow`, HTTP headers) or where only some tests need the database. A fixture cannot give the
+ * test body an async context, so the file also needs each test's scope:
+ * `useSandbox(sandbox, { checkout: false })`; the fixture checks out into that scope.
+ *
+ * @example
+ * useSandbox(sandbox, { checkout: false })
+ * const test = base.extend<{ owner: Owner }>({ owner: ownerFixture(sandbox) })
+ * test('places an order', async ({ owner }) => { … })
+ */
+export function ownerFixture(
+  sandbox: CheckoutSandbox,
+  options: Omit<CheckoutOptions, 'name'> = {},
+) {
+  // Vitest reads a fixture's first parameter as the fixtures it needs: it must be destructured.
+  return async ({ task }: { task: { name: string } }, use: (owner: Owner) => Promise<void>) => {
+    const owner = await sandbox.checkout({ ...options, name: task.name })
+    try {
+      await use(owner)
+    } finally {
+      await sandbox.checkin(owner)
+    }
+  }
+}
+
+/** What `ownerFixture` needs of a sandbox. */
+export interface CheckoutSandbox {
+  checkout(options?: CheckoutOptions): Promise<Owner>
+  checkin(owner?: Owner): Promise<void>
 }

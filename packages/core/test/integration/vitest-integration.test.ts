@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { pgDriver } from '../../src/dialects/postgres/index.js'
-import { createSandbox } from '../../src/index.js'
-import { useSandbox, useSuiteSandbox } from '../../src/integrations/vitest.js'
+import { createSandbox, type Owner } from '../../src/index.js'
+import { ownerFixture, useSandbox, useSuiteSandbox } from '../../src/integrations/vitest.js'
 import { committedRows } from '../../src/testkit/index.js'
 import { PG_URL } from '../support/databases.js'
 
@@ -93,6 +93,22 @@ describe('useSuiteSandbox: suite data seen by every test, rolled back after the 
 describe('after the suite with suite data', () => {
   useSandbox(sandbox)
   test('the suite’s rows are gone', async () => {
+    expect(await names()).toEqual([])
+  })
+})
+
+describe('ownerFixture: the owner as a test.extend fixture', () => {
+  useSandbox(sandbox, { checkout: false })
+  const fixtureTest = test.extend<{ owner: Owner }>({ owner: ownerFixture(sandbox) })
+
+  fixtureTest.concurrent('a fixture-owned test has its own owner and rows', async ({ owner }) => {
+    expect(sandbox.currentOwner()).toBe(owner)
+    expect(owner.name).toBe('a fixture-owned test has its own owner and rows')
+    await insert('fixture')
+    expect(await names()).toEqual(['fixture'])
+  })
+  fixtureTest.concurrent('another fixture-owned test sees none of them', async ({ owner }) => {
+    expect(owner.state).toBe('active')
     expect(await names()).toEqual([])
   })
 })
