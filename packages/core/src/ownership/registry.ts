@@ -34,7 +34,7 @@ export class OwnershipRegistry<C> {
         throw new OwnershipError(
           'UNKNOWN_OWNER',
           `mode({ shared }) needs a live owner, but ${mode.shared.describe()} is ${mode.shared.state}. ` +
-            `Check out first, then share: const owner = await sandbox.checkout(); sandbox.mode({ shared: owner }). ${docs('shared-mode')}`,
+            `Check out first, then share: const owner = await sandbox.checkout(); sandbox.mode({ shared: owner }). ${docs('modes')}`,
         )
       }
       this.#shared = mode.shared

@@ -250,12 +250,12 @@ function deliver(done: Promise<MysqlResult>, callback: MysqlCallback | undefined
 
 function endedError(): Error {
   return new Error(
-    `Pool is closed (this sandboxed pool was ended; the sandbox's connections stay open until sandbox.close()). ${docs('mysql2-facade')}`,
+    `Pool is closed (this sandboxed pool was ended; the sandbox's connections stay open until sandbox.close()). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }
 
 function releasedError(): Error {
   return new Error(
-    `This connection was released back to the pool: take a new one with pool.getConnection(). ${docs('mysql2-facade')}`,
+    `This connection was released back to the pool: take a new one with pool.getConnection(). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }

@@ -142,12 +142,12 @@ export class SandboxPgClient extends EventEmitter {
 
 function endedError(): Error {
   return new Error(
-    `Cannot use a pool after calling end on the pool (this sandboxed pool was ended; the sandbox's connections stay open until sandbox.close()). ${docs('pg-facade')}`,
+    `Cannot use a pool after calling end on the pool (this sandboxed pool was ended; the sandbox's connections stay open until sandbox.close()). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }
 
 function releasedError(): Error {
   return new Error(
-    `This client was released back to the pool: take a new one with pool.connect(). ${docs('pg-facade')}`,
+    `This client was released back to the pool: take a new one with pool.connect(). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }
