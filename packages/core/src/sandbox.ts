@@ -200,7 +200,12 @@ export class Sandbox<C = unknown> {
   async checkin(owner?: Owner): Promise<void> {
     const target = owner ?? this.#ownOwner()
     if (!target) throw noOwnerToCheckinError()
-    await this.#end(target, { state: 'checked-in' }, 'checkin')
+    const done = this.#end(target, { state: 'checked-in' }, 'checkin')
+    // A nested owner's savepoint must be undone before its parent's next statement. A root
+    // owner's rollback finishes in the background, off the test's path (Ecto's checkin is
+    // asynchronous too): nothing can reach its connection any more, and the connection goes
+    // back to the pool, for the next owner, only once the rollback is done.
+    if (target.parent) await done
   }
 
   /** checkout → fn in the owner's scope → checkin, also when fn throws. */
@@ -351,6 +356,8 @@ export class Sandbox<C = unknown> {
     this.#closed = true
     const roots = this.#registry.owners().filter((owner) => !owner.parent)
     await Promise.all(roots.map((owner) => this.#end(owner, { state: 'checked-in' }, 'close')))
+    // Rollbacks of owners checked in before still running: their connections close after them.
+    await Promise.all(this.#endings.values())
     await this.#pool.close()
   }
 
@@ -406,6 +413,7 @@ export class Sandbox<C = unknown> {
     if (!owner[END]({ ...ending, limitMs: owner.ownershipTimeout })) {
       return this.#endings.get(owner) ?? Promise.resolve()
     }
+    this.#forget(owner, reason)
     // A timed-out owner may be stuck on a lock: do not wait for its statement, close the socket.
     const drain = reason !== 'timeout' && reason !== 'connection-lost'
     const work = !lease
@@ -415,7 +423,7 @@ export class Sandbox<C = unknown> {
         : this.#endRoot(owner, lease, drain)
     const done = work.finally(() => {
       this.#endings.delete(owner)
-      this.#forget(owner, reason)
+      this.#savepointOf.delete(owner)
     })
     this.#endings.set(owner, done)
     return done
@@ -465,10 +473,10 @@ export class Sandbox<C = unknown> {
     }
   }
 
+  /** The owner has ended: out of the registry (and shared mode), its timer stopped, announced. */
   #forget(owner: Owner, reason: EndReason): void {
     clearTimeout(this.#timers.get(owner))
     this.#timers.delete(owner)
-    this.#savepointOf.delete(owner)
     if (!this.#registry.byId(owner.id)) return
     this.#registry.remove(owner)
     publish('checkin', () => ({
