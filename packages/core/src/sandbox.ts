@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
-import { type Frame, nearestInFrames, type Via } from './ownership/caller.js'
+import type { Frame } from './ownership/caller.js'
 import { type Callsite, callsite } from './ownership/callsite.js'
+import { controlClient, inheritedOwner, NO_SCOPE, RoutedClient } from './ownership/clients.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
 import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
-import { type Client, Lease } from './ownership/lease.js'
+import { Lease } from './ownership/lease.js'
 import {
   alreadyOwnerError,
   closedError,
@@ -17,98 +18,27 @@ import {
 } from './ownership/messages.js'
 import { END, Owner } from './ownership/owner.js'
 import { type Mode, OwnershipRegistry } from './ownership/registry.js'
+import type {
+  CallerRoute,
+  CheckoutOptions,
+  OwnerInspection,
+  RoutedConnection,
+  RouteOptions,
+  SandboxInspection,
+  SandboxOptions,
+} from './sandbox-types.js'
+
+export type {
+  CallerRoute,
+  CheckoutOptions,
+  OwnerInspection,
+  RoutedConnection,
+  RouteOptions,
+  SandboxInspection,
+  SandboxOptions,
+}
+
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
-
-export interface SandboxOptions<C> {
-  driver: SandboxDriver<C>
-  /** 'manual' (default): a query with no owner fails. 'auto': it runs on a plain pooled connection. */
-  mode?: 'manual' | 'auto'
-  /** An owner holding its connection longer than this loses it (rolled back). Default 120 000 ms. */
-  ownershipTimeout?: number
-  /** Physical connections at most. Default 10. */
-  poolSize?: number
-  /** Longest wait for a free connection at checkout (or for a nested sibling). Default 15 000 ms. */
-  checkoutTimeout?: number
-  /** Longest wait of a query for its owner's busy connection. Default 15 000 ms. */
-  queueTimeout?: number
-  /** Isolation level of every owner's transaction, unless its checkout says otherwise. */
-  isolation?: IsolationLevel
-  /**
-   * When the app asks for an isolation level or access mode its transaction (a savepoint) cannot
-   * have: 'warn' (default, once per kind of request), 'ignore', or 'error'.
-   */
-  onIsolationMismatch?: IsolationMismatchPolicy
-  /** Shown in events and `inspect()`. */
-  name?: string
-}
-
-export interface CheckoutOptions {
-  /** Shown in messages and `inspect()`, e.g. the test's name. */
-  name?: string
-  /** Overrides the sandbox's ownershipTimeout for this owner. */
-  ownershipTimeout?: number
-  /** Isolation level of this owner's transaction (root owners only: a savepoint cannot change it). */
-  isolation?: IsolationLevel
-}
-
-export interface RouteOptions {
-  /** Use this owner (or owner id) instead of looking the caller up. */
-  owner?: Owner | string
-  /** Join a turn that is shared with the caller's scope instead of waiting behind it. */
-  joinScope?: boolean
-}
-
-/**
- * The connection a caller was routed to: a turn on its owner's connection, or a plain pooled one
- * (auto mode, `unboxedRun`). Statements go through `run`; `release` ends the turn.
- */
-export interface RoutedConnection<C> {
-  readonly owner: Owner | undefined
-  readonly via: Via | 'auto' | 'unboxed'
-  /** The same object for every turn on one owned physical connection; undefined when pooled. */
-  readonly session: object | undefined
-  /** The caller's scope, for `share`. */
-  readonly scope: object
-  run<T>(fn: (conn: C) => Promise<T>): Promise<T>
-  /**
-   * While this turn lasts, callers from `scope` that pass `joinScope` run inside it instead of
-   * waiting (an app transaction's own context must not wait for itself). `undefined` stops it.
-   */
-  share(scope: object | undefined): void
-  release(): void
-}
-
-export type CallerRoute =
-  | { kind: 'owner'; owner: Owner; via: Via }
-  | { kind: 'pooled'; via: 'auto' | 'unboxed' }
-
-export interface OwnerInspection {
-  id: string
-  name: string | undefined
-  parent: string | undefined
-  state: Owner['state']
-  ageMs: number
-  checkedOutAt: string
-  allowances: number
-  /** Nested owners open on the same connection, this one included. */
-  depth: number
-  /** The server's id of its connection (pg backend pid, MySQL thread id), when the driver knows it. */
-  connectionId: number | undefined
-  busy: boolean
-  queued: number
-}
-
-export interface SandboxInspection {
-  name: string
-  dialect: string
-  mode: 'manual' | 'auto' | 'shared'
-  shared: string | undefined
-  pool: { size: number; idle: number; inUse: number; waiting: number }
-  owners: OwnerInspection[]
-}
-
-/** The scope key of contexts outside every scope (fallback owner, shared mode). */
-const NO_SCOPE = Object.freeze({ scope: 'none' })
 
 const DEFAULTS = {
   ownershipTimeout: 120_000,
@@ -559,46 +489,5 @@ export class Sandbox<C = unknown> {
       durationMs: performance.now() - started,
       error,
     }))
-  }
-}
-
-/** The owner a checkout in this frame would nest in: an allowance here, or an owner further up. */
-function inheritedOwner(frame: Frame): Owner | undefined {
-  if (frame.allowed) return frame.allowed
-  const found = nearestInFrames(frame.parent)
-  return found?.kind === 'owner' ? found.owner : undefined
-}
-
-/** A caller routed to an owner: what a lease queues, and how messages name it. */
-class RoutedClient implements Client {
-  constructor(
-    readonly owner: Owner,
-    readonly via: Via,
-    readonly scope: object,
-  ) {}
-
-  describe(): string {
-    const via = this.via
-    return via === 'own' || via === 'explicit'
-      ? `a query of ${this.owner.describe()}`
-      : `a query from ${viaText[via]} of ${this.owner.describe()}`
-  }
-}
-
-const viaText: Record<Via, string> = {
-  explicit: 'an explicit route',
-  own: 'the scope',
-  inherited: 'a scope nested in the scope',
-  allowed: 'an allowed context',
-  shared: 'a context in shared mode',
-  ambient: 'a context without a scope (fallback owner)',
-}
-
-function controlClient(as: Owner, about: Owner): Client {
-  return {
-    owner: as,
-    via: 'explicit',
-    scope: NO_SCOPE,
-    describe: () => `the savepoint of nested ${about.describe()}`,
   }
 }
