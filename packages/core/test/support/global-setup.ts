@@ -7,6 +7,7 @@ import { MYSQL_URL, PG_URL } from './databases.js'
  * is not reachable fails the run here, with the URL: database tests never pass by skipping.
  */
 export default async function setup(): Promise<void> {
+  await createDatabases()
   const client = new pg.Client(PG_URL)
   await client.connect().catch((error: Error) => {
     throw new Error(
@@ -35,4 +36,40 @@ export default async function setup(): Promise<void> {
     code varchar(64) primary key, tag varchar(64) not null
   ) engine=InnoDB`)
   await conn.end()
+}
+
+/**
+ * The test databases themselves, when the servers run but the databases are missing (a fresh
+ * machine): through each server's default database. Unreachable servers are reported below.
+ */
+async function createDatabases(): Promise<void> {
+  const pgUrl = new URL(PG_URL)
+  const pgName = decodeURIComponent(pgUrl.pathname.slice(1))
+  pgUrl.pathname = '/postgres'
+  const admin = new pg.Client(pgUrl.toString())
+  if (
+    await admin.connect().then(
+      () => true,
+      () => false,
+    )
+  ) {
+    try {
+      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [
+        pgName,
+      ])
+      if (!rowCount) await admin.query(`create database "${pgName.replaceAll('"', '""')}"`)
+    } finally {
+      await admin.end()
+    }
+  }
+  const myUrl = new URL(MYSQL_URL)
+  const myName = decodeURIComponent(myUrl.pathname.slice(1))
+  myUrl.pathname = '/'
+  const conn = await mysql.createConnection(myUrl.toString()).catch(() => undefined)
+  if (!conn) return
+  try {
+    await conn.query(`create database if not exists \`${myName.replaceAll('`', '``')}\``)
+  } finally {
+    await conn.end()
+  }
 }
