@@ -1,0 +1,29 @@
+import type { IsolationLevel } from '../../ownership/driver.js'
+
+export interface TransactionCharacteristics {
+  isolation?: IsolationLevel
+  accessMode?: 'read only' | 'read write'
+  /** PostgreSQL: DEFERRABLE / NOT DEFERRABLE (false). */
+  deferrable?: boolean
+  /** MySQL: START TRANSACTION WITH CONSISTENT SNAPSHOT. */
+  consistentSnapshot?: boolean
+}
+
+/** What one statement does to the transaction it runs in. */
+export type Statement =
+  | { kind: 'begin'; characteristics: TransactionCharacteristics }
+  | { kind: 'commit'; chain: boolean }
+  | { kind: 'rollback'; chain: boolean }
+  | { kind: 'savepoint'; name: string }
+  | { kind: 'release'; name: string }
+  | { kind: 'rollback-to'; name: string }
+  | {
+      kind: 'set-transaction'
+      scope: 'transaction' | 'session'
+      characteristics: TransactionCharacteristics
+    }
+  /** MySQL only: a statement that commits the open transaction before it runs. */
+  | { kind: 'implicit-commit'; statement: string }
+  | { kind: 'other' }
+
+export const OTHER: Statement = Object.freeze({ kind: 'other' })
