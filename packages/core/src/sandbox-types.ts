@@ -54,6 +54,8 @@ export interface RoutedConnection<C> {
   /** The caller's scope, for `share`. */
   readonly scope: object
   run<T>(fn: (conn: C) => Promise<T>): Promise<T>
+  /** Runs one statement, then releases: what a single routed statement takes. */
+  runOnce<T>(fn: (conn: C) => Promise<T>): Promise<T>
   /**
    * While this turn lasts, callers from `scope` that pass `joinScope` run inside it instead of
    * waiting (an app transaction's own context must not wait for itself). `undefined` stops it.
@@ -89,4 +91,6 @@ export interface SandboxInspection {
   shared: string | undefined
   pool: { size: number; idle: number; inUse: number; waiting: number }
   owners: OwnerInspection[]
+  /** Root owners that ended in the last 10 s (at most 16), as they were when they ended. */
+  recentlyEnded: Array<OwnerInspection & { endedMsAgo: number }>
 }

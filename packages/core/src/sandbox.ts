@@ -40,6 +40,10 @@ export type {
 
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
 
+/** How many root owners that ended `inspect()` still lists, and for how long. */
+const RECENT_COUNT = 16
+const RECENT_MS = 10_000
+
 const DEFAULTS = {
   ownershipTimeout: 120_000,
   poolSize: 10,
@@ -80,6 +84,8 @@ export class Sandbox<C = unknown> {
   readonly #timers = new Map<Owner, NodeJS.Timeout>()
   readonly #endings = new Map<Owner, Promise<void>>()
   readonly #savepointOf = new Map<Owner, string>()
+  readonly #recentlyEnded: Array<{ owner: Owner; connectionId: number | undefined; at: number }> =
+    []
   #savepoints = 0
   #closed = false
 
@@ -198,12 +204,21 @@ export class Sandbox<C = unknown> {
   }
 
   /** One statement, routed to the caller's connection. */
-  async query(
+  query(sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<QueryResult> {
+    if (channels.query.hasSubscribers) return this.#observedQuery(sql, params, options)
+    const connection = this.connectionNow(options)
+    const run = (routed: RoutedConnection<C>) =>
+      routed.runOnce((conn) => this.driver.query(conn, sql, params))
+    // The usual case, a free connection: no promise or turn of the event loop before the statement.
+    return connection instanceof Promise ? connection.then(run) : run(connection)
+  }
+
+  async #observedQuery(
     sql: string,
-    params?: readonly unknown[],
-    options?: RouteOptions,
+    params: readonly unknown[] | undefined,
+    options: RouteOptions | undefined,
   ): Promise<QueryResult> {
-    const started = channels.query.hasSubscribers ? performance.now() : 0
+    const started = performance.now()
     const connection = await this.connection(options)
     try {
       const result = await connection.run((conn) => this.driver.query(conn, sql, params))
@@ -231,7 +246,21 @@ export class Sandbox<C = unknown> {
 
   /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */
   connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
-    const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
+    const connection = this.connectionNow(options)
+    return connection instanceof Promise ? connection : Promise.resolve(connection)
+  }
+
+  /**
+   * As `connection`, but a free connection comes back synchronously, for facades on the path
+   * every statement takes. Failures (no owner, a late caller) are always a rejected promise.
+   */
+  connectionNow(options?: RouteOptions): RoutedConnection<C> | Promise<RoutedConnection<C>> {
+    let explicit: Owner | undefined
+    try {
+      explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const frame = this.#als.getStore()
     const scope = frame ?? NO_SCOPE
     const resolution = this.#registry.resolve(frame, explicit)
@@ -246,7 +275,7 @@ export class Sandbox<C = unknown> {
       )
     }
     // The hold is the routed connection: no wrapper on the path every statement takes.
-    return lease.acquire(client, this.#config.queueTimeout, {
+    return lease.acquireNow(client, this.#config.queueTimeout, {
       scope: options?.joinScope ? scope : undefined,
     })
   }
@@ -261,22 +290,34 @@ export class Sandbox<C = unknown> {
       mode: typeof mode === 'object' ? 'shared' : mode,
       shared: typeof mode === 'object' ? mode.shared.id : undefined,
       pool: this.#pool.stats(),
-      owners: this.#registry.owners().map((owner) => {
-        const lease = this.#registry.leaseOf(owner)
-        return {
-          id: owner.id,
-          name: owner.name,
-          parent: owner.parent?.id,
-          state: owner.state,
-          ageMs: now - owner.since,
-          checkedOutAt: owner.checkedOutAt,
-          allowances: this.#registry.allowances(owner),
-          depth: lease ? lease.stack.indexOf(owner) + 1 : 0,
-          connectionId: lease ? this.driver.connectionId?.(lease.conn) : undefined,
-          busy: lease?.holder?.owner === owner,
-          queued: lease?.queued ?? 0,
-        }
-      }),
+      owners: this.#registry.owners().map((owner) => this.#inspectOwner(owner, now)),
+      recentlyEnded: this.#recentlyEnded
+        .filter((ended) => now - ended.at < RECENT_MS)
+        .map(({ owner, connectionId, at }) => ({
+          ...this.#inspectOwner(owner, at),
+          depth: 1,
+          busy: false,
+          queued: 0,
+          connectionId,
+          endedMsAgo: now - at,
+        })),
+    }
+  }
+
+  #inspectOwner(owner: Owner, now: number): OwnerInspection {
+    const lease = this.#registry.leaseOf(owner)
+    return {
+      id: owner.id,
+      name: owner.name,
+      parent: owner.parent?.id,
+      state: owner.state,
+      ageMs: now - owner.since,
+      checkedOutAt: owner.checkedOutAt,
+      allowances: this.#registry.allowances(owner),
+      depth: lease ? lease.stack.indexOf(owner) + 1 : 0,
+      connectionId: lease ? this.driver.connectionId?.(lease.conn) : undefined,
+      busy: lease?.holder?.owner === owner,
+      queued: lease?.queued ?? 0,
     }
   }
 
@@ -408,6 +449,14 @@ export class Sandbox<C = unknown> {
     clearTimeout(this.#timers.get(owner))
     this.#timers.delete(owner)
     if (!this.#registry.byId(owner.id)) return
+    // Kept a little while for lock errors: the other side of a deadlock has often just ended.
+    if (!owner.parent) {
+      // Described when read, not here: formatting the call site is what costs.
+      const lease = this.#registry.leaseOf(owner)
+      const connectionId = lease ? this.driver.connectionId?.(lease.conn) : undefined
+      this.#recentlyEnded.push({ owner, connectionId, at: Date.now() })
+      if (this.#recentlyEnded.length > RECENT_COUNT) this.#recentlyEnded.shift()
+    }
     this.#registry.remove(owner)
     publish('checkin', () => ({
       ...this.#ownerEvent(owner),
@@ -428,18 +477,24 @@ export class Sandbox<C = unknown> {
     const holder = { describe: () => `a query in ${via === 'auto' ? 'auto mode' : 'unboxedRun'}` }
     return this.#pool.acquire(holder, this.#config.checkoutTimeout).then((conn) => {
       let released = false
+      const release = () => {
+        if (released) return
+        released = true
+        this.#pool.release(conn)
+      }
       return {
         owner: undefined,
         via,
         session: undefined,
         scope,
         run: (fn) => fn(conn),
-        share: () => {},
-        release: () => {
-          if (released) return
-          released = true
-          this.#pool.release(conn)
+        runOnce: (fn) => {
+          const result = fn(conn)
+          result.then(release, release)
+          return result
         },
+        share: () => {},
+        release,
       }
     })
   }

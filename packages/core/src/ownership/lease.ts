@@ -79,14 +79,24 @@ export class Lease<C> {
    * as its guest at once (an app transaction's own context must not wait for itself).
    */
   acquire(client: Client, timeoutMs: number, options: AcquireOptions = {}): Promise<Hold<C>> {
+    const now = this.acquireNow(client, timeoutMs, options)
+    return now instanceof Promise ? now : Promise.resolve(now)
+  }
+
+  /** As `acquire`, but a free connection is handed over synchronously (the hot path: no promise). */
+  acquireNow(
+    client: Client,
+    timeoutMs: number,
+    options: AcquireOptions = {},
+  ): Hold<C> | Promise<Hold<C>> {
     if (!client.owner.isLive) return Promise.reject(client.owner.lateError(client.describe()))
     const holder = this.#holder
     if (holder && options.scope !== undefined && holder.sharedWith === options.scope) {
-      return Promise.resolve(holder.guest(client))
+      return holder.guest(client)
     }
     if (!holder && this.#queue.length === 0) {
       this.#holder = new Hold(this, client)
-      return Promise.resolve(this.#holder)
+      return this.#holder
     }
     return new Promise<Hold<C>>((resolve, reject) => {
       const request: Request<C> = { client, resolve, reject, timer: undefined }
@@ -282,9 +292,18 @@ export class Hold<C> {
 
   /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
   run<T>(fn: (conn: C) => Promise<T>): Promise<T> {
+    return this.#run(fn, false)
+  }
+
+  /** Runs one statement and releases the hold when it has settled. */
+  runOnce<T>(fn: (conn: C) => Promise<T>): Promise<T> {
+    return this.#run(fn, true)
+  }
+
+  #run<T>(fn: (conn: C) => Promise<T>, releaseAfter: boolean): Promise<T> {
     // A guest's statements queue in its host's order: one statement at a time on the connection.
     const order = this.#host ?? this
-    const start = () => this.#execute(fn, order)
+    const start = () => this.#execute(fn, order, releaseAfter)
     // The usual case, nothing running: start at once, without a hop through the queue.
     const result = order.#inflight++ === 0 ? start() : order.#last!.then(start, start)
     order.#last = result
@@ -304,7 +323,11 @@ export class Hold<C> {
     void this.running.then(() => this.#lease.handOver(this))
   }
 
-  async #execute<T>(fn: (conn: C) => Promise<T>, order: Hold<C>): Promise<T> {
+  async #execute<T>(
+    fn: (conn: C) => Promise<T>,
+    order: Hold<C>,
+    releaseAfter: boolean,
+  ): Promise<T> {
     const owner = this.client.owner
     try {
       if (this.#released) {
@@ -321,6 +344,7 @@ export class Hold<C> {
       }
     } finally {
       if (--order.#inflight === 0) for (const resolve of order.#idle.splice(0)) resolve()
+      if (releaseAfter) this.release()
     }
   }
 }

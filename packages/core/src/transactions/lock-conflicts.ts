@@ -17,12 +17,17 @@ export function explainLockConflict(
   owner: Owner | undefined,
   state: SandboxInspection,
 ): Error {
-  const others = state.owners
-    .filter((o) => o.id !== owner?.id && o.depth === 1)
-    .map(
-      (o) =>
-        `  - owner ${o.id.slice(0, 8)}${o.name ? ` "${o.name}"` : ''} (connection ${o.connectionId ?? '?'}, checked out at ${o.checkedOutAt})`,
-    )
+  const line = (o: SandboxInspection['owners'][number], ended?: number) =>
+    `  - owner ${o.id.slice(0, 8)}${o.name ? ` "${o.name}"` : ''} (connection ${o.connectionId ?? '?'}, ` +
+    `checked out at ${o.checkedOutAt}${ended === undefined ? '' : `; checked in ${ended}ms ago`})`
+  // The other side of a deadlock may have ended by now (the server rolled this side back): it is
+  // among the owners that ended moments ago.
+  const others = [
+    ...state.owners.filter((o) => o.id !== owner?.id && o.depth === 1).map((o) => line(o)),
+    ...state.recentlyEnded
+      .filter((o) => o.id !== owner?.id && o.endedMsAgo < 2_000)
+      .map((o) => line(o, o.endedMsAgo)),
+  ]
   const self = state.owners.find((o) => o.id === owner?.id)
   error.message +=
     `\nsqlsandbox: this statement's owner is ${owner ? owner.describe() : 'none'}` +

@@ -292,11 +292,18 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     try {
       const lock = (code: string) =>
         pool.query(`update sandbox_uniques set tag = tag where code = ${p(1)}`, [code])
+      // Both take their first lock before either asks for its second: a deadlock, whatever the load.
+      let locked = 0
+      let bothLocked: () => void = () => {}
+      const barrier = new Promise<void>((resolve) => {
+        bothLocked = resolve
+      })
       const worker = (first: string, second: string, name: string) =>
         s.run(
           async () => {
             await lock(first)
-            await sleep(100)
+            if (++locked === 2) bothLocked()
+            await barrier
             await lock(second)
           },
           { name },
