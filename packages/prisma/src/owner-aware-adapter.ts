@@ -58,7 +58,7 @@ function sharedUseGuard(sandbox: Sandbox) {
   return <T>(run: () => Promise<T>): Promise<T> => {
     const owner = sandbox.currentOwner()
     if (!owner) return carry(run())
-    const root = rootOf(owner)
+    const root = owner.root
     for (const [other, count] of inFlight) {
       if (other !== root && count > 0 && other.isLive) {
         return carry(Promise.reject(sharedClientError(other, root)))
@@ -71,12 +71,6 @@ function sharedUseGuard(sandbox: Sandbox) {
       else inFlight.delete(root)
     })
   }
-}
-
-function rootOf(owner: Owner): Owner {
-  let root = owner
-  while (root.parent) root = root.parent
-  return root
 }
 
 function sharedClientError(busy: Owner, caller: Owner): PrismaSandboxError {
