@@ -48,6 +48,23 @@ function p50(samples: number[]): number {
   return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
 }
 
+/** The same on both databases: one owner's checkout + checkin against a raw BEGIN + ROLLBACK. */
+async function checkoutAgainstBegin(
+  database: string,
+  raw: { query(sql: string): Promise<unknown> },
+  sandbox: { run(fn: () => Promise<void>): Promise<void> },
+): Promise<Row> {
+  const begin = async () => {
+    await raw.query('BEGIN')
+    await raw.query('ROLLBACK')
+  }
+  return {
+    database,
+    operation: 'checkout + checkin vs BEGIN + ROLLBACK',
+    ...(await compare(begin, () => sandbox.run(async () => {}))),
+  }
+}
+
 async function postgres(): Promise<Row[]> {
   const raw = new pg.Client(PG_URL)
   await raw.connect()
@@ -77,17 +94,7 @@ async function postgres(): Promise<Row[]> {
     })
   })
   await raw.query('ROLLBACK')
-  rows.push({
-    database: 'postgres',
-    operation: 'checkout + checkin vs BEGIN + ROLLBACK',
-    ...(await compare(
-      async () => {
-        await raw.query('BEGIN')
-        await raw.query('ROLLBACK')
-      },
-      () => sandbox.run(async () => {}),
-    )),
-  })
+  rows.push(await checkoutAgainstBegin('postgres', raw, sandbox))
   await sandbox.close()
   await raw.end()
   return rows
@@ -113,17 +120,7 @@ async function mariadb(): Promise<Row[]> {
     })
   })
   await raw.query('ROLLBACK')
-  rows.push({
-    database: 'mariadb',
-    operation: 'checkout + checkin vs BEGIN + ROLLBACK',
-    ...(await compare(
-      async () => {
-        await raw.query('BEGIN')
-        await raw.query('ROLLBACK')
-      },
-      () => sandbox.run(async () => {}),
-    )),
-  })
+  rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox))
   await sandbox.close()
   await raw.end()
   return rows
