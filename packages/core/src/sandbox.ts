@@ -275,7 +275,7 @@ export class Sandbox<C = unknown> {
       )
     }
     // The hold is the routed connection: no wrapper on the path every statement takes.
-    return lease.acquireNow(client, this.#config.queueTimeout, {
+    return lease.acquire(client, this.#config.queueTimeout, {
       scope: options?.joinScope ? scope : undefined,
     })
   }

@@ -76,15 +76,10 @@ export class Lease<C> {
   /**
    * Exclusive use of the connection until `release()`, waiting at most `timeoutMs` behind other
    * clients — unless the current hold is shared with the caller's scope: then the caller runs
-   * as its guest at once (an app transaction's own context must not wait for itself).
+   * as its guest at once (an app transaction's own context must not wait for itself). A free
+   * connection is handed over synchronously (the hot path: no promise); a wait is a promise.
    */
-  acquire(client: Client, timeoutMs: number, options: AcquireOptions = {}): Promise<Hold<C>> {
-    const now = this.acquireNow(client, timeoutMs, options)
-    return now instanceof Promise ? now : Promise.resolve(now)
-  }
-
-  /** As `acquire`, but a free connection is handed over synchronously (the hot path: no promise). */
-  acquireNow(
+  acquire(
     client: Client,
     timeoutMs: number,
     options: AcquireOptions = {},
