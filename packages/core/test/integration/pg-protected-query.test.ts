@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
@@ -459,5 +460,23 @@ describe('canProtect', () => {
   ]
   test.each(cases)('%s', (_, config, expected) => {
     expect(canProtect(config)).toBe(expected)
+  })
+
+  test('a one-statement text reads only its first word, and answers as the full scan does', () => {
+    // A text with a semicolon is scanned whole; without one, only its start. Appending `;` adds
+    // no statement (it ends the one there, or sits in its comment or string), so both agree.
+    const piece = fc.constantFrom(
+      ...'select begin commit copy prepare transaction stdin stdout x ( ) $$ $1 -- /* */ E'.split(
+        ' ',
+      ),
+      ...[' ', '\n', "'", '"', "E'\\'"],
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join(' ')
+        expect(canProtect({ text })).toBe(canProtect({ text: `${text};` }))
+      }),
+      { numRuns: 2000 },
+    )
   })
 })

@@ -19,8 +19,18 @@ export interface PgQueryConfig {
  * `typeof x.submit === 'function'` and bypasses.
  */
 export function canProtect(config: PgQueryConfig): boolean {
-  if (typeof config.text !== 'string') return false
-  const statements = scanStatements(config.text)
+  const { text } = config
+  if (typeof text !== 'string') return false
+  // One statement (the common case): its first word decides, unless it is COPY or PREPARE.
+  // Scanning a whole ORM query would cost microseconds per statement.
+  if (!text.includes(';')) {
+    const [first] = scanStatements(text, 1)
+    if (!first) return false
+    if (first[0] !== 'copy' && first[0] !== 'prepare') return !TRANSACTION_CONTROL.has(first[0]!)
+    const [words] = scanStatements(text)
+    return !isCopyStdio(words!) && !isTransactionControl(words!)
+  }
+  const statements = scanStatements(text)
   const first = statements[0]
   if (!first) return false
   if (statements.length > 1 && !usesExtendedProtocol(config)) return false
@@ -425,9 +435,10 @@ const DIGITS = /[0-9]*/y
 /**
  * Splits SQL text at top-level semicolons, as PostgreSQL's lexer would (standard_conforming_strings
  * on): quotes, E'' escapes, dollar quotes, quoted identifiers and nested comments hide semicolons.
- * Returns each non-empty statement as its lower-cased bare words (keywords and identifiers).
+ * Returns each non-empty statement as its lower-cased bare words (keywords and identifiers);
+ * with `firstWords`, stops at the first statement's first that many words.
  */
-function scanStatements(text: string): string[][] {
+function scanStatements(text: string, firstWords = Number.POSITIVE_INFINITY): string[][] {
   const statements: string[][] = []
   let words: string[] | undefined
   let i = 0
@@ -462,6 +473,7 @@ function scanStatements(text: string): string[][] {
           i = skipQuoted(text, i, "'", true)
         } else {
           words.push(word.toLowerCase())
+          if (statements.length === 0 && words.length >= firstWords) return [words]
         }
       } else {
         i++
