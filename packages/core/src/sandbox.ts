@@ -488,8 +488,14 @@ export class Sandbox<C = unknown> {
         session: undefined,
         scope,
         run: (fn) => fn(conn),
-        runOnce: (fn) => {
-          const result = fn(conn)
+        runOnce: <T>(fn: (conn: C) => Promise<T>): Promise<T> => {
+          let result: Promise<T>
+          try {
+            result = fn(conn)
+          } catch (error) {
+            release()
+            return Promise.reject(error)
+          }
           result.then(release, release)
           return result
         },

@@ -318,29 +318,38 @@ export class Hold<C> {
     void this.running.then(() => this.#lease.handOver(this))
   }
 
-  async #execute<T>(
-    fn: (conn: C) => Promise<T>,
-    order: Hold<C>,
-    releaseAfter: boolean,
-  ): Promise<T> {
+  /** Not an async function: on the path of every statement, each promise and await counts. */
+  #execute<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
     const owner = this.client.owner
-    try {
-      if (this.#released) {
-        throw new Error(
-          'sqlsandbox: this connection was already released; take a new one for more statements',
-        )
-      }
-      if (!owner.isLive) throw owner.lateError(this.client.describe())
-      try {
-        return await fn(this.#lease.conn)
-      } catch (error) {
-        // A statement cut off because its owner ended (timed out) reports that, not the socket error.
-        throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
-      }
-    } finally {
+    const settled = () => {
       if (--order.#inflight === 0) for (const resolve of order.#idle.splice(0)) resolve()
       if (releaseAfter) this.release()
     }
+    // A statement cut off because its owner ended (timed out) reports that, not the socket error.
+    const failed = (error: unknown) => {
+      settled()
+      throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
+    }
+    if (this.#released || !owner.isLive) {
+      settled()
+      return Promise.reject(
+        this.#released
+          ? new Error(
+              'sqlsandbox: this connection was already released; take a new one for more statements',
+            )
+          : owner.lateError(this.client.describe()),
+      )
+    }
+    let running: Promise<T>
+    try {
+      running = fn(this.#lease.conn)
+    } catch (error) {
+      return Promise.reject(error).catch(failed)
+    }
+    return running.then((result) => {
+      settled()
+      return result
+    }, failed)
   }
 }
 

@@ -77,22 +77,25 @@ export class StatementRouter<C, Q, R> {
     this.#executor = executor
   }
 
-  async execute(query: Q, caller: Caller): Promise<R> {
-    const text = this.#executor.textOf(query)
-    if (text === undefined || !needsClassification(text, this.#executor.dialect)) {
-      return this.#executeOne(query, OTHER, caller)
+  /**
+   * Nearly every statement is one 'other' on a free connection: it goes to the driver without an
+   * async function, await or turn of the event loop in between (each costs promises, and under
+   * AsyncLocalStorage every promise runs hooks).
+   */
+  execute(query: Q, caller: Caller): Promise<R> {
+    try {
+      const text = this.#executor.textOf(query)
+      if (text === undefined || !needsClassification(text, this.#executor.dialect)) {
+        return this.#executeOne(query, OTHER, caller)
+      }
+      const script = classifyScript(text, this.#executor.dialect)
+      if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
+        return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
+      }
+      return this.#executeScript(query, script, caller)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const script = classifyScript(text, this.#executor.dialect)
-    if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
-      return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
-    }
-    const results: R[] = []
-    for (const part of script) {
-      results.push(
-        await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
-      )
-    }
-    return this.#executor.combine(results)
   }
 
   /** A leased client is given back: an app transaction it left open is rolled back, as the app lost it. */
@@ -104,24 +107,62 @@ export class StatementRouter<C, Q, R> {
     this.#endTransactionTurn(session)
   }
 
-  async #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
-    const own = this.#heldSession(caller.identity)?.txTurn as RoutedConnection<C> | undefined
-    const turn =
-      own ??
-      (await this.#sandbox.connection({
-        owner: caller.owner,
-        joinScope: statement.kind !== 'begin',
-      }))
-    if (!turn.session) {
-      // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
-      try {
-        return await turn.run((conn) => this.#executor.run(conn, query, false))
-      } finally {
-        turn.release()
-      }
+  async #executeScript(
+    query: Q,
+    script: Array<{ text: string; statement: Statement }>,
+    caller: Caller,
+  ): Promise<R> {
+    const results: R[] = []
+    for (const part of script) {
+      results.push(
+        await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
+      )
     }
+    return this.#executor.combine(results)
+  }
+
+  #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
+    const own = this.#heldSession(caller.identity)?.txTurn as RoutedConnection<C> | undefined
+    if (own) return this.#onTurn(own, query, statement, caller)
+    const turn = this.#sandbox.connectionNow({
+      owner: caller.owner,
+      joinScope: statement.kind !== 'begin',
+    })
+    return turn instanceof Promise
+      ? turn.then((routed) => this.#onTurn(routed, query, statement, caller))
+      : this.#onTurn(turn, query, statement, caller)
+  }
+
+  #onTurn(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
+    // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
+    if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false))
     const session = this.#session(turn)
     if (statement.kind === 'other') return this.#runOther(turn, session, query)
+    return this.#runTransactionStatement(turn, session, statement, query, caller)
+  }
+
+  /** The path nearly every statement takes: no translation, no transaction state to change. */
+  #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
+    const open = session.tx.open
+    const protect = !open && this.#executor.dialect === 'postgres'
+    const run = (conn: C) => this.#executor.run(conn, query, protect)
+    // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
+    const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
+    return result.then(undefined, (error: unknown) => {
+      if (open) session.tx.failed()
+      if (isLockConflict(error))
+        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+      throw error
+    })
+  }
+
+  async #runTransactionStatement(
+    turn: RoutedConnection<C>,
+    session: Session,
+    statement: Statement,
+    query: Q,
+    caller: Caller,
+  ): Promise<R> {
     const wasOpen = session.tx.open
     try {
       return await this.#executeOn(turn, session, statement, query)
@@ -129,22 +170,6 @@ export class StatementRouter<C, Q, R> {
       const isOpen = session.tx.open
       if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller)
       else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session)
-      if (turn !== session.txTurn) turn.release()
-    }
-  }
-
-  /** The path nearly every statement takes: no translation, no transaction state to change. */
-  async #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
-    const open = session.tx.open
-    const protect = !open && this.#executor.dialect === 'postgres'
-    try {
-      return await turn.run((conn) => this.#executor.run(conn, query, protect))
-    } catch (error) {
-      if (open) session.tx.failed()
-      if (isLockConflict(error))
-        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
-      throw error
-    } finally {
       if (turn !== session.txTurn) turn.release()
     }
   }

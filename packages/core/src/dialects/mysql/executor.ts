@@ -20,15 +20,18 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
         values: unknown,
         callback?: (error: Error | null, result: unknown, fields: unknown) => void,
       ) => EventEmitter
+      // mysql2 spreads an options object into its own (microseconds a statement): a bare text,
+      // which is what most calls are, goes as one.
+      const target = onlySql(query.options) ? query.options.sql : query.options
       if (!query.events) {
-        call(query.options, query.values, (error, result, fields) =>
+        call(target, query.values, (error, result, fields) =>
           error ? reject(error) : resolve([result, fields]),
         )
         return
       }
       const events = query.events
       events.attach(conn)
-      const running = call(query.options, query.values)
+      const running = call(target, query.values)
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))
       }
@@ -71,4 +74,9 @@ function okPacket() {
     warningStatus: 0,
     changedRows: 0,
   }
+}
+
+function onlySql(options: object): boolean {
+  for (const key in options) if (key !== 'sql' && key !== 'values') return false
+  return true
 }

@@ -30,10 +30,11 @@ export function pgDriver(config: PgConnectionConfig = {}): SandboxDriver<pg.Clie
       await client.connect()
       return client
     },
-    async query(client, sql, params) {
-      const result = await client.query(sql, params as unknown[] | undefined)
-      const last = Array.isArray(result) ? result[result.length - 1] : result
-      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+    query(client, sql, params) {
+      return client.query(sql, params as unknown[] | undefined).then((result) => {
+        const last = Array.isArray(result) ? result[result.length - 1] : result
+        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+      })
     },
     async destroy(client) {
       await client.end()
