@@ -12,7 +12,7 @@ import pg from 'pg'
 // The built package, as users run it (tsx's transform adds per-closure costs of its own).
 import { createMysqlPool, mysqlDriver } from '../packages/core/dist/dialects/mysql/index.js'
 import { createPgPool, pgDriver } from '../packages/core/dist/dialects/postgres/index.js'
-import { createSandbox } from '../packages/core/dist/index.js'
+import { createSandbox, type SandboxDriver } from '../packages/core/dist/index.js'
 import { MYSQL_URL, PG_URL } from '../packages/core/test/support/databases.js'
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3000)
@@ -81,8 +81,46 @@ async function checkoutAgainstBegin(
   }
   return {
     database,
-    operation: 'checkout + checkin vs BEGIN + ROLLBACK',
+    operation: 'checkout + checkin as a test awaits it (ROLLBACK finishes in the background)',
     ...(await compare(begin, () => sandbox.run(async () => {}))),
+  }
+}
+
+/**
+ * The whole cost, ROLLBACK included: cycles back to back on a one-connection sandbox (each
+ * checkout waits for the previous ROLLBACK), against raw BEGIN + ROLLBACK on that same
+ * connection; blocks of each take turns, and the mean per cycle is compared.
+ */
+async function checkoutBackToBack<C>(
+  database: string,
+  driver: SandboxDriver<C>,
+  rawQuery: (conn: C, sql: string) => Promise<unknown>,
+): Promise<Row> {
+  const sandbox = createSandbox({ driver, poolSize: 1 })
+  const conn = await sandbox.unboxedRun(() => ownedConnection<C>(sandbox))
+  const block = 100
+  const totals = { raw: 0, sandbox: 0 }
+  for (let round = -1; round < ITERATIONS / block; round++) {
+    let started = performance.now()
+    for (let i = 0; i < block; i++) {
+      await rawQuery(conn, 'BEGIN')
+      await rawQuery(conn, 'ROLLBACK')
+    }
+    const rawMs = performance.now() - started
+    started = performance.now()
+    for (let i = 0; i < block; i++) await sandbox.run(async () => {})
+    const sandboxMs = performance.now() - started
+    if (round < 0) continue // warm-up
+    totals.raw += rawMs
+    totals.sandbox += sandboxMs
+  }
+  await sandbox.close()
+  const cycles = Math.floor(ITERATIONS / block) * block
+  return {
+    database,
+    operation: 'checkout + checkin back to back, ROLLBACK included (mean)',
+    rawP50: (totals.raw * 1000) / cycles,
+    sandboxP50: (totals.sandbox * 1000) / cycles,
   }
 }
 
@@ -124,6 +162,7 @@ async function postgres(): Promise<Row[]> {
   })
   rows.push(await checkoutAgainstBegin('postgres', raw, sandbox))
   await sandbox.close()
+  rows.push(await checkoutBackToBack('postgres', pgDriver(PG_URL), (conn, sql) => conn.query(sql)))
   await raw.end()
   return rows
 }
@@ -153,6 +192,16 @@ async function mariadb(): Promise<Row[]> {
   })
   rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox))
   await sandbox.close()
+  rows.push(
+    await checkoutBackToBack(
+      'mariadb',
+      mysqlDriver(MYSQL_URL),
+      (conn, sql) =>
+        new Promise((resolve, reject) =>
+          conn.query(sql, (error) => (error ? reject(error) : resolve(undefined))),
+        ),
+    ),
+  )
   await raw.end()
   return rows
 }
