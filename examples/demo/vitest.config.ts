@@ -1,5 +1,10 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+// Concurrent tests at once. Two per core: more only queue on the CPU (the server's backends and
+// Node share the cores), and on this project's 2-core CI machine 20 were slower than 4.
+const concurrency = process.env.DEMO_CONCURRENCY ?? String(2 * availableParallelism())
 
 // DEMO_MODE (sandbox | sandbox-sequential | truncate) and DEMO_DATABASE_URL are read by
 // test/database.ts; scripts/demo.mjs sets both and runs this config once per mode.
@@ -10,7 +15,8 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     // test.concurrent tests of a file run at most this many at a time (the sandbox's poolSize
     // matches: test/database.ts).
-    maxConcurrency: Number(process.env.DEMO_CONCURRENCY ?? 20),
+    maxConcurrency: Number(concurrency),
+    env: { DEMO_CONCURRENCY: concurrency },
     // Files one after another in every mode, so the modes compare the cost per test; with the
     // sandbox, files could also run in parallel (each worker has its own sandbox).
     fileParallelism: false,

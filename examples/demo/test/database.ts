@@ -14,8 +14,8 @@ export type DemoMode = 'sandbox' | 'sandbox-sequential' | 'truncate'
 
 export const mode = demoMode(process.env.DEMO_MODE ?? 'sandbox')
 
-/** Tests at once in `sandbox` mode: the sandbox's poolSize, = maxConcurrency in vitest.config.ts. */
-export const concurrency = Number(process.env.DEMO_CONCURRENCY ?? 20)
+/** Tests at once in `sandbox` mode: the sandbox's poolSize, = maxConcurrency (vitest.config.ts sets both). */
+export const concurrency = Number(process.env.DEMO_CONCURRENCY)
 
 const connection: pg.ClientConfig = {
   connectionString: databaseUrl(),
