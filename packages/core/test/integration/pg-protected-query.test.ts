@@ -1,11 +1,8 @@
 import fc from 'fast-check'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
-import {
-  canProtect,
-  type PgQueryConfig,
-  protectedQuery,
-} from '../../src/dialects/postgres/protected-query.js'
+import { canProtect, type PgQueryConfig } from '../../src/dialects/postgres/protectable.js'
+import { protectedQuery } from '../../src/dialects/postgres/protected-query.js'
 import { PG_URL } from '../support/databases.js'
 
 const SP = 'sqlsandbox_sp'

@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { splitStatements } from '../statements/index.js'
-import { canProtect, type PgQueryConfig, protectedQuery } from './protected-query.js'
+import { canProtect, type PgQueryConfig } from './protectable.js'
+import { protectedQuery } from './protected-query.js'
 import type { PgQuery, PgSubmittable } from './query-args.js'
 
 /** The one savepoint name per-statement protection uses: each is released before the next. */

@@ -1,4 +1,4 @@
-import type { PgQueryConfig } from './protected-query.js'
+import type { PgQueryConfig } from './protectable.js'
 
 export type PgCallback = (error: Error | null | undefined, result?: unknown) => void
 
