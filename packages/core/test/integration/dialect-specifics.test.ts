@@ -130,6 +130,36 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('a script (no parameters) returns one result per statement, as pg does', async () => {
+    await sandbox.run(async () => {
+      const results = (await pool.query(
+        `insert into sandbox_parents (id) values ('${tag}-a'); select 2 as two`,
+      )) as unknown as pg.QueryResult[]
+      expect(results.map((r) => [r.command, r.rows])).toEqual([
+        ['INSERT', []],
+        ['SELECT', [{ two: 2 }]],
+      ])
+    })
+  })
+
+  test.each([
+    ['a syntax error, which the server rejects before running any of it', 'selec 2', '42601'],
+    ['a statement failing after the first one ran', 'select * from sandbox_missing', '42P01'],
+  ])('a script with %s fails alone: the test keeps its rows', async (_, second, code) => {
+    await sandbox.run(async () => {
+      await pool.query('insert into sandbox_parents (id) values ($1)', [`${tag}-kept`])
+      await expect(
+        pool.query(`insert into sandbox_parents (id) values ('${tag}-undone'); ${second}`),
+      ).rejects.toMatchObject({ code })
+      // As in production, where a script is one implicit transaction: none of it stays.
+      const { rows } = await pool.query(
+        'select id from sandbox_parents where id like $1 order by id',
+        [`${tag}%`],
+      )
+      expect(rows).toEqual([{ id: `${tag}-kept` }])
+    })
+  })
+
   test('a multi-statement script with BEGIN … COMMIT runs statement by statement, translated', async () => {
     await sandbox.run(async () => {
       const results = await pool.query(

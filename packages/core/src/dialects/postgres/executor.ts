@@ -42,21 +42,30 @@ function isScript(config: PgQueryConfig): boolean {
 }
 
 /**
- * A parameterless script is one simple query; wrapped in the statement savepoint it stays one
- * round trip. The newline keeps a trailing `--` comment from swallowing the RELEASE.
+ * A parameterless script is one simple query, and the server parses all of it before running
+ * any: a syntax error anywhere rejects it whole, so a SAVEPOINT inside the same text would never
+ * run. SAVEPOINT goes first, on its own (one more round trip, for scripts only); the script
+ * carries the RELEASE (the newline ends a trailing `--` comment). A failure undoes all of the
+ * script, as its implicit transaction would in production.
  */
 async function protectedScript(client: pg.Client, text: string): Promise<unknown> {
+  const sp = STATEMENT_SAVEPOINT
+  await client.query(`SAVEPOINT ${sp}`)
+  let results: unknown
   try {
-    const results = (await client.query(
-      `SAVEPOINT ${STATEMENT_SAVEPOINT}; ${text}\n; RELEASE SAVEPOINT ${STATEMENT_SAVEPOINT}`,
-    )) as unknown as pg.QueryResult[]
-    return results.slice(1, -1)
+    results = await client.query(`${text}\n;RELEASE SAVEPOINT ${sp}`)
   } catch (error) {
-    await client.query(
-      `ROLLBACK TO SAVEPOINT ${STATEMENT_SAVEPOINT}; RELEASE SAVEPOINT ${STATEMENT_SAVEPOINT}`,
-    )
+    try {
+      await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
+    } catch (repairError) {
+      throw new Error(
+        `${(error as Error).message} (and ROLLBACK TO SAVEPOINT ${sp} failed too, so the transaction stays aborted: ${(repairError as Error).message})`,
+        { cause: error },
+      )
+    }
     throw error
   }
+  return Array.isArray(results) ? results.slice(0, -1) : results
 }
 
 /**
