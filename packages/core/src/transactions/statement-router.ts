@@ -9,6 +9,10 @@ import type { Owner } from '../ownership/owner.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
+import {
+  explainTransactionBlockRefusal,
+  isTransactionBlockRefusal,
+} from './transaction-block-errors.js'
 
 /**
  * What a driver facade (pg, mysql2) tells the router about its queries: their text, how to run
@@ -152,6 +156,9 @@ export class StatementRouter<C, Q, R> {
       if (open) session.tx.failed()
       if (isLockConflict(error))
         throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+      // Inside an app transaction production refuses it too: the server's words are enough.
+      if (!open && isTransactionBlockRefusal(error))
+        throw explainTransactionBlockRefusal(error as Error)
       throw error
     })
   }

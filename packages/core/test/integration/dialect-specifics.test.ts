@@ -160,6 +160,18 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('VACUUM, refused inside the test transaction, says where it can run; the test goes on', async () => {
+    await sandbox.run(async () => {
+      const refused = pool.query('vacuum sandbox_parents')
+      await expect(refused).rejects.toMatchObject({ code: '25001' })
+      await expect(refused).rejects.toThrow(
+        /VACUUM cannot run inside a transaction block\nsqlsandbox: .*sandbox\.unboxedRun\(\)/s,
+      )
+      expect((await pool.query('select 1 as ok')).rows).toEqual([{ ok: 1 }])
+    })
+    await sandbox.unboxedRun(() => pool.query('vacuum sandbox_parents'))
+  })
+
   test('a multi-statement script with BEGIN … COMMIT runs statement by statement, translated', async () => {
     await sandbox.run(async () => {
       const results = await pool.query(
