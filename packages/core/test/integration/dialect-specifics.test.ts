@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import mysql from 'mysql2'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -84,6 +85,62 @@ describe('pg facade specifics', () => {
       await cursor.close()
       expect((await client.query('select 1 as after')).rows).toEqual([{ after: 1 }])
       client.release()
+    })
+  })
+
+  test('a failing cursor or query stream does not abort the test: rows before it stay', async () => {
+    await sandbox.run(async () => {
+      await pool.query('insert into sandbox_parents (id) values ($1)', [`${tag}-kept`])
+      const cursor = pool.query(new Cursor('select 1 / (n - 3) from generate_series(1, 5) n'))
+      await expect(cursor.read(10)).rejects.toMatchObject({ code: '22012' })
+      await cursor.close()
+      const stream = pool.query(new QueryStream('select * from sandbox_missing'))
+      await expect(async () => {
+        for await (const _ of stream) {
+        }
+      }).rejects.toMatchObject({ code: '42P01' })
+      const { rows } = await pool.query('select id from sandbox_parents where id like $1', [
+        `${tag}%`,
+      ])
+      expect(rows).toEqual([{ id: `${tag}-kept` }])
+    })
+  })
+
+  test('COPY FROM STDIN (pg-copy-streams): its rows stay, and a failed COPY undoes only itself', async () => {
+    const copy = (rows: string) =>
+      new Promise<void>((resolve, reject) => {
+        const stream = pool.query(copyFrom('copy sandbox_parents (id) from stdin'))
+        stream.on('error', reject).on('finish', resolve)
+        stream.end(rows)
+      })
+    await sandbox.run(async () => {
+      await copy(`${tag}-x\n${tag}-y\n`)
+      // The second row repeats the first's id: the primary key fails the whole COPY.
+      await expect(copy(`${tag}-z\n${tag}-z\n`)).rejects.toMatchObject({ code: '23505' })
+      const { rows } = await pool.query(
+        'select id from sandbox_parents where id like $1 order by id',
+        [`${tag}%`],
+      )
+      expect(rows).toEqual([{ id: `${tag}-x` }, { id: `${tag}-y` }])
+    })
+  })
+
+  test('what a cursor wrote stays after it closed, and a later failure does not undo it', async () => {
+    await sandbox.run(async () => {
+      const cursor = pool.query(
+        new Cursor('insert into sandbox_parents (id) values ($1), ($2) returning id', [
+          `${tag}-c1`,
+          `${tag}-c2`,
+        ]),
+      )
+      expect(await cursor.read(1)).toHaveLength(1)
+      await cursor.close()
+      await expect(pool.query('select 1 / 0')).rejects.toMatchObject({ code: '22012' })
+      const { rows } = await pool.query(
+        'select count(*)::int as n from sandbox_parents where id like $1',
+        [`${tag}%`],
+      )
+      expect(rows[0].n).toBe(2)
     })
   })
 

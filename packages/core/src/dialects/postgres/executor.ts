@@ -13,7 +13,11 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   dialect: 'postgres',
   textOf: (query) => query.config?.text,
   run(client, query, protect) {
-    if (query.submittable) return runSubmittable(client, query.submittable)
+    if (query.submittable) {
+      return protect
+        ? protectedSubmittable(client, query.submittable)
+        : runSubmittable(client, query.submittable)
+    }
     if (protect && canProtect(query.config)) {
       return protectedQuery(client, STATEMENT_SAVEPOINT, query.config)
     }
@@ -69,10 +73,39 @@ async function protectedScript(client: pg.Client, text: string): Promise<unknown
 }
 
 /**
+ * A Submittable (pg-cursor, pg-query-stream) writes its own messages and may live across many
+ * round trips, so it cannot share the pipelined savepoint: SAVEPOINT goes before it and RELEASE
+ * (or, if it failed, ROLLBACK TO) after it, each a round trip of its own. The turn lasts until
+ * then, so nothing of the owner's runs in between.
+ */
+async function protectedSubmittable(
+  client: pg.Client,
+  submittable: PgSubmittable,
+): Promise<unknown> {
+  const sp = STATEMENT_SAVEPOINT
+  await client.query(`SAVEPOINT ${sp}`)
+  let failed = false
+  await runSubmittable(client, submittable, () => {
+    failed = true
+  })
+  // A failed repair means a lost connection: the owner's next statement reports it.
+  await client
+    .query(
+      failed ? `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}` : `RELEASE SAVEPOINT ${sp}`,
+    )
+    .catch(() => {})
+  return submittable
+}
+
+/**
  * A Submittable keeps the connection until its ReadyForQuery (a cursor: until it is closed), so
  * its turn on the owner's connection lasts as long.
  */
-function runSubmittable(client: pg.Client, submittable: PgSubmittable): Promise<unknown> {
+function runSubmittable(
+  client: pg.Client,
+  submittable: PgSubmittable,
+  onError?: () => void,
+): Promise<unknown> {
   return new Promise((resolve) => {
     const ready = submittable.handleReadyForQuery
     submittable.handleReadyForQuery = function (this: PgSubmittable, ...args: unknown[]) {
@@ -81,6 +114,7 @@ function runSubmittable(client: pg.Client, submittable: PgSubmittable): Promise<
     }
     const failed = submittable.handleError
     submittable.handleError = function (this: PgSubmittable, error: Error, ...args: unknown[]) {
+      onError?.()
       failed?.call(this, error, ...args)
       // A socket error ends the submittable without a ReadyForQuery.
       setImmediate(() => resolve(submittable))
