@@ -24,6 +24,7 @@ export {
 } from './ownership/events.js'
 export { Owner, type OwnerState } from './ownership/owner.js'
 export type { Mode } from './ownership/registry.js'
+export { markTransactionLost } from './ownership/transaction-lost.js'
 export {
   type CheckoutOptions,
   createSandbox,

@@ -343,7 +343,13 @@ export class Sandbox<C = unknown> {
       await this.#pool.destroy(conn)
       throw error
     }
-    this.#registry.add(owner, new Lease(conn, owner), ambient)
+    const recover = this.driver.recover
+    const lease = new Lease(
+      conn,
+      owner,
+      recover && ((error) => recover(conn, error, owner.isolation)),
+    )
+    this.#registry.add(owner, lease, ambient)
     return owner
   }
 

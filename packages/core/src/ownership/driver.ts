@@ -18,6 +18,16 @@ export interface SandboxDriver<Conn = unknown> {
    * pg_terminate_backend, KILL), so a timed-out owner stuck on a lock frees it. Optional.
    */
   terminate?(conn: Conn): Promise<void>
+  /**
+   * After a statement on an owner's connection failed, before anything else runs there: puts the
+   * connection back inside a transaction if the server ended it (MySQL's deadlock rollback), and
+   * marks the error (`markTransactionLost`). Returns a promise only when it has work to do.
+   */
+  recover?(
+    conn: Conn,
+    error: unknown,
+    isolation: IsolationLevel | undefined,
+  ): Promise<void> | undefined
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
   /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */

@@ -42,19 +42,28 @@ export const DRAIN_MS = 2_000
  * client at a time (a hold), queues the rest FIFO with a bounded wait, and knows the stack of
  * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
  */
+/**
+ * Called after a statement on the connection failed, before anything else may run on it: a
+ * promise when it has work to do (the driver's `recover`).
+ */
+export type Recover = (error: unknown) => Promise<void> | undefined
+
 export class Lease<C> {
   readonly conn: C
   readonly root: Owner
+  /** @internal */
+  readonly recover: Recover | undefined
   /** Root first; a nested owner is pushed at checkout and popped at its end. */
   readonly stack: Owner[]
   #holder: Hold<C> | undefined
   readonly #queue: Request<C>[] = []
   readonly #nestWaiters: NestWaiter[] = []
 
-  constructor(conn: C, root: Owner) {
+  constructor(conn: C, root: Owner, recover?: Recover) {
     this.conn = conn
     this.root = root
     this.stack = [root]
+    this.recover = recover
   }
 
   get top(): Owner {
@@ -326,9 +335,18 @@ export class Hold<C> {
       if (releaseAfter) this.release()
     }
     // A statement cut off because its owner ended (timed out) reports that, not the socket error.
-    const failed = (error: unknown) => {
+    const fail = (error: unknown) => {
       settled()
       throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
+    }
+    // Still within this turn: the driver may have to repair the connection first.
+    const failed = (error: unknown) => {
+      const repairing = owner.isLive ? this.#lease.recover?.(error) : undefined
+      if (!repairing) return fail(error)
+      return repairing.then(
+        () => fail(error),
+        () => fail(error),
+      )
     }
     if (this.#released || !owner.isLive) {
       settled()

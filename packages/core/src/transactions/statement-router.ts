@@ -6,6 +6,7 @@ import {
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
 import type { Owner } from '../ownership/owner.js'
+import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
@@ -153,9 +154,11 @@ export class StatementRouter<C, Q, R> {
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
     const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
     return result.then(undefined, (error: unknown) => {
-      if (open) session.tx.failed()
+      const lost = isTransactionLost(error)
+      if (lost) this.#transactionLost(session)
+      else if (open) session.tx.failed()
       if (isLockConflict(error))
-        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect(), lost)
       // Inside an app transaction production refuses it too: the server's words are enough.
       if (!open && isTransactionBlockRefusal(error))
         throw explainTransactionBlockRefusal(error as Error)
@@ -194,8 +197,10 @@ export class StatementRouter<C, Q, R> {
       return result
     } catch (error) {
       step.settle(false)
+      const lost = isTransactionLost(error)
+      if (lost) this.#transactionLost(session)
       if (isLockConflict(error))
-        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect())
+        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect(), lost)
       throw error
     }
   }
@@ -255,6 +260,12 @@ export class StatementRouter<C, Q, R> {
   #heldSession(identity: object): Session | undefined {
     const session = heldBy.get(identity)
     return session?.txHolder === identity && session.txOwner?.isLive ? session : undefined
+  }
+
+  /** The server rolled the owner's transaction back: an app transaction in it is over too. */
+  #transactionLost(session: Session): void {
+    session.tx.reset()
+    if (session.txTurn) this.#endTransactionTurn(session)
   }
 
   #startTransactionTurn(session: Session, turn: RoutedConnection<C>, caller: Caller): void {

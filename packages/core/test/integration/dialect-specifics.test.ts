@@ -257,6 +257,42 @@ describe('mysql2 facade specifics', () => {
     await raw.end()
   })
 
+  test('after a deadlock, sandbox.query keeps the victim inside a transaction: nothing commits', async () => {
+    const codes = [`${tag}-1`, `${tag}-2`]
+    await raw.query('insert into sandbox_uniques (code, tag) values (?, ?), (?, ?)', [
+      codes[0],
+      'lock',
+      codes[1],
+      'lock',
+    ])
+    // Its own sandbox, closed before the count: the victim's connection goes back only then.
+    const own = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
+    try {
+      let locked = 0
+      let bothLocked: () => void = () => {}
+      const barrier = new Promise<void>((resolve) => {
+        bothLocked = resolve
+      })
+      const lock = (code: string) =>
+        own.query('update sandbox_uniques set tag = tag where code = ?', [code])
+      const worker = (first: string, second: string) =>
+        own.run(async () => {
+          await lock(first)
+          if (++locked === 2) bothLocked()
+          await barrier
+          await lock(second).catch(() => {})
+          await own.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+        })
+      await Promise.all([worker(codes[0]!, codes[1]!), worker(codes[1]!, codes[0]!)])
+      await own.close()
+      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
+    } finally {
+      await raw.query('delete from sandbox_uniques where code in (?, ?)', codes)
+      await raw.query('delete from sandbox_items where tag = ?', [tag])
+    }
+  })
+
   test('DDL that would commit implicitly is refused, naming the statement; nothing is committed', async () => {
     await sandbox.run(async () => {
       await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before ddl'])

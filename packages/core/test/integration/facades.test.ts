@@ -280,6 +280,64 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     }
   })
 
+  test('the victim of a deadlock in an app transaction rolls back cleanly, and commits nothing after', async () => {
+    const { s, pool } = setup()
+    const codes = [`${tag}-1`, `${tag}-2`]
+    for (const code of codes) {
+      await db.raw(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
+        code,
+        'lock',
+      ])
+    }
+    try {
+      let locked = 0
+      let bothLocked: () => void = () => {}
+      const barrier = new Promise<void>((resolve) => {
+        bothLocked = resolve
+      })
+      const outcomes: Array<{ error?: Error; after: unknown[] }> = []
+      const worker = (first: string, second: string) =>
+        s.run(async () => {
+          await insert(pool, 'before')
+          const client = await pool.lease()
+          const lock = (code: string) =>
+            client.query(`update sandbox_uniques set tag = tag where code = ${p(1)}`, [code])
+          await client.query('BEGIN')
+          await lock(first)
+          if (++locked === 2) bothLocked()
+          await barrier
+          let error: Error | undefined
+          try {
+            await lock(second)
+            await client.query('COMMIT')
+          } catch (caught) {
+            error = caught as Error
+            // What an app does after a deadlock: roll back, and go on.
+            await client.query('ROLLBACK')
+          }
+          client.release()
+          await insert(pool, 'after')
+          outcomes.push({ error, after: await names(pool) })
+        })
+      await Promise.all([worker(codes[0]!, codes[1]!), worker(codes[1]!, codes[0]!)])
+      const victim = outcomes.find((o) => o.error)!
+      expect(victim.error).toMatchObject(
+        db.name === 'postgres' ? { code: '40P01' } : { errno: 1213 },
+      )
+      if (db.name === 'postgres') {
+        // The statement failed in the app transaction; the test's own transaction stays.
+        expect(victim.after).toEqual(['before', 'after'])
+      } else {
+        // InnoDB rolled back the test's whole transaction, and says so; what follows is in a new one.
+        expect(victim.error!.message).toMatch(/rolled back the whole transaction/)
+        expect(victim.after).toEqual(['after'])
+      }
+      // afterEach: nothing of either test was committed.
+    } finally {
+      await db.raw(`delete from sandbox_uniques where code in (${p(1)}, ${p(2)})`, codes)
+    }
+  })
+
   test('a deadlock between two owners names both owners and their connections', async () => {
     const { s, pool } = setup()
     const codes = [`${tag}-1`, `${tag}-2`]

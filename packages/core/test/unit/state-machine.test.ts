@@ -44,6 +44,32 @@ describe('ownership state machine (scripted driver)', () => {
     ])
   })
 
+  test('a failed statement’s recover runs in the same turn: nothing queued runs before it', async () => {
+    const { sandbox, log, driver } = setup()
+    driver.recover = (conn, error) => {
+      if ((error as Error).message !== 'statement failed') return undefined
+      return driver
+        .query(conn, 'sleep 5')
+        .then(() => driver.query(conn, 'recovered'))
+        .then(() => {})
+    }
+    await sandbox.run(async (owner) => {
+      const failing = sandbox.query('fail').catch((error: Error) => error.message)
+      // Queued behind the failing statement from another context of the same owner.
+      const next = sandbox.allow(owner, () => sandbox.query('next'))
+      expect(await failing).toBe('statement failed')
+      await next
+      await sandbox.query('ok')
+    })
+    expect(log.filter((line) => !/connect|BEGIN|ROLLBACK/.test(line))).toEqual([
+      '1 fail',
+      '1 sleep 5',
+      '1 recovered',
+      '1 next',
+      '1 ok',
+    ])
+  })
+
   test('checking in a parent first checks in the owners nested in it', async () => {
     const { sandbox, log } = setup()
     const outer = await sandbox.scope(() => sandbox.checkout())

@@ -1,6 +1,7 @@
 import mysql from 'mysql2'
 import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
 import { redact } from '../postgres/driver.js'
+import { recoverLostTransaction } from './lost-transaction.js'
 
 export type MysqlConnectionConfig = string | mysql.ConnectionOptions
 
@@ -64,6 +65,8 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
         reject(new Error('the connection was closed by sqlsandbox'))
       pending.delete(conn)
     },
+    recover: (conn, error, isolation) =>
+      recoverLostTransaction(conn, error, () => mysqlTransactions.begin({ isolation })),
     connectionId: (conn) => conn.threadId ?? undefined,
     async terminate(conn) {
       const killer = connect()
