@@ -17,6 +17,7 @@ export type SandboxErrorCode =
   | 'INVALID_OPTION'
   | 'ISOLATION_MISMATCH'
   | 'IMPLICIT_COMMIT'
+  | 'TRANSACTION_COMMITTED'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

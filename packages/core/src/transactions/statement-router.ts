@@ -5,8 +5,9 @@ import {
   type Statement,
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
+import { docs, SandboxError } from '../ownership/errors.js'
 import type { Owner } from '../ownership/owner.js'
-import { isTransactionLost } from '../ownership/transaction-lost.js'
+import { isTransactionLost, markTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
@@ -34,6 +35,8 @@ export interface StatementExecutor<C, Q, R> {
   part(query: Q, text: string): Q
   /** The results of a script's statements, as the driver returns a multi-statement result. */
   combine(results: R[]): R
+  /** MySQL: the result says the connection is no longer in a transaction (a CALL committed it). */
+  endedTransaction?(result: R): boolean
 }
 
 /** Who sends a statement: a leased client (its own app transaction) or the pool itself. */
@@ -193,6 +196,10 @@ export class StatementRouter<C, Q, R> {
     const step = session.tx.step(statement)
     try {
       const result = await turn.run((conn) => this.#perform(conn, step.plan, query))
+      if (statement.kind === 'call' && this.#executor.endedTransaction?.(result)) {
+        await this.#beginAgain(turn)
+        throw transactionCommittedError(query && this.#executor.textOf(query))
+      }
       step.settle(true)
       return result
     } catch (error) {
@@ -262,6 +269,13 @@ export class StatementRouter<C, Q, R> {
     return session?.txHolder === identity && session.txOwner?.isLive ? session : undefined
   }
 
+  /** Still in the turn: the owner's connection must be inside a transaction before anyone else uses it. */
+  async #beginAgain(turn: RoutedConnection<C>): Promise<void> {
+    const { transactions } = this.#sandbox.driver
+    const begin = transactions.begin({ isolation: turn.owner?.isolation })
+    await turn.run((conn) => this.#executor.control(conn, begin))
+  }
+
   /** The server rolled the owner's transaction back: an app transaction in it is over too. */
   #transactionLost(session: Session): void {
     session.tx.reset()
@@ -288,3 +302,17 @@ export class StatementRouter<C, Q, R> {
 
 const OTHER: Statement = { kind: 'other' }
 const ROLLBACK: Statement = { kind: 'rollback', chain: false }
+
+function transactionCommittedError(text: string | undefined): SandboxError {
+  const error = new SandboxError(
+    'TRANSACTION_COMMITTED',
+    `${text ?? 'CALL'} ended the test’s transaction: the procedure commits (a COMMIT, or a ` +
+      'statement that commits implicitly), so what the test wrote before it, and what the ' +
+      'procedure wrote, is committed for real and will not be rolled back. The sandbox began a ' +
+      'new transaction at once, so nothing after it commits. Keep COMMIT out of procedures the ' +
+      'tests call, or call them in sandbox.unboxedRun() and clean up after. ' +
+      docs('mysql-implicit-commits'),
+  )
+  markTransactionLost(error)
+  return error
+}

@@ -257,6 +257,51 @@ describe('mysql2 facade specifics', () => {
     await raw.end()
   })
 
+  test('a CALL whose procedure commits fails loudly, and nothing after it commits', async () => {
+    await raw.query(
+      'create or replace procedure sandbox_commits(t varchar(40)) ' +
+        "begin insert into sandbox_items (tag, name) values (t, 'in procedure'); commit; end",
+    )
+    try {
+      await sandbox.run(async () => {
+        await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before'])
+        await expect(pool.query('call sandbox_commits(?)', [tag])).rejects.toMatchObject({
+          code: 'TRANSACTION_COMMITTED',
+          message: expect.stringMatching(
+            /^call sandbox_commits\(\?\) ended the test’s transaction/,
+          ),
+        })
+        await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+      })
+      const [rows] = await raw.query('select name from sandbox_items where tag = ? order by id', [
+        tag,
+      ])
+      // What the procedure committed stays committed; what came after it does not.
+      expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }])
+    } finally {
+      await raw.query('delete from sandbox_items where tag = ?', [tag])
+      await raw.query('drop procedure if exists sandbox_commits')
+    }
+  })
+
+  test('a CALL of a procedure that does not commit returns what mysql2 returns', async () => {
+    await raw.query(
+      'create or replace procedure sandbox_lists(t varchar(40)) ' +
+        "begin insert into sandbox_items (tag, name) values (t, 'listed'); select name from sandbox_items where tag = t; end",
+    )
+    try {
+      await sandbox.run(async () => {
+        const [results] = await pool.query('call sandbox_lists(?)', [tag])
+        expect((results as unknown[])[0]).toEqual([{ name: 'listed' }])
+        expect((results as unknown[]).at(-1)).toMatchObject({ affectedRows: expect.any(Number) })
+      })
+      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
+    } finally {
+      await raw.query('drop procedure if exists sandbox_lists')
+    }
+  })
+
   test('after a deadlock, sandbox.query keeps the victim inside a transaction: nothing commits', async () => {
     const codes = [`${tag}-1`, `${tag}-2`]
     await raw.query('insert into sandbox_uniques (code, tag) values (?, ?), (?, ?)', [

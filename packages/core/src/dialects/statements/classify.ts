@@ -46,6 +46,7 @@ const LEADING_KEYWORDS = {
     'STOP',
     'CHANGE',
     'SHUTDOWN',
+    'CALL',
   ],
 } satisfies Record<Dialect, readonly string[]>
 

@@ -20,7 +20,7 @@ import {
   setTransaction,
   unquote,
 } from './reader.js'
-import { OTHER, type Statement, type TransactionCharacteristics } from './statement.js'
+import { CALL, OTHER, type Statement, type TransactionCharacteristics } from './statement.js'
 
 // ---- MySQL / MariaDB ----
 
@@ -46,6 +46,8 @@ export function mysqlStatement(r: StatementReader, keyword: string): Statement {
       if (!r.accept('RELEASE')) r.acceptAll('NO', 'RELEASE')
       return finish(r, keyword === 'COMMIT' ? 'commit' : 'rollback', chained)
     }
+    case 'CALL':
+      return CALL
     case 'SAVEPOINT':
       return named(r, 'savepoint', r.identifier())
     case 'RELEASE':

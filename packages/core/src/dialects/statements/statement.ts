@@ -24,6 +24,9 @@ export type Statement =
     }
   /** MySQL only: a statement that commits the open transaction before it runs. */
   | { kind: 'implicit-commit'; statement: string }
+  /** MySQL only: a stored procedure, which may COMMIT (or run DDL) inside where no one can see. */
+  | { kind: 'call' }
   | { kind: 'other' }
 
 export const OTHER: Statement = Object.freeze({ kind: 'other' })
+export const CALL: Statement = Object.freeze({ kind: 'call' })
