@@ -81,14 +81,14 @@ async function checkoutAgainstBegin(
   }
   return {
     database,
-    operation: 'checkout + checkin as a test awaits it (ROLLBACK finishes in the background)',
+    operation: 'checkout + checkin as a test awaits it (the checkin’s work is in the background)',
     ...(await compare(begin, () => sandbox.run(async () => {}))),
   }
 }
 
 /**
- * The whole cost, ROLLBACK included: cycles back to back on a one-connection sandbox (each
- * checkout waits for the previous ROLLBACK), against raw BEGIN + ROLLBACK on that same
+ * The whole cost, the checkin's ROLLBACK (MySQL: session reset) included: cycles back to back on
+ * a one-connection sandbox (each checkout waits for the previous checkin), against raw BEGIN + ROLLBACK on that same
  * connection; blocks of each take turns, and the mean per cycle is compared.
  */
 async function checkoutBackToBack<C>(
@@ -118,7 +118,7 @@ async function checkoutBackToBack<C>(
   const cycles = Math.floor(ITERATIONS / block) * block
   return {
     database,
-    operation: 'checkout + checkin back to back, ROLLBACK included (mean)',
+    operation: 'checkout + checkin back to back, the checkin’s work included (mean)',
     rawP50: (totals.raw * 1000) / cycles,
     sandboxP50: (totals.sandbox * 1000) / cycles,
   }

@@ -415,7 +415,8 @@ export class Sandbox<C = unknown> {
     if (!settled) await this.driver.terminate?.(lease.conn).catch(() => {})
     if (!settled || owner.state === 'connection-lost') return this.#pool.destroy(lease.conn)
     try {
-      await this.driver.query(lease.conn, this.driver.transactions.rollback)
+      if (this.driver.endSession) await this.driver.endSession(lease.conn)
+      else await this.driver.query(lease.conn, this.driver.transactions.rollback)
       this.#pool.release(lease.conn)
     } catch {
       await this.#pool.destroy(lease.conn)

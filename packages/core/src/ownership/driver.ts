@@ -11,6 +11,12 @@ export interface SandboxDriver<Conn = unknown> {
   connect(): Promise<Conn>
   /** Runs one statement: message-shaped on purpose (sql + params in, rows out), so it can cross a port. */
   query(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
+  /**
+   * Ends a root owner's use of the connection: rolls back its transaction and clears what else
+   * the session kept (MySQL's temporary tables and variables outlive a ROLLBACK). Optional: by
+   * default `transactions.rollback` runs.
+   */
+  endSession?(conn: Conn): Promise<void>
   /** Closes a physical connection at once; also used when its state is unknown (timed out, failed rollback). */
   destroy(conn: Conn): Promise<void>
   /**

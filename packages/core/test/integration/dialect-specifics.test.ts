@@ -257,6 +257,30 @@ describe('mysql2 facade specifics', () => {
     await raw.end()
   })
 
+  test('the next owner on a connection gets a clean session: no temporary table, variable or time zone', async () => {
+    const own = createSandbox({ driver: mysqlDriver(MYSQL_URL), poolSize: 1 })
+    const ownPool = createMysqlPool(own)
+    const session = 'select @@time_zone as tz, @leftover as v, @@sql_mode as mode'
+    try {
+      const first = await own.run(async () => {
+        const [before] = await ownPool.query(session)
+        await ownPool.query('create temporary table sandbox_leftover (x int)')
+        await ownPool.query("set time_zone = '+05:00', @leftover = 42")
+        return (before as unknown[])[0]
+      })
+      const second = await own.run(async () => {
+        // The same physical connection (poolSize 1): a leftover table would make this fail.
+        await ownPool.query('create temporary table sandbox_leftover (x int)')
+        const [rows] = await ownPool.query(session)
+        return (rows as unknown[])[0]
+      })
+      expect(second).toEqual(first)
+      expect(second).toMatchObject({ v: null, mode: expect.stringContaining('IGNORE_SPACE') })
+    } finally {
+      await own.close()
+    }
+  })
+
   test('a CALL whose procedure commits fails loudly, and nothing after it commits', async () => {
     await raw.query(
       'create or replace procedure sandbox_commits(t varchar(40)) ' +

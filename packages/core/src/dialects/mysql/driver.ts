@@ -2,6 +2,7 @@ import mysql from 'mysql2'
 import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
 import { redact } from '../postgres/driver.js'
 import { recoverLostTransaction } from './lost-transaction.js'
+import { rememberSession, resetSession } from './session-reset.js'
 
 export type MysqlConnectionConfig = string | mysql.ConnectionOptions
 
@@ -33,7 +34,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
     dialect: 'mysql',
     transactions: mysqlTransactions,
     connect() {
-      return new Promise((resolve, reject) => {
+      return new Promise<mysql.Connection>((resolve, reject) => {
         const conn =
           typeof config === 'string'
             ? mysql.createConnection(config)
@@ -41,8 +42,12 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
         // As with pg: a dead idle socket must not crash the run; its next statement fails.
         conn.on('error', () => {})
         conn.connect((error) => (error ? reject(error) : resolve(conn)))
+      }).then(async (conn) => {
+        await rememberSession(conn)
+        return conn
       })
     },
+    endSession: (conn) => resetSession(conn, pendingOf(conn)),
     query(conn, sql, params) {
       return new Promise((resolve, reject) => {
         const pending = pendingOf(conn)
