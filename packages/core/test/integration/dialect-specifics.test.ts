@@ -144,6 +144,29 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('the next owner on a connection does not inherit session advisory locks or SQL PREPAREs', async () => {
+    const own = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
+    const ownPool = createPgPool(own)
+    const named = { name: 'sqlsandbox_named_again', text: 'select $1::int as n' }
+    try {
+      for (const round of [1, 2]) {
+        await own.run(async () => {
+          // A second PREPARE of the same name on the same session would fail (42P05).
+          await ownPool.query('prepare sandbox_prepared as select 1')
+          await ownPool.query('select pg_advisory_lock(424242)')
+          expect((await ownPool.query(named, [round])).rows).toEqual([{ n: round }])
+        })
+        await own.run(async () => {}) // the checkin before has finished when this checkout got the connection
+        const { rows } = await raw.query(
+          "select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 424242",
+        )
+        expect(rows[0].n).toBe(0)
+      }
+    } finally {
+      await own.close()
+    }
+  })
+
   test('SAVEPOINT outside an app transaction fails as PostgreSQL would (25P01)', async () => {
     await sandbox.run(async () => {
       await expect(pool.query('SAVEPOINT x')).rejects.toMatchObject({

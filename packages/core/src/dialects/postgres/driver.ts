@@ -36,6 +36,14 @@ export function pgDriver(config: PgConnectionConfig = {}): SandboxDriver<pg.Clie
         return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
       })
     },
+    async endSession(client) {
+      // A ROLLBACK takes temporary tables, SET and cursors with it, not these two: a session
+      // advisory lock would block the next test, an SQL PREPARE would clash with its own.
+      await client.query('ROLLBACK; SELECT pg_advisory_unlock_all(); DEALLOCATE ALL')
+      // DEALLOCATE ALL dropped what pg had prepared by name too: it must parse those again.
+      const wire = (client as unknown as { connection?: { parsedStatements?: object } }).connection
+      if (wire) wire.parsedStatements = {}
+    },
     async destroy(client) {
       await client.end()
     },
