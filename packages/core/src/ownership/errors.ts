@@ -18,6 +18,7 @@ export type SandboxErrorCode =
   | 'ISOLATION_MISMATCH'
   | 'IMPLICIT_COMMIT'
   | 'TRANSACTION_COMMITTED'
+  | 'PREPARE_TRANSACTION'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

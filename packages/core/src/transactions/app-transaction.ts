@@ -80,6 +80,8 @@ export class AppTransaction {
         return this.#setTransaction(statement.characteristics, statement.scope)
       case 'implicit-commit':
         return refuse(implicitCommitError(statement.statement))
+      case 'prepare-transaction':
+        return refuse(prepareTransactionError())
       default:
         return this.#other()
     }
@@ -246,5 +248,15 @@ function implicitCommitError(statement: string): SandboxError {
       'would commit the test’s data for real and end its sandbox. Run schema changes outside the ' +
       'sandbox, before the tests (a globalSetup or migration step), or in ' +
       `sandbox.unboxedRun(() => …), where statements run on a plain connection. ${docs('mysql-implicit-commits')}`,
+  )
+}
+
+function prepareTransactionError(): SandboxError {
+  return new SandboxError(
+    'PREPARE_TRANSACTION',
+    'PREPARE TRANSACTION was refused: it would end the test’s transaction (PostgreSQL hands it ' +
+      'over to two-phase commit, or rolls it back if that fails), so what the test wrote would be ' +
+      'lost, and its later statements would run outside any transaction. Test two-phase commit ' +
+      `outside the sandbox, in sandbox.unboxedRun(() => …). ${docs('app-transactions-inside-the-sandbox')}`,
   )
 }

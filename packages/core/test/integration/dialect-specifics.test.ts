@@ -167,6 +167,30 @@ describe('pg facade specifics', () => {
     }
   })
 
+  test('two-phase commit: PREPARE TRANSACTION is refused, COMMIT PREPARED fails alone', async () => {
+    await sandbox.run(async () => {
+      await pool.query('insert into sandbox_parents (id) values ($1)', [`${tag}-kept`])
+      await expect(pool.query("prepare transaction 'sandbox-2pc'")).rejects.toMatchObject({
+        code: 'PREPARE_TRANSACTION',
+      })
+      const client = await pool.connect()
+      await client.query('BEGIN')
+      await expect(client.query("PREPARE TRANSACTION 'sandbox-2pc'")).rejects.toMatchObject({
+        code: 'PREPARE_TRANSACTION',
+      })
+      await client.query('ROLLBACK')
+      client.release()
+      await expect(pool.query("commit prepared 'sandbox-2pc'")).rejects.toMatchObject({
+        code: '25001',
+        message: expect.stringContaining('sandbox.unboxedRun()'),
+      })
+      const { rows } = await pool.query('select id from sandbox_parents where id like $1', [
+        `${tag}%`,
+      ])
+      expect(rows).toEqual([{ id: `${tag}-kept` }])
+    })
+  })
+
   test('SAVEPOINT outside an app transaction fails as PostgreSQL would (25P01)', async () => {
     await sandbox.run(async () => {
       await expect(pool.query('SAVEPOINT x')).rejects.toMatchObject({

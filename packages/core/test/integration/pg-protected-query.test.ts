@@ -454,6 +454,8 @@ describe('canProtect', () => {
     ['SAVEPOINT', { text: 'savepoint x' }, false],
     ['RELEASE', { text: 'release savepoint x' }, false],
     ['PREPARE TRANSACTION', { text: "prepare transaction 'x'" }, false],
+    ['COMMIT PREPARED', { text: "commit prepared 'x'" }, true],
+    ['ROLLBACK PREPARED', { text: "ROLLBACK PREPARED 'x'" }, true],
   ]
   test.each(cases)('%s', (_, config, expected) => {
     expect(canProtect(config)).toBe(expected)

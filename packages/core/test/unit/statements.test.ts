@@ -29,6 +29,8 @@ const implicitCommit = (statement: string): Statement => ({ kind: 'implicit-comm
 const postgresCases: Array<[string, Statement]> = [
   // A PostgreSQL procedure cannot COMMIT inside the test's transaction block: it fails instead.
   ['CALL p()', other],
+  ["PREPARE TRANSACTION 'tx-1'", { kind: 'prepare-transaction' }],
+  ['prepare q (int) as select $1', other],
   ['BEGIN', begin()],
   ['begin;', begin()],
   ['  Begin Work ;  ', begin()],
@@ -102,7 +104,6 @@ const postgresCases: Array<[string, Statement]> = [
   ["set transaction_isolation = 'serializable'", other],
   ["ROLLBACK PREPARED 'x'", other],
   ["COMMIT PREPARED 'x'", other],
-  ["PREPARE TRANSACTION 'x'", other],
   ["select 'begin'", other],
   ['insert into commit_log values (1)', other],
   ['select begin_date from t', other],

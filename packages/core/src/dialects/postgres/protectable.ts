@@ -21,12 +21,12 @@ export interface PgQueryConfig {
 export function canProtect(config: PgQueryConfig): boolean {
   const { text } = config
   if (typeof text !== 'string') return false
-  // One statement (the common case): its first word decides, unless it is COPY or PREPARE.
+  // One statement (the common case): its first word decides, unless more words do.
   // Scanning a whole ORM query would cost microseconds per statement.
   if (!text.includes(';')) {
     const [first] = scanStatements(text, 1)
     if (!first) return false
-    if (first[0] !== 'copy' && first[0] !== 'prepare') return !TRANSACTION_CONTROL.has(first[0]!)
+    if (!NEEDS_MORE_WORDS.has(first[0]!)) return !TRANSACTION_CONTROL.has(first[0]!)
     const [words] = scanStatements(text)
     return !isCopyStdio(words!) && !isTransactionControl(words!)
   }
@@ -63,8 +63,13 @@ const TRANSACTION_CONTROL = new Set([
   'release',
 ])
 
+/** First words whose meaning the next words decide. */
+const NEEDS_MORE_WORDS = new Set(['copy', 'prepare', 'commit', 'rollback'])
+
 function isTransactionControl(words: string[]): boolean {
   const [first = '', second] = words
+  // COMMIT / ROLLBACK PREPARED act on a two-phase transaction, not on the current one.
+  if ((first === 'commit' || first === 'rollback') && second === 'prepared') return false
   return TRANSACTION_CONTROL.has(first) || (first === 'prepare' && second === 'transaction')
 }
 

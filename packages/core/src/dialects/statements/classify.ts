@@ -14,7 +14,18 @@ import { OTHER, type Statement } from './statement.js'
 
 /** First keywords of the statements each dialect classifies; anything else is 'other'. */
 const LEADING_KEYWORDS = {
-  postgres: ['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'SET'],
+  postgres: [
+    'BEGIN',
+    'START',
+    'COMMIT',
+    'END',
+    'ROLLBACK',
+    'ABORT',
+    'SAVEPOINT',
+    'RELEASE',
+    'SET',
+    'PREPARE',
+  ],
   mysql: [
     'BEGIN',
     'START',

@@ -9,7 +9,12 @@ import {
   savepointName,
   setTransaction,
 } from './reader.js'
-import { OTHER, type Statement, type TransactionCharacteristics } from './statement.js'
+import {
+  OTHER,
+  PREPARE_TRANSACTION,
+  type Statement,
+  type TransactionCharacteristics,
+} from './statement.js'
 
 // ---- PostgreSQL ----
 
@@ -37,6 +42,9 @@ export function postgresStatement(r: StatementReader, keyword: string): Statemen
       return named(r, 'release', savepointName(r))
     case 'SET':
       return postgresSet(r)
+    case 'PREPARE':
+      // `PREPARE name AS …` is an SQL-level prepared statement, nothing transactional.
+      return r.accept('TRANSACTION') ? PREPARE_TRANSACTION : OTHER
     default:
       return OTHER
   }

@@ -26,7 +26,10 @@ export type Statement =
   | { kind: 'implicit-commit'; statement: string }
   /** MySQL only: a stored procedure, which may COMMIT (or run DDL) inside where no one can see. */
   | { kind: 'call' }
+  /** PostgreSQL only: hands the transaction over to two-phase commit, which ends it. */
+  | { kind: 'prepare-transaction' }
   | { kind: 'other' }
 
 export const OTHER: Statement = Object.freeze({ kind: 'other' })
 export const CALL: Statement = Object.freeze({ kind: 'call' })
+export const PREPARE_TRANSACTION: Statement = Object.freeze({ kind: 'prepare-transaction' })
