@@ -39,6 +39,7 @@ export type {
 }
 
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
+import { rawStatementRefusal } from './transactions/raw-statements.js'
 
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
@@ -207,8 +208,14 @@ export class Sandbox<C = unknown> {
   query(sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<QueryResult> {
     if (channels.query.hasSubscribers) return this.#observedQuery(sql, params, options)
     const connection = this.connectionNow(options)
-    const run = (routed: RoutedConnection<C>) =>
-      routed.runOnce((conn) => this.driver.query(conn, sql, params))
+    const run = (routed: RoutedConnection<C>) => {
+      const refused = routed.owner && rawStatementRefusal(sql, this.driver.dialect)
+      if (refused) {
+        routed.release()
+        return Promise.reject(refused)
+      }
+      return routed.runOnce((conn) => this.driver.query(conn, sql, params))
+    }
     // The usual case, a free connection: no promise or turn of the event loop before the statement.
     return connection instanceof Promise ? connection.then(run) : run(connection)
   }
@@ -220,6 +227,11 @@ export class Sandbox<C = unknown> {
   ): Promise<QueryResult> {
     const started = performance.now()
     const connection = await this.connection(options)
+    const refused = connection.owner && rawStatementRefusal(sql, this.driver.dialect)
+    if (refused) {
+      connection.release()
+      throw refused
+    }
     try {
       const result = await connection.run((conn) => this.driver.query(conn, sql, params))
       this.#publishQuery(connection, sql, started, undefined)

@@ -19,6 +19,7 @@ export type SandboxErrorCode =
   | 'IMPLICIT_COMMIT'
   | 'TRANSACTION_COMMITTED'
   | 'PREPARE_TRANSACTION'
+  | 'TRANSACTION_CONTROL'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

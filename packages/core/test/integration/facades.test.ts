@@ -47,6 +47,18 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     await expect(names(pool)).rejects.toMatchObject({ code: 'NO_OWNER' })
   })
 
+  test('sandbox.query refuses what would end the owner’s transaction; unboxedRun allows it', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      await insert(pool, 'kept')
+      for (const sql of ['COMMIT', 'rollback', '/* x */ BEGIN', 'select 1; commit']) {
+        await expect(s.query(sql)).rejects.toMatchObject({ code: 'TRANSACTION_CONTROL' })
+      }
+      expect(await names(pool)).toEqual(['kept'])
+    })
+    await s.unboxedRun(() => s.query('COMMIT'))
+  })
+
   test('an app transaction commits into the owner’s transaction only', async () => {
     const { s, pool } = setup()
     await s.run(async () => {
