@@ -32,7 +32,8 @@ interface Row {
 
 /**
  * Raw and sandboxed calls alternate, one each per iteration, so the drift of a shared machine
- * hits both alike; the p50 of each series is compared.
+ * hits both alike, and which goes first alternates too (the second call of a pair was seen to
+ * run a few µs slower or faster than the first); the p50 of each series is compared.
  */
 async function compare(raw: () => Promise<unknown>, sandboxed: () => Promise<unknown>) {
   const rawSamples: number[] = []
@@ -47,8 +48,13 @@ async function compare(raw: () => Promise<unknown>, sandboxed: () => Promise<unk
     await sandboxed()
   }
   for (let i = 0; i < ITERATIONS; i++) {
-    await time(raw, rawSamples)
-    await time(sandboxed, boxSamples)
+    if (i % 2 === 0) {
+      await time(raw, rawSamples)
+      await time(sandboxed, boxSamples)
+    } else {
+      await time(sandboxed, boxSamples)
+      await time(raw, rawSamples)
+    }
   }
   return { rawP50: p50(rawSamples), sandboxP50: p50(boxSamples) }
 }
