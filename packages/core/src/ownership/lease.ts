@@ -337,7 +337,11 @@ export class Hold<C> {
     // A statement cut off because its owner ended (timed out) reports that, not the socket error.
     const fail = (error: unknown) => {
       settled()
-      throw (owner.isLive ? undefined : owner.lateError(this.client.describe())) ?? error
+      const late = owner.isLive ? undefined : owner.lateError(this.client.describe())
+      // As pg does: a server's error gets the stack of the code that awaits it (this is a promise
+      // reaction, so V8 adds the awaiting async frames), not that of the socket read.
+      if (!late && isServerError(error)) Error.captureStackTrace(error)
+      throw late ?? error
     }
     // Still within this turn: the driver may have to repair the connection first.
     const failed = (error: unknown) => {
@@ -369,6 +373,11 @@ export class Hold<C> {
       return result
     }, failed)
   }
+}
+
+/** An error a database server sent (pg's DatabaseError, mysql2's errors), not the app's own. */
+function isServerError(error: unknown): error is Error {
+  return error instanceof Error && ('severity' in error || 'sqlState' in error)
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

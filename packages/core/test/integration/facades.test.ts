@@ -47,6 +47,26 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     await expect(names(pool)).rejects.toMatchObject({ code: 'NO_OWNER' })
   })
 
+  test('a database error’s stack names the code that awaited it, not the socket read', async () => {
+    const { s, pool } = setup()
+    async function theAppsQuery() {
+      await pool.query('select * from sandbox_no_such_table')
+    }
+    async function theTestsQuery() {
+      await s.query('select * from sandbox_no_such_table')
+    }
+    await s.run(async () => {
+      for (const [name, run] of [
+        ['theAppsQuery', theAppsQuery],
+        ['theTestsQuery', theTestsQuery],
+      ] as const) {
+        const error = (await run().catch((caught: Error) => caught)) as Error
+        // vitest's source maps print the awaiting frames without their `async`.
+        expect(error.stack).toMatch(new RegExp(`\\n\\s+at (async )?${name} `))
+      }
+    })
+  })
+
   test('sandbox.query refuses what would end the owner’s transaction; unboxedRun allows it', async () => {
     const { s, pool } = setup()
     await s.run(async () => {

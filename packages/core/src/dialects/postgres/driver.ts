@@ -31,9 +31,16 @@ export function pgDriver(config: PgConnectionConfig = {}): SandboxDriver<pg.Clie
       return client
     },
     query(client, sql, params) {
-      return client.query(sql, params as unknown[] | undefined).then((result) => {
-        const last = Array.isArray(result) ? result[result.length - 1] : result
-        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+      // pg's callback form: one promise here instead of pg's two and a .then (each one runs
+      // AsyncLocalStorage's hooks on Node 20).
+      return new Promise((resolve, reject) => {
+        const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
+          if (error) return reject(error)
+          const last = Array.isArray(result) ? result[result.length - 1] : result
+          resolve({ rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 })
+        }
+        if (params) client.query(sql, params as unknown[], done)
+        else client.query(sql, done)
       })
     },
     async endSession(client) {
