@@ -38,16 +38,16 @@ export interface AcquireOptions {
 export const DRAIN_MS = 2_000
 
 /**
- * One physical connection held for a root owner and the owners nested in it. It serves one
- * client at a time (a hold), queues the rest FIFO with a bounded wait, and knows the stack of
- * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
- */
-/**
  * Called after a statement on the connection failed, before anything else may run on it: a
  * promise when it has work to do (the driver's `recover`).
  */
 export type Recover = (error: unknown) => Promise<void> | undefined
 
+/**
+ * One physical connection held for a root owner and the owners nested in it. It serves one
+ * client at a time (a hold), queues the rest FIFO with a bounded wait, and knows the stack of
+ * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
+ */
 export class Lease<C> {
   readonly conn: C
   readonly root: Owner

@@ -1,5 +1,6 @@
 import type mysql from 'mysql2'
 import { markTransactionLost } from '../../ownership/transaction-lost.js'
+import { textQuery } from './text-query.js'
 
 /**
  * InnoDB answers a deadlock (1213), and a lock wait timeout when innodb_rollback_on_timeout is
@@ -17,7 +18,7 @@ export function recoverLostTransaction(
   if (errno !== 1213 && errno !== 1205) return undefined
   return (async () => {
     if (await inTransaction(conn, errno === 1205)) return
-    for (const statement of begin()) await run(conn, statement)
+    for (const statement of begin()) await textQuery(conn, statement)
     markTransactionLost(error as object)
   })()
 }
@@ -29,19 +30,13 @@ export function recoverLostTransaction(
  */
 async function inTransaction(conn: mysql.Connection, lockWaitTimeout: boolean): Promise<boolean> {
   try {
-    const [row] = (await run(conn, 'SELECT @@in_transaction AS t')) as Array<{ t: number }>
+    const [row] = (await textQuery(conn, 'SELECT @@in_transaction AS t')) as Array<{ t: number }>
     return Number(row?.t) === 1
   } catch {
     if (!lockWaitTimeout) return false
-    const [row] = (await run(conn, 'SELECT @@innodb_rollback_on_timeout AS r')) as Array<{
+    const [row] = (await textQuery(conn, 'SELECT @@innodb_rollback_on_timeout AS r')) as Array<{
       r: number
     }>
     return Number(row?.r) !== 1
   }
-}
-
-function run(conn: mysql.Connection, sql: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    conn.query(sql, (error, rows) => (error ? reject(error) : resolve(rows)))
-  })
 }

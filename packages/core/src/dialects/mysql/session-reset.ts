@@ -1,4 +1,5 @@
 import type mysql from 'mysql2'
+import { textQuery } from './text-query.js'
 
 /**
  * A ROLLBACK leaves MySQL's session state behind: temporary tables (not transactional there),
@@ -8,7 +9,7 @@ import type mysql from 'mysql2'
  * flags had set (mysql2's IGNORE_SPACE): that is put back as it was at connect.
  */
 export async function rememberSession(conn: mysql.Connection): Promise<void> {
-  const [row] = (await run(
+  const [row] = (await textQuery(
     conn,
     'SELECT @@session.sql_mode AS s, @@global.sql_mode AS g',
   )) as Array<{
@@ -34,13 +35,7 @@ export async function resetSession(
     )
   })
   const mode = sqlModes.get(conn)
-  if (mode !== undefined) await run(conn, 'SET SESSION sql_mode = ?', [mode])
+  if (mode !== undefined) await textQuery(conn, 'SET SESSION sql_mode = ?', [mode])
 }
 
 const sqlModes = new WeakMap<mysql.Connection, string>()
-
-function run(conn: mysql.Connection, sql: string, values?: unknown[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    conn.query(sql, values, (error, rows) => (error ? reject(error) : resolve(rows)))
-  })
-}
