@@ -28,16 +28,26 @@ interface Row {
   operation: string
   rawP50: number
   sandboxP50: number
+  /** The median of the rounds' ratios, and their range. */
+  ratio: number
+  ratioRange: [number, number]
 }
+
+type Measured = Omit<Row, 'database' | 'operation'>
+
+/** Rounds of each comparison: a shared machine's busy spells last seconds, and hit some rounds only. */
+const ROUNDS = 6
 
 /**
  * Raw and sandboxed calls alternate, one each per iteration, so the drift of a shared machine
  * hits both alike, and which goes first alternates too (the second call of a pair was seen to
- * run a few µs slower or faster than the first); the p50 of each series is compared.
+ * run a few µs slower or faster than the first). Each round compares the p50 of each series;
+ * the rounds' median is reported, with their range.
  */
-async function compare(raw: () => Promise<unknown>, sandboxed: () => Promise<unknown>) {
-  const rawSamples: number[] = []
-  const boxSamples: number[] = []
+async function compare(
+  raw: () => Promise<unknown>,
+  sandboxed: () => Promise<unknown>,
+): Promise<Measured> {
   const time = async (fn: () => Promise<unknown>, into: number[]) => {
     const started = process.hrtime.bigint()
     await fn()
@@ -47,16 +57,32 @@ async function compare(raw: () => Promise<unknown>, sandboxed: () => Promise<unk
     await raw()
     await sandboxed()
   }
-  for (let i = 0; i < ITERATIONS; i++) {
-    if (i % 2 === 0) {
-      await time(raw, rawSamples)
-      await time(sandboxed, boxSamples)
-    } else {
-      await time(sandboxed, boxSamples)
-      await time(raw, rawSamples)
+  const rounds: Array<{ raw: number; sandbox: number }> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const rawSamples: number[] = []
+    const boxSamples: number[] = []
+    for (let i = 0; i < ITERATIONS / ROUNDS; i++) {
+      if (i % 2 === 0) {
+        await time(raw, rawSamples)
+        await time(sandboxed, boxSamples)
+      } else {
+        await time(sandboxed, boxSamples)
+        await time(raw, rawSamples)
+      }
     }
+    rounds.push({ raw: p50(rawSamples), sandbox: p50(boxSamples) })
   }
-  return { rawP50: p50(rawSamples), sandboxP50: p50(boxSamples) }
+  return summarize(rounds)
+}
+
+function summarize(rounds: Array<{ raw: number; sandbox: number }>): Measured {
+  const ratios = rounds.map((r) => r.sandbox / r.raw).sort((a, b) => a - b)
+  return {
+    rawP50: p50(rounds.map((r) => r.raw)),
+    sandboxP50: p50(rounds.map((r) => r.sandbox)),
+    ratio: p50(ratios),
+    ratioRange: [ratios[0]!, ratios[ratios.length - 1]!],
+  }
 }
 
 /** The physical connection the current owner holds, for the raw side of a comparison. */
@@ -105,7 +131,7 @@ async function checkoutBackToBack<C>(
   const sandbox = createSandbox({ driver, poolSize: 1 })
   const conn = await sandbox.unboxedRun(() => ownedConnection<C>(sandbox))
   const block = 100
-  const totals = { raw: 0, sandbox: 0 }
+  const rounds: Array<{ raw: number; sandbox: number }> = []
   for (let round = -1; round < ITERATIONS / block; round++) {
     let started = performance.now()
     for (let i = 0; i < block; i++) {
@@ -117,16 +143,13 @@ async function checkoutBackToBack<C>(
     for (let i = 0; i < block; i++) await sandbox.run(async () => {})
     const sandboxMs = performance.now() - started
     if (round < 0) continue // warm-up
-    totals.raw += rawMs
-    totals.sandbox += sandboxMs
+    rounds.push({ raw: (rawMs * 1000) / block, sandbox: (sandboxMs * 1000) / block })
   }
   await sandbox.close()
-  const cycles = Math.floor(ITERATIONS / block) * block
   return {
     database,
-    operation: 'checkout + checkin back to back, the checkin’s work included (mean)',
-    rawP50: (totals.raw * 1000) / cycles,
-    sandboxP50: (totals.sandbox * 1000) / cycles,
+    operation: 'checkout + checkin back to back, the checkin’s work included (mean per block)',
+    ...summarize(rounds),
   }
 }
 
@@ -213,12 +236,14 @@ async function mariadb(): Promise<Row[]> {
 }
 
 const rows = [...(await postgres()), ...(await mariadb())]
-console.log(`\nsandbox overhead (p50 of ${ITERATIONS} iterations, µs)\n`)
-console.log('| database | operation | raw p50 µs | sandbox p50 µs | ratio |')
-console.log('|---|---|---|---|---|')
+console.log(
+  `\nsandbox overhead (${ROUNDS} rounds of ${ITERATIONS / ROUNDS} iterations; p50 µs and ratio: the rounds' median)\n`,
+)
+console.log('| database | operation | raw p50 µs | sandbox p50 µs | ratio | rounds |')
+console.log('|---|---|---|---|---|---|')
 for (const row of rows) {
-  const ratio = row.sandboxP50 / row.rawP50
+  const [low, high] = row.ratioRange
   console.log(
-    `| ${row.database} | ${row.operation} | ${row.rawP50.toFixed(1)} | ${row.sandboxP50.toFixed(1)} | ${ratio.toFixed(2)}× |`,
+    `| ${row.database} | ${row.operation} | ${row.rawP50.toFixed(1)} | ${row.sandboxP50.toFixed(1)} | ${row.ratio.toFixed(2)}× | ${low.toFixed(2)}–${high.toFixed(2)} |`,
   )
 }
