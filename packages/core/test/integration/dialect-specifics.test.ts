@@ -9,6 +9,7 @@ import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
 import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
 import { createSandbox } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
+import { lockstep } from '../support/lockstep.js'
 
 describe('pg facade specifics', () => {
   const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
@@ -384,18 +385,13 @@ describe('mysql2 facade specifics', () => {
     // Its own sandbox, closed before the count: the victim's connection goes back only then.
     const own = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
     try {
-      let locked = 0
-      let bothLocked: () => void = () => {}
-      const barrier = new Promise<void>((resolve) => {
-        bothLocked = resolve
-      })
+      const step = lockstep()
       const lock = (code: string) =>
         own.query('update sandbox_uniques set tag = tag where code = ?', [code])
       const worker = (first: string, second: string) =>
         own.run(async () => {
           await lock(first)
-          if (++locked === 2) bothLocked()
-          await barrier
+          await step.locked()
           await lock(second).catch(() => {})
           await own.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
         })

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/index.js'
 import { DIALECTS, type RawFacade, type TestDialect } from '../support/dialects.js'
+import { lockstep } from '../support/lockstep.js'
 
 /**
  * The pg and mysql2 facades, used the way an app or an ORM uses the raw drivers: the app's
@@ -25,6 +26,22 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     (await c.query(`select name from sandbox_items where tag = ${p(1)} order by id`, [tag])).map(
       (r) => r.name,
     )
+
+  /** Two committed rows for two workers to lock in opposite orders; deleted afterwards. */
+  async function withLockRows(fn: (codes: [string, string]) => Promise<void>): Promise<void> {
+    const codes: [string, string] = [`${tag}-1`, `${tag}-2`]
+    for (const code of codes) {
+      await db.raw(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
+        code,
+        'lock',
+      ])
+    }
+    try {
+      await fn(codes)
+    } finally {
+      await db.raw(`delete from sandbox_uniques where code in (${p(1)}, ${p(2)})`, codes)
+    }
+  }
 
   beforeAll(() => {
     db = make()
@@ -314,19 +331,8 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
 
   test('the victim of a deadlock in an app transaction rolls back cleanly, and commits nothing after', async () => {
     const { s, pool } = setup()
-    const codes = [`${tag}-1`, `${tag}-2`]
-    for (const code of codes) {
-      await db.raw(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
-        code,
-        'lock',
-      ])
-    }
-    try {
-      let locked = 0
-      let bothLocked: () => void = () => {}
-      const barrier = new Promise<void>((resolve) => {
-        bothLocked = resolve
-      })
+    await withLockRows(async (codes) => {
+      const step = lockstep()
       const outcomes: Array<{ error?: Error; after: unknown[] }> = []
       const worker = (first: string, second: string) =>
         s.run(async () => {
@@ -336,8 +342,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
             client.query(`update sandbox_uniques set tag = tag where code = ${p(1)}`, [code])
           await client.query('BEGIN')
           await lock(first)
-          if (++locked === 2) bothLocked()
-          await barrier
+          await step.locked()
           let error: Error | undefined
           try {
             await lock(second)
@@ -351,7 +356,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
           await insert(pool, 'after')
           outcomes.push({ error, after: await names(pool) })
         })
-      await Promise.all([worker(codes[0]!, codes[1]!), worker(codes[1]!, codes[0]!)])
+      await Promise.all([worker(codes[0], codes[1]), worker(codes[1], codes[0])])
       const victim = outcomes.find((o) => o.error)!
       expect(victim.error).toMatchObject(
         db.name === 'postgres' ? { code: '40P01' } : { errno: 1213 },
@@ -365,42 +370,27 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
         expect(victim.after).toEqual(['after'])
       }
       // afterEach: nothing of either test was committed.
-    } finally {
-      await db.raw(`delete from sandbox_uniques where code in (${p(1)}, ${p(2)})`, codes)
-    }
+    })
   })
 
   test('a deadlock between two owners names both owners and their connections', async () => {
     const { s, pool } = setup()
-    const codes = [`${tag}-1`, `${tag}-2`]
-    for (const code of codes) {
-      await db.raw(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
-        code,
-        'lock',
-      ])
-    }
-    try {
+    await withLockRows(async (codes) => {
       const lock = (code: string) =>
         pool.query(`update sandbox_uniques set tag = tag where code = ${p(1)}`, [code])
-      // Both take their first lock before either asks for its second: a deadlock, whatever the load.
-      let locked = 0
-      let bothLocked: () => void = () => {}
-      const barrier = new Promise<void>((resolve) => {
-        bothLocked = resolve
-      })
+      const step = lockstep()
       const worker = (first: string, second: string, name: string) =>
         s.run(
           async () => {
             await lock(first)
-            if (++locked === 2) bothLocked()
-            await barrier
+            await step.locked()
             await lock(second)
           },
           { name },
         )
       const results = await Promise.allSettled([
-        worker(codes[0]!, codes[1]!, 'first worker'),
-        worker(codes[1]!, codes[0]!, 'second worker'),
+        worker(codes[0], codes[1], 'first worker'),
+        worker(codes[1], codes[0], 'second worker'),
       ])
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
       expect(failed).toBeDefined()
@@ -412,8 +402,6 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
       expect(message).toMatch(
         /other owners holding connections:\n {2}- owner \S+ "(first|second) worker" \(connection \d+/,
       )
-    } finally {
-      await db.raw(`delete from sandbox_uniques where code in (${p(1)}, ${p(2)})`, codes)
-    }
+    })
   })
 })
