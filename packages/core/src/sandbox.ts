@@ -6,7 +6,7 @@ import { controlClient, inheritedOwner, NO_SCOPE, RoutedClient } from './ownersh
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
 import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
-import { Lease } from './ownership/lease.js'
+import { type AcquireOptions, Lease } from './ownership/lease.js'
 import {
   alreadyOwnerError,
   closedError,
@@ -44,6 +44,8 @@ import { rawStatementRefusal } from './transactions/raw-statements.js'
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
 const RECENT_MS = 10_000
+/** Shared by every statement that does not join a scope's hold: nothing allocated per statement. */
+const NO_ACQUIRE_OPTIONS: AcquireOptions = Object.freeze({})
 
 const DEFAULTS = {
   ownershipTimeout: 120_000,
@@ -287,9 +289,11 @@ export class Sandbox<C = unknown> {
       )
     }
     // The hold is the routed connection: no wrapper on the path every statement takes.
-    return lease.acquire(client, this.#config.queueTimeout, {
-      scope: options?.joinScope ? scope : undefined,
-    })
+    return lease.acquire(
+      client,
+      this.#config.queueTimeout,
+      options?.joinScope ? { scope } : NO_ACQUIRE_OPTIONS,
+    )
   }
 
   /** Owners, allowances, ages and where each was checked out: for debugging a stuck suite. */

@@ -241,20 +241,22 @@ export class Lease<C> {
  */
 export class Hold<C> {
   readonly client: Client
-  readonly since = Date.now()
+  readonly since: number
   readonly #lease: Lease<C>
   readonly #host: Hold<C> | undefined
   /** Statements started and not settled; the last one, for the next to wait on. */
   #inflight = 0
-  #last: Promise<unknown> | undefined
-  readonly #idle: Array<() => void> = []
+  #last: Promise<unknown> | undefined = undefined
+  /** Waiting for `running`; made on first use (most holds run one statement, unwatched). */
+  #idle: Array<() => void> | undefined = undefined
   #released = false
-  #sharedWith: object | undefined
+  #sharedWith: object | undefined = undefined
 
   constructor(lease: Lease<C>, client: Client, host?: Hold<C>) {
     this.#lease = lease
     this.client = client
     this.#host = host
+    this.since = Date.now()
   }
 
   get owner(): Owner {
@@ -277,7 +279,10 @@ export class Hold<C> {
   /** Settles when the statements started so far (guests' too: they run in this hold's order) have settled. */
   get running(): Promise<unknown> {
     if (this.#inflight === 0) return Promise.resolve()
-    return new Promise<void>((resolve) => this.#idle.push(resolve))
+    return new Promise<void>((resolve) => {
+      this.#idle ??= []
+      this.#idle.push(resolve)
+    })
   }
 
   get sharedWith(): object | undefined {
@@ -307,9 +312,13 @@ export class Hold<C> {
   #run<T>(fn: (conn: C) => Promise<T>, releaseAfter: boolean): Promise<T> {
     // A guest's statements queue in its host's order: one statement at a time on the connection.
     const order = this.#host ?? this
-    const start = () => this.#execute(fn, order, releaseAfter)
     // The usual case, nothing running: start at once, without a hop through the queue.
-    const result = order.#inflight++ === 0 ? start() : order.#last!.then(start, start)
+    let result: Promise<T>
+    if (order.#inflight++ === 0) result = this.#execute(fn, order, releaseAfter)
+    else {
+      const start = () => this.#execute(fn, order, releaseAfter)
+      result = order.#last!.then(start, start)
+    }
     order.#last = result
     return result
   }
@@ -327,33 +336,14 @@ export class Hold<C> {
     void this.running.then(() => this.#lease.handOver(this))
   }
 
-  /** Not an async function: on the path of every statement, each promise and await counts. */
+  /**
+   * Not an async function, and two closures only: on the path of every statement, each
+   * promise, await and allocation counts.
+   */
   #execute<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
     const owner = this.client.owner
-    const settled = () => {
-      if (--order.#inflight === 0) for (const resolve of order.#idle.splice(0)) resolve()
-      if (releaseAfter) this.release()
-    }
-    // A statement cut off because its owner ended (timed out) reports that, not the socket error.
-    const fail = (error: unknown) => {
-      settled()
-      const late = owner.isLive ? undefined : owner.lateError(this.client.describe())
-      // As pg does: a server's error gets the stack of the code that awaits it (this is a promise
-      // reaction, so V8 adds the awaiting async frames), not that of the socket read.
-      if (!late && isServerError(error)) Error.captureStackTrace(error)
-      throw late ?? error
-    }
-    // Still within this turn: the driver may have to repair the connection first.
-    const failed = (error: unknown) => {
-      const repairing = owner.isLive ? this.#lease.recover?.(error) : undefined
-      if (!repairing) return fail(error)
-      return repairing.then(
-        () => fail(error),
-        () => fail(error),
-      )
-    }
     if (this.#released || !owner.isLive) {
-      settled()
+      this.#settled(order, releaseAfter)
       return Promise.reject(
         this.#released
           ? new Error(
@@ -362,6 +352,7 @@ export class Hold<C> {
           : owner.lateError(this.client.describe()),
       )
     }
+    const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
     let running: Promise<T>
     try {
       running = fn(this.#lease.conn)
@@ -369,9 +360,35 @@ export class Hold<C> {
       return Promise.reject(error).catch(failed)
     }
     return running.then((result) => {
-      settled()
+      this.#settled(order, releaseAfter)
       return result
     }, failed)
+  }
+
+  #settled(order: Hold<C>, releaseAfter: boolean): void {
+    if (--order.#inflight === 0 && order.#idle) {
+      for (const resolve of order.#idle.splice(0)) resolve()
+    }
+    if (releaseAfter) this.release()
+  }
+
+  /** Still within the failing statement's turn: the driver may have to repair the connection first. */
+  #failed(error: unknown, order: Hold<C>, releaseAfter: boolean): Promise<never> | never {
+    const repairing = this.client.owner.isLive ? this.#lease.recover?.(error) : undefined
+    if (!repairing) return this.#fail(error, order, releaseAfter)
+    const fail = () => this.#fail(error, order, releaseAfter)
+    return repairing.then(fail, fail)
+  }
+
+  /** A statement cut off because its owner ended (timed out) reports that, not the socket error. */
+  #fail(error: unknown, order: Hold<C>, releaseAfter: boolean): never {
+    this.#settled(order, releaseAfter)
+    const owner = this.client.owner
+    const late = owner.isLive ? undefined : owner.lateError(this.client.describe())
+    // As pg does: a server's error gets the stack of the code that awaits it (this is a promise
+    // reaction, so V8 adds the awaiting async frames), not that of the socket read.
+    if (!late && isServerError(error)) Error.captureStackTrace(error)
+    throw late ?? error
   }
 }
 
