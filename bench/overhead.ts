@@ -5,7 +5,13 @@
  * The raw side of a statement runs on the very connection the owner holds, so both sides are
  * served by the same server process (two backends on two shared cores differ by more than the
  * overhead measured here).
- * Run: npx tsx bench/overhead.ts   (SQLSANDBOX_PG_URL / SQLSANDBOX_MYSQL_URL as for the tests)
+ * The benchmark and the servers run on fixed CPUs where the OS allows it (bench/pin.ts): a
+ * statement with both on one CPU (the strict setting), a checkout with the server on another
+ * (its rollback at checkin is work the test does not wait for). Each comparison follows a warm-up long enough
+ * for V8 to have optimized both sides (the routed path's overhead was seen to shrink for the first
+ * ~4000 statements).
+ * Run: npx tsx bench/overhead.ts   (SQLSANDBOX_PG_URL / SQLSANDBOX_MYSQL_URL as for the tests;
+ * BENCH_ITERATIONS, BENCH_WARMUP, BENCH_PIN=0)
  */
 import mysql from 'mysql2'
 import pg from 'pg'
@@ -14,8 +20,12 @@ import { createMysqlPool, mysqlDriver } from '../packages/core/dist/dialects/mys
 import { createPgPool, pgDriver } from '../packages/core/dist/dialects/postgres/index.js'
 import { createSandbox, type SandboxDriver } from '../packages/core/dist/index.js'
 import { MYSQL_URL, PG_URL } from '../packages/core/test/support/databases.js'
+import { type Placement, pinCpus } from './pin.js'
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3000)
+/** Pairs of calls before a comparison's rounds: until V8 has optimized both sides' code. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000)
+const pinning = pinCpus()
 
 /** The length and shape of what Drizzle or Knex send (quoted names, parameters), on no table. */
 const ORM_SELECT =
@@ -26,6 +36,7 @@ const ORM_SELECT =
 interface Row {
   database: string
   operation: string
+  placement: string
   rawP50: number
   sandboxP50: number
   /** The median of the rounds' ratios, and their range. */
@@ -33,7 +44,7 @@ interface Row {
   ratioRange: [number, number]
 }
 
-type Measured = Omit<Row, 'database' | 'operation'>
+type Measured = Omit<Row, 'database' | 'operation' | 'placement'>
 
 /** Rounds of each comparison: a shared machine's busy spells last seconds, and hit some rounds only. */
 const ROUNDS = 6
@@ -47,13 +58,16 @@ const ROUNDS = 6
 async function compare(
   raw: () => Promise<unknown>,
   sandboxed: () => Promise<unknown>,
+  /** Untimed, after every call: waits for work a call left running in the background. */
+  settle: () => Promise<void> = async () => {},
 ): Promise<Measured> {
   const time = async (fn: () => Promise<unknown>, into: number[]) => {
     const started = process.hrtime.bigint()
     await fn()
     into.push(Number(process.hrtime.bigint() - started) / 1000)
+    await settle()
   }
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     await raw()
     await sandboxed()
   }
@@ -85,6 +99,44 @@ function summarize(rounds: Array<{ raw: number; sandbox: number }>): Measured {
   }
 }
 
+/**
+ * The driver, with each connection's server process or thread pinned next to the benchmark, and
+ * a way to wait for the checkins' session ends (the work a test does not wait for).
+ */
+function benchDriver<C>(
+  driver: SandboxDriver<C>,
+  serverThread: (conn: C) => Promise<number>,
+): SandboxDriver<C> & { sessionsEnded(): Promise<void> } {
+  const ending = new Set<Promise<void>>()
+  return {
+    ...driver,
+    async connect() {
+      const conn = await driver.connect()
+      pinning.pinServer(await serverThread(conn))
+      return conn
+    },
+    endSession(conn) {
+      const done = driver.endSession!(conn).finally(() => ending.delete(done))
+      ending.add(done)
+      return done
+    },
+    async sessionsEnded() {
+      await Promise.allSettled([...ending])
+    },
+  }
+}
+
+const pgBackend = async (client: pg.Client) =>
+  (client as pg.Client & { processID: number }).processID
+
+const mysqlThread = (conn: mysql.Connection) =>
+  new Promise<number>((resolve, reject) =>
+    conn.query<mysql.RowDataPacket[]>(
+      'select tid from information_schema.processlist where id = connection_id()',
+      (error, rows) => (error ? reject(error) : resolve(Number(rows[0]!.tid))),
+    ),
+  )
+
 /** The physical connection the current owner holds, for the raw side of a comparison. */
 async function ownedConnection<C>(sandbox: {
   connection(): Promise<{ run<T>(fn: (conn: C) => Promise<T>): Promise<T>; release(): void }>
@@ -101,104 +153,134 @@ function p50(samples: number[]): number {
   return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
 }
 
+/** A row measured with the servers placed as given (see bench/pin.ts). */
+async function row(
+  database: string,
+  operation: string,
+  placement: Placement,
+  measure: () => Promise<Measured>,
+): Promise<Row> {
+  pinning.place(placement)
+  return { database, operation, placement: pinning.describe(placement), ...(await measure()) }
+}
+
 /** The same on both databases: one owner's checkout + checkin against a raw BEGIN + ROLLBACK. */
-async function checkoutAgainstBegin(
+function checkoutAgainstBegin(
   database: string,
   raw: { query(sql: string): Promise<unknown> },
   sandbox: { run(fn: () => Promise<void>): Promise<void> },
+  sessionsEnded: () => Promise<void>,
 ): Promise<Row> {
   const begin = async () => {
     await raw.query('BEGIN')
     await raw.query('ROLLBACK')
   }
-  return {
+  return row(
     database,
-    operation: 'checkout + checkin as a test awaits it (the checkin’s work is in the background)',
-    ...(await compare(begin, () => sandbox.run(async () => {}))),
-  }
+    'checkout + checkin as a test awaits it (the checkin’s work is in the background)',
+    'apart',
+    // The next call starts once the checkin's work is done: it would otherwise run inside
+    // whichever call comes next, the raw one half of the time.
+    () => compare(begin, () => sandbox.run(async () => {}), sessionsEnded),
+  )
 }
 
 /**
  * The whole cost, the checkin's ROLLBACK (MySQL: session reset) included: cycles back to back on
- * a one-connection sandbox (each checkout waits for the previous checkin), against raw BEGIN + ROLLBACK on that same
- * connection; blocks of each take turns, and the mean per cycle is compared.
+ * a one-connection sandbox (each checkout waits for the previous checkin), against raw BEGIN +
+ * ROLLBACK on that same connection; blocks of each take turns, and the mean per cycle is compared.
  */
-async function checkoutBackToBack<C>(
+function checkoutBackToBack<C>(
   database: string,
+  placement: Placement,
   driver: SandboxDriver<C>,
   rawQuery: (conn: C, sql: string) => Promise<unknown>,
 ): Promise<Row> {
-  const sandbox = createSandbox({ driver, poolSize: 1 })
-  const conn = await sandbox.unboxedRun(() => ownedConnection<C>(sandbox))
-  const block = 100
-  const rounds: Array<{ raw: number; sandbox: number }> = []
-  for (let round = -1; round < ITERATIONS / block; round++) {
-    let started = performance.now()
-    for (let i = 0; i < block; i++) {
-      await rawQuery(conn, 'BEGIN')
-      await rawQuery(conn, 'ROLLBACK')
-    }
-    const rawMs = performance.now() - started
-    started = performance.now()
-    for (let i = 0; i < block; i++) await sandbox.run(async () => {})
-    const sandboxMs = performance.now() - started
-    if (round < 0) continue // warm-up
-    rounds.push({ raw: (rawMs * 1000) / block, sandbox: (sandboxMs * 1000) / block })
-  }
-  await sandbox.close()
-  return {
+  return row(
     database,
-    operation: 'checkout + checkin back to back, the checkin’s work included (mean per block)',
-    ...summarize(rounds),
-  }
+    'checkout + checkin back to back, the checkin’s work included (mean per block)',
+    placement,
+    async () => {
+      const sandbox = createSandbox({ driver, poolSize: 1 })
+      const conn = await sandbox.unboxedRun(() => ownedConnection<C>(sandbox))
+      const block = 100
+      const warmupBlocks = Math.ceil(WARMUP / block)
+      const rounds: Array<{ raw: number; sandbox: number }> = []
+      for (let round = -warmupBlocks; round < ITERATIONS / block; round++) {
+        let started = performance.now()
+        for (let i = 0; i < block; i++) {
+          await rawQuery(conn, 'BEGIN')
+          await rawQuery(conn, 'ROLLBACK')
+        }
+        const rawMs = performance.now() - started
+        started = performance.now()
+        for (let i = 0; i < block; i++) await sandbox.run(async () => {})
+        const sandboxMs = performance.now() - started
+        if (round < 0) continue
+        rounds.push({ raw: (rawMs * 1000) / block, sandbox: (sandboxMs * 1000) / block })
+      }
+      await sandbox.close()
+      return summarize(rounds)
+    },
+  )
 }
 
 async function postgres(): Promise<Row[]> {
   const raw = new pg.Client(PG_URL)
   await raw.connect()
-  const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 2 })
+  pinning.pinServer(await pgBackend(raw))
+  const driver = benchDriver(pgDriver(PG_URL), pgBackend)
+  const sandbox = createSandbox({ driver, poolSize: 2 })
   const pool = createPgPool(sandbox)
   const rows: Row[] = []
   await sandbox.run(async () => {
     const owned = await ownedConnection<pg.Client>(sandbox)
     const select = () => owned.query('SELECT 1')
-    rows.push({
-      database: 'postgres',
-      operation: 'SELECT 1 via sandbox.query (routing)',
-      ...(await compare(select, () => sandbox.query('SELECT 1'))),
-    })
-    rows.push({
-      database: 'postgres',
-      operation: 'SELECT 1 via pg facade (routing + savepoint)',
-      ...(await compare(select, () => pool.query('SELECT 1'))),
-    })
-    rows.push({
-      database: 'postgres',
-      operation: 'select $1::int via pg facade (protected)',
-      ...(await compare(
-        () => owned.query('select $1::int', [1]),
-        () => pool.query('select $1::int', [1]),
-      )),
-    })
-    rows.push({
-      database: 'postgres',
-      operation: `an ORM-sized select (${ORM_SELECT.length} chars, 2 params) via pg facade`,
-      ...(await compare(
-        () => owned.query(ORM_SELECT, [1, 3]),
-        () => pool.query(ORM_SELECT, [1, 3]),
-      )),
-    })
+    const statement = (operation: string, measure: () => Promise<Measured>) =>
+      row('postgres', operation, 'together', measure)
+    rows.push(
+      await statement('SELECT 1 via sandbox.query (routing)', () =>
+        compare(select, () => sandbox.query('SELECT 1')),
+      ),
+      await row('postgres', 'SELECT 1 via sandbox.query (routing)', 'apart', () =>
+        compare(select, () => sandbox.query('SELECT 1')),
+      ),
+      await statement('SELECT 1 via pg facade (routing + savepoint)', () =>
+        compare(select, () => pool.query('SELECT 1')),
+      ),
+      await statement('select $1::int via pg facade (protected)', () =>
+        compare(
+          () => owned.query('select $1::int', [1]),
+          () => pool.query('select $1::int', [1]),
+        ),
+      ),
+      await statement(
+        `an ORM-sized select (${ORM_SELECT.length} chars, 2 params) via pg facade`,
+        () =>
+          compare(
+            () => owned.query(ORM_SELECT, [1, 3]),
+            () => pool.query(ORM_SELECT, [1, 3]),
+          ),
+      ),
+    )
   })
-  rows.push(await checkoutAgainstBegin('postgres', raw, sandbox))
+  rows.push(await checkoutAgainstBegin('postgres', raw, sandbox, driver.sessionsEnded))
   await sandbox.close()
-  rows.push(await checkoutBackToBack('postgres', pgDriver(PG_URL), (conn, sql) => conn.query(sql)))
+  for (const placement of ['apart', 'together'] as const) {
+    rows.push(
+      await checkoutBackToBack('postgres', placement, driver, (conn, sql) => conn.query(sql)),
+    )
+  }
   await raw.end()
   return rows
 }
 
 async function mariadb(): Promise<Row[]> {
-  const raw = mysql.createConnection(MYSQL_URL).promise()
-  const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL), poolSize: 2 })
+  const rawConnection = mysql.createConnection(MYSQL_URL)
+  pinning.pinServer(await mysqlThread(rawConnection))
+  const raw = rawConnection.promise()
+  const driver = benchDriver(mysqlDriver(MYSQL_URL), mysqlThread)
+  const sandbox = createSandbox({ driver, poolSize: 2 })
   const pool = createMysqlPool(sandbox)
   const rows: Row[] = []
   await sandbox.run(async () => {
@@ -208,42 +290,48 @@ async function mariadb(): Promise<Row[]> {
       new Promise((resolve, reject) =>
         owned.query('SELECT 1', (error, rows) => (error ? reject(error) : resolve(rows))),
       )
-    rows.push({
-      database: 'mariadb',
-      operation: 'SELECT 1 via sandbox.query (routing)',
-      ...(await compare(select, () => sandbox.query('SELECT 1'))),
-    })
-    rows.push({
-      database: 'mariadb',
-      operation: 'SELECT 1 via mysql2 facade',
-      ...(await compare(select, () => pool.query('SELECT 1'))),
-    })
+    const statement = (operation: string, measure: () => Promise<Measured>) =>
+      row('mariadb', operation, 'together', measure)
+    rows.push(
+      await statement('SELECT 1 via sandbox.query (routing)', () =>
+        compare(select, () => sandbox.query('SELECT 1')),
+      ),
+      await row('mariadb', 'SELECT 1 via sandbox.query (routing)', 'apart', () =>
+        compare(select, () => sandbox.query('SELECT 1')),
+      ),
+      await statement('SELECT 1 via mysql2 facade', () =>
+        compare(select, () => pool.query('SELECT 1')),
+      ),
+    )
   })
-  rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox))
+  rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox, driver.sessionsEnded))
   await sandbox.close()
-  rows.push(
-    await checkoutBackToBack(
-      'mariadb',
-      mysqlDriver(MYSQL_URL),
-      (conn, sql) =>
-        new Promise((resolve, reject) =>
-          conn.query(sql, (error) => (error ? reject(error) : resolve(undefined))),
-        ),
-    ),
-  )
+  const rawQuery = (conn: mysql.Connection, sql: string) =>
+    new Promise((resolve, reject) =>
+      conn.query(sql, (error) => (error ? reject(error) : resolve(undefined))),
+    )
+  for (const placement of ['apart', 'together'] as const) {
+    rows.push(await checkoutBackToBack('mariadb', placement, driver, rawQuery))
+  }
   await raw.end()
   return rows
 }
 
-const rows = [...(await postgres()), ...(await mariadb())]
+let rows: Row[]
+try {
+  rows = [...(await postgres()), ...(await mariadb())]
+} finally {
+  pinning.restore()
+}
 console.log(
-  `\nsandbox overhead (${ROUNDS} rounds of ${ITERATIONS / ROUNDS} iterations; p50 µs and ratio: the rounds' median)\n`,
+  `\nsandbox overhead (${ROUNDS} rounds of ${ITERATIONS / ROUNDS} iterations after ${WARMUP} warm-up pairs; ` +
+    "p50 µs and ratio: the rounds' median)\n",
 )
-console.log('| database | operation | raw p50 µs | sandbox p50 µs | ratio | rounds |')
-console.log('|---|---|---|---|---|---|')
+console.log('| database | operation | CPUs | raw p50 µs | sandbox p50 µs | ratio | rounds |')
+console.log('|---|---|---|---|---|---|---|')
 for (const row of rows) {
   const [low, high] = row.ratioRange
   console.log(
-    `| ${row.database} | ${row.operation} | ${row.rawP50.toFixed(1)} | ${row.sandboxP50.toFixed(1)} | ${row.ratio.toFixed(2)}× | ${low.toFixed(2)}–${high.toFixed(2)} |`,
+    `| ${row.database} | ${row.operation} | ${row.placement} | ${row.rawP50.toFixed(1)} | ${row.sandboxP50.toFixed(1)} | ${row.ratio.toFixed(2)}× | ${low.toFixed(2)}–${high.toFixed(2)} |`,
   )
 }
