@@ -39,7 +39,8 @@ export type {
 }
 
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
-import { rawStatementRefusal } from './transactions/raw-statements.js'
+import { checkRawStatement } from './transactions/raw-statements.js'
+import { transactionCommittedError } from './transactions/transaction-committed.js'
 
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
@@ -211,12 +212,12 @@ export class Sandbox<C = unknown> {
     if (channels.query.hasSubscribers) return this.#observedQuery(sql, params, options)
     const connection = this.connectionNow(options)
     const run = (routed: RoutedConnection<C>) => {
-      const refused = routed.owner && rawStatementRefusal(sql, this.driver.dialect)
-      if (refused) {
+      const statement = this.#rawStatement(routed, sql, params)
+      if (statement instanceof Error) {
         routed.release()
-        return Promise.reject(refused)
+        return Promise.reject(statement)
       }
-      return routed.runOnce((conn) => this.driver.query(conn, sql, params))
+      return routed.runOnce(statement)
     }
     // The usual case, a free connection: no promise or turn of the event loop before the statement.
     return connection instanceof Promise ? connection.then(run) : run(connection)
@@ -229,13 +230,13 @@ export class Sandbox<C = unknown> {
   ): Promise<QueryResult> {
     const started = performance.now()
     const connection = await this.connection(options)
-    const refused = connection.owner && rawStatementRefusal(sql, this.driver.dialect)
-    if (refused) {
+    const statement = this.#rawStatement(connection, sql, params)
+    if (statement instanceof Error) {
       connection.release()
-      throw refused
+      throw statement
     }
     try {
-      const result = await connection.run((conn) => this.driver.query(conn, sql, params))
+      const result = await connection.run(statement)
       this.#publishQuery(connection, sql, started, undefined)
       return result
     } catch (error) {
@@ -244,6 +245,39 @@ export class Sandbox<C = unknown> {
     } finally {
       connection.release()
     }
+  }
+
+  /** What `query()` runs on the connection, or why the text may not run on an owner's. */
+  #rawStatement(
+    routed: RoutedConnection<C>,
+    sql: string,
+    params: readonly unknown[] | undefined,
+  ): ((conn: C) => Promise<QueryResult>) | Error {
+    const owner = routed.owner
+    const check = owner ? checkRawStatement(sql, this.driver.dialect) : undefined
+    if (check?.refusal) return check.refusal
+    if (owner && check?.calls)
+      return (conn) => this.#callKeepingTransaction(owner, conn, sql, params)
+    return (conn) => this.driver.query(conn, sql, params)
+  }
+
+  /**
+   * A CALL on an owner's connection (MySQL): a procedure that COMMITs ends the test's
+   * transaction, and every later statement would commit for real. Still in the turn, a new
+   * transaction begins before anything else can run there, and the CALL fails saying so.
+   */
+  async #callKeepingTransaction(
+    owner: Owner,
+    conn: C,
+    sql: string,
+    params: readonly unknown[] | undefined,
+  ): Promise<QueryResult> {
+    const result = await this.driver.query(conn, sql, params)
+    if (!result.outsideTransaction) return result
+    for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
+      await this.driver.query(conn, statement)
+    }
+    throw transactionCommittedError(sql)
   }
 
   /**

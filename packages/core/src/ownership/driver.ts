@@ -44,6 +44,12 @@ export interface QueryResult<Row = Record<string, unknown>> {
   rows: Row[]
   /** Rows returned or affected. */
   rowCount: number
+  /**
+   * The server reported no open transaction after the statement (MySQL's status flags): on an
+   * owner's connection, its transaction was committed (a procedure's COMMIT). Drivers that
+   * cannot tell leave it out.
+   */
+  outsideTransaction?: boolean
 }
 
 export type IsolationLevel =

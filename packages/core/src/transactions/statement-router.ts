@@ -5,9 +5,8 @@ import {
   type Statement,
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
-import { docs, SandboxError } from '../ownership/errors.js'
 import type { Owner } from '../ownership/owner.js'
-import { isTransactionLost, markTransactionLost } from '../ownership/transaction-lost.js'
+import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
@@ -15,6 +14,7 @@ import {
   explainTransactionBlockRefusal,
   isTransactionBlockRefusal,
 } from './transaction-block-errors.js'
+import { transactionCommittedError } from './transaction-committed.js'
 
 /**
  * What a driver facade (pg, mysql2) tells the router about its queries: their text, how to run
@@ -302,17 +302,3 @@ export class StatementRouter<C, Q, R> {
 
 const OTHER: Statement = { kind: 'other' }
 const ROLLBACK: Statement = { kind: 'rollback', chain: false }
-
-function transactionCommittedError(text: string | undefined): SandboxError {
-  const error = new SandboxError(
-    'TRANSACTION_COMMITTED',
-    `${text ?? 'CALL'} ended the test’s transaction: the procedure commits (a COMMIT, or a ` +
-      'statement that commits implicitly), so what the test wrote before it, and what the ' +
-      'procedure wrote, is committed for real and will not be rolled back. The sandbox began a ' +
-      'new transaction at once, so nothing after it commits. Keep COMMIT out of procedures the ' +
-      'tests call, or call them in sandbox.unboxedRun() and clean up after. ' +
-      docs('mysql-implicit-commits'),
-  )
-  markTransactionLost(error)
-  return error
-}

@@ -329,30 +329,54 @@ describe('mysql2 facade specifics', () => {
     }
   })
 
-  test('a CALL whose procedure commits fails loudly, and nothing after it commits', async () => {
+  test.each([
+    ['the mysql2 facade', (sql: string, params: unknown[]) => pool.query(sql, params)],
+    ['sandbox.query', (sql: string, params: unknown[]) => sandbox.query(sql, params)],
+  ])(
+    'a CALL through %s whose procedure commits fails loudly, and nothing after it commits',
+    async (_, call) => {
+      await raw.query(
+        'create or replace procedure sandbox_commits(t varchar(40)) ' +
+          "begin insert into sandbox_items (tag, name) values (t, 'in procedure'); commit; end",
+      )
+      try {
+        await sandbox.run(async () => {
+          await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before'])
+          await expect(call('call sandbox_commits(?)', [tag])).rejects.toMatchObject({
+            code: 'TRANSACTION_COMMITTED',
+            message: expect.stringMatching(
+              /^call sandbox_commits\(\?\) ended the test’s transaction/,
+            ),
+          })
+          await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+        })
+        const [rows] = await raw.query('select name from sandbox_items where tag = ? order by id', [
+          tag,
+        ])
+        // What the procedure committed stays committed; what came after it does not.
+        expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }])
+      } finally {
+        await raw.query('delete from sandbox_items where tag = ?', [tag])
+        await raw.query('drop procedure if exists sandbox_commits')
+      }
+    },
+  )
+
+  test('sandbox.query runs a CALL of a procedure that does not commit, inside the test', async () => {
     await raw.query(
-      'create or replace procedure sandbox_commits(t varchar(40)) ' +
-        "begin insert into sandbox_items (tag, name) values (t, 'in procedure'); commit; end",
+      'create or replace procedure sandbox_inserts(t varchar(40)) ' +
+        "begin insert into sandbox_items (tag, name) values (t, 'inserted'); end",
     )
     try {
       await sandbox.run(async () => {
-        await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before'])
-        await expect(pool.query('call sandbox_commits(?)', [tag])).rejects.toMatchObject({
-          code: 'TRANSACTION_COMMITTED',
-          message: expect.stringMatching(
-            /^call sandbox_commits\(\?\) ended the test’s transaction/,
-          ),
-        })
-        await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+        await sandbox.query('call sandbox_inserts(?)', [tag])
+        const { rows } = await sandbox.query('select name from sandbox_items where tag = ?', [tag])
+        expect(rows).toEqual([{ name: 'inserted' }])
       })
-      const [rows] = await raw.query('select name from sandbox_items where tag = ? order by id', [
-        tag,
-      ])
-      // What the procedure committed stays committed; what came after it does not.
-      expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }])
+      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
     } finally {
-      await raw.query('delete from sandbox_items where tag = ?', [tag])
-      await raw.query('drop procedure if exists sandbox_commits')
+      await raw.query('drop procedure if exists sandbox_inserts')
     }
   })
 

@@ -1,7 +1,13 @@
 import mysql from 'mysql2'
-import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+import type {
+  IsolationLevel,
+  QueryResult,
+  SandboxDriver,
+  TransactionSql,
+} from '../../ownership/driver.js'
 import { redact } from '../postgres/driver.js'
 import { recoverLostTransaction } from './lost-transaction.js'
+import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
 
 export type MysqlConnectionConfig = string | mysql.ConnectionOptions
@@ -55,11 +61,11 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
         conn.query(sql, params as unknown[] | undefined, (error, result) => {
           pending.delete(reject)
           if (error) return reject(error)
-          if (Array.isArray(result)) {
-            return resolve({ rows: result as Record<string, unknown>[], rowCount: result.length })
-          }
-          const header = result as mysql.ResultSetHeader
-          resolve({ rows: [], rowCount: header.affectedRows ?? 0 })
+          const outcome: QueryResult = Array.isArray(result)
+            ? { rows: result as Record<string, unknown>[], rowCount: result.length }
+            : { rows: [], rowCount: (result as mysql.ResultSetHeader).affectedRows ?? 0 }
+          if (reportsNoTransaction(result)) outcome.outsideTransaction = true
+          resolve(outcome)
         })
       })
     },

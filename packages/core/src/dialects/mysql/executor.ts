@@ -1,9 +1,7 @@
 import type mysql from 'mysql2'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import type { MysqlQuery } from './query-args.js'
-
-/** The server status flag of an open transaction (MySQL protocol, SERVER_STATUS_IN_TRANS). */
-const SERVER_STATUS_IN_TRANS = 1
+import { reportsNoTransaction } from './server-status.js'
 
 /** What the promise API resolves to: `[rows | ResultSetHeader, fields]`. */
 export type MysqlResult = [unknown, unknown]
@@ -62,12 +60,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
     values: undefined,
   }),
   combine: (results) => [results.map(([result]) => result), results.map(([, fields]) => fields)],
-  endedTransaction([result]) {
-    // A CALL's result: its result sets, then the header with the server's status after it.
-    const header = Array.isArray(result) ? result[result.length - 1] : result
-    const status = (header as { serverStatus?: unknown } | undefined)?.serverStatus
-    return typeof status === 'number' && (status & SERVER_STATUS_IN_TRANS) === 0
-  },
+  endedTransaction: ([result]) => reportsNoTransaction(result),
 }
 
 type EventEmitter = import('node:events').EventEmitter

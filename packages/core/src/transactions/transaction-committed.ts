@@ -1,0 +1,21 @@
+import { docs, SandboxError } from '../ownership/errors.js'
+import { markTransactionLost } from '../ownership/transaction-lost.js'
+
+/**
+ * A CALL ended the owner's transaction (MySQL: the procedure COMMITs, or runs a statement that
+ * commits implicitly). The caller has already begun a new one on the connection, in the same
+ * turn; this is what the app gets instead of the CALL's result.
+ */
+export function transactionCommittedError(text: string | undefined): SandboxError {
+  const error = new SandboxError(
+    'TRANSACTION_COMMITTED',
+    `${text ?? 'CALL'} ended the test’s transaction: the procedure commits (a COMMIT, or a ` +
+      'statement that commits implicitly), so what the test wrote before it, and what the ' +
+      'procedure wrote, is committed for real and will not be rolled back. The sandbox began a ' +
+      'new transaction at once, so nothing after it commits. Keep COMMIT out of procedures the ' +
+      'tests call, or call them in sandbox.unboxedRun() and clean up after. ' +
+      docs('mysql-implicit-commits'),
+  )
+  markTransactionLost(error)
+  return error
+}
