@@ -274,10 +274,19 @@ export class Sandbox<C = unknown> {
   ): Promise<QueryResult> {
     const result = await this.driver.query(conn, sql, params)
     if (!result.outsideTransaction) return result
+    await this.beginAgain(conn, owner)
+    throw transactionCommittedError(sql)
+  }
+
+  /**
+   * @internal The server ended `owner`'s transaction (a procedure committed): begins its
+   * transaction anew on `conn`, with its isolation level. Call it in the owner's turn, before
+   * anything else may run on the connection.
+   */
+  async beginAgain(conn: C, owner: Owner): Promise<void> {
     for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
       await this.driver.query(conn, statement)
     }
-    throw transactionCommittedError(sql)
   }
 
   /**

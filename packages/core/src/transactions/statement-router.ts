@@ -197,7 +197,9 @@ export class StatementRouter<C, Q, R> {
     try {
       const result = await turn.run((conn) => this.#perform(conn, step.plan, query))
       if (statement.kind === 'call' && this.#executor.endedTransaction?.(result)) {
-        await this.#beginAgain(turn)
+        // Still in the turn: nothing else may run on the connection outside a transaction.
+        const owner = turn.owner!
+        await turn.run((conn) => this.#sandbox.beginAgain(conn, owner))
         throw transactionCommittedError(query && this.#executor.textOf(query))
       }
       step.settle(true)
@@ -267,13 +269,6 @@ export class StatementRouter<C, Q, R> {
   #heldSession(identity: object): Session | undefined {
     const session = heldBy.get(identity)
     return session?.txHolder === identity && session.txOwner?.isLive ? session : undefined
-  }
-
-  /** Still in the turn: the owner's connection must be inside a transaction before anyone else uses it. */
-  async #beginAgain(turn: RoutedConnection<C>): Promise<void> {
-    const { transactions } = this.#sandbox.driver
-    const begin = transactions.begin({ isolation: turn.owner?.isolation })
-    await turn.run((conn) => this.#executor.control(conn, begin))
   }
 
   /** The server rolled the owner's transaction back: an app transaction in it is over too. */
