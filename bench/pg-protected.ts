@@ -7,10 +7,12 @@
  */
 import pg from 'pg'
 import { protectedQuery } from '../packages/core/src/dialects/postgres/protected-query.js'
+import { pinCpus } from './pin.js'
 
 const PG_URL = process.env.SQLSANDBOX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
 const ITERATIONS = Number(process.argv[2] ?? 3000)
-const WARMUP = 500
+/** Per method: until V8 has optimized its code (see bench/overhead.ts). */
+const WARMUP = 3000
 /** Methods take turns in blocks of this many runs, so drift hits them all alike. */
 const BLOCK = 250
 
@@ -123,11 +125,14 @@ function table(shape: Shape, samples: Map<Method, number[]>): string {
 
 const client = new pg.Client(PG_URL)
 await client.connect()
+// The benchmark and the backend on one CPU: the strict setting (bench/pin.ts).
+const pinning = pinCpus()
+pinning.pinServer((client as pg.Client & { processID: number }).processID)
 try {
   await client.query('BEGIN')
   await client.query('create temp table bench_items (id serial primary key, n int not null)')
   console.log(
-    `node ${process.version}, ${(await client.query('show server_version')).rows[0].server_version}, ${PG_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}\n`,
+    `node ${process.version}, ${(await client.query('show server_version')).rows[0].server_version}, ${PG_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}, ${pinning.describe('together')}\n`,
   )
   for (const shape of shapes) {
     console.log(`${table(shape, await measure(client, methods(shape)))}\n`)
