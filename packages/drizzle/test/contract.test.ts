@@ -2,7 +2,7 @@ import { createSandbox } from '@sqlsandbox/core'
 import { mysqlDriver } from '@sqlsandbox/core/mysql2'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { type ContractOps, defineContractSuite } from '@sqlsandbox/core/testkit'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { MySqlDatabase } from 'drizzle-orm/mysql-core'
 import type { MySql2PreparedQueryHKT, MySql2QueryResultHKT } from 'drizzle-orm/mysql2'
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres'
@@ -32,6 +32,14 @@ function pgOps(db: PgDatabase<NodePgQueryResultHKT, typeof pgSchema>): ContractO
       await db.insert(uniques).values({ code, tag })
     },
     transaction: (fn) => db.transaction((tx) => fn(pgOps(tx))),
+    localSetting: {
+      set: async (name, value) => {
+        await db.execute(sql`select set_config(${name}, ${value}, true)`)
+      },
+      read: async (name) =>
+        (await db.execute<{ v: string | null }>(sql`select current_setting(${name}, true) as v`))
+          .rows[0]!.v,
+    },
   }
 }
 

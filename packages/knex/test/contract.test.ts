@@ -17,6 +17,13 @@ function opsOver(db: Knex): ContractOps {
       await db('sandbox_uniques').insert({ code, tag })
     },
     transaction: (fn) => db.transaction((trx) => fn(opsOver(trx))),
+    localSetting: {
+      set: async (name, value) => {
+        await db.raw('select set_config(?, ?, true)', [name, value])
+      },
+      read: async (name) =>
+        (await db.raw('select current_setting(?, true) as v', [name])).rows[0].v,
+    },
   }
 }
 

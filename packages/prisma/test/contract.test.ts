@@ -2,7 +2,7 @@ import { type ContractOps, defineContractSuite } from '@sqlsandbox/core/testkit'
 import { clientPerOwner } from '../src/index.js'
 import { DATABASES, type Prisma } from './support/databases.js'
 
-type Db = Pick<Prisma, 'item' | 'unique' | '$transaction'>
+type Db = Pick<Prisma, 'item' | 'unique' | '$transaction' | '$queryRaw'>
 
 /** The contract's operations written as an app writes them with Prisma. */
 function opsOver(db: Db): ContractOps {
@@ -18,6 +18,17 @@ function opsOver(db: Db): ContractOps {
       await db.unique.create({ data: { code, tag } })
     },
     transaction: (fn) => db.$transaction((tx) => fn(opsOver(tx))),
+    localSetting: {
+      set: async (name, value) => {
+        await db.$queryRaw`select set_config(${name}, ${value}, true)`
+      },
+      read: async (name) =>
+        (
+          await db.$queryRaw<
+            Array<{ v: string | null }>
+          >`select current_setting(${name}, true) as v`
+        )[0]!.v,
+    },
   }
 }
 

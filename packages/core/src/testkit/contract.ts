@@ -14,6 +14,14 @@ export interface ContractOps {
   insertUnique(code: string, tag: string): Promise<void>
   /** Runs fn in an ORM transaction (a nested one, when called on a transaction's ops). */
   transaction<T>(fn: (tx: ContractOps) => Promise<T>): Promise<T>
+  /**
+   * PostgreSQL cells: a setting for the current transaction only, set as apps do it for
+   * row-level security (`set_config(name, value, true)` through the ORM's raw SQL), and read.
+   */
+  localSetting?: {
+    set(name: string, value: string): Promise<void>
+    read(name: string): Promise<string | null>
+  }
 }
 
 /** The part of a sandbox the suite drives (any driver's sandbox has it). */
@@ -156,6 +164,24 @@ export function defineContractSuite(cell: ContractCell): void {
         expect(names.sort()).toEqual(['a 1', 'a 2', 'c 1', 'c 2'])
       })
     })
+
+    if (cell.dialect === 'postgres') {
+      test('a setting for the app transaction only (set_config(…, true)) ends with its COMMIT', async () => {
+        const setting = (ops: ContractOps) => {
+          if (ops.localSetting) return ops.localSetting
+          throw new Error(`${cell.name}: PostgreSQL cells implement ContractOps.localSetting`)
+        }
+        const tag = newTag()
+        await sandbox.run(async () => {
+          await orm.transaction(async (tx) => {
+            await setting(tx).set('sqlsandbox.tenant', tag)
+            expect(await setting(tx).read('sqlsandbox.tenant')).toBe(tag)
+          })
+          // What production reads after the COMMIT: a custom setting once set is '' then.
+          expect(await setting(orm).read('sqlsandbox.tenant')).toBe('')
+        })
+      })
+    }
 
     test('a query without an owner fails with the ownership error', async () => {
       const tag = newTag()

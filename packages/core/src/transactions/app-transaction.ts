@@ -1,3 +1,4 @@
+import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
 import type {
   Dialect,
   Statement,
@@ -44,6 +45,11 @@ export class AppTransaction {
   /** PostgreSQL: a statement failed inside the app transaction, so only a rollback works now. */
   #aborted = false
   #count = 0
+  /**
+   * PostgreSQL: what the settings the app set for its transaction only (`SET LOCAL`) were before
+   * it; its COMMIT, a RELEASE, would keep them for the rest of the test, so they are put back.
+   */
+  readonly #localSettings = new Map<string, string | null>()
 
   constructor(options: AppTransactionOptions) {
     this.#options = options
@@ -62,6 +68,19 @@ export class AppTransaction {
   reset(): void {
     this.#savepoint = undefined
     this.#aborted = false
+    this.#localSettings.clear()
+  }
+
+  /** Whether the value `name` had before the app transaction is known already. */
+  remembers(name: string): boolean {
+    return this.#localSettings.has(name)
+  }
+
+  /** A statement in the app transaction set these for the transaction only: their earlier values. */
+  rememberSettings(before: ReadonlyMap<string, string | null>): void {
+    for (const [name, value] of before) {
+      if (!this.#localSettings.has(name)) this.#localSettings.set(name, value)
+    }
   }
 
   step(statement: Statement): Step {
@@ -121,18 +140,21 @@ export class AppTransaction {
     if (!savepoint) return skip('COMMIT') // no transaction in progress: a warning, not an error
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
     const checks = this.#isPostgres ? deferredConstraintChecks : []
+    const restore =
+      this.#localSettings.size > 0 ? [restoreSettingsStatement(this.#localSettings)] : []
     const next = chain ? this.#nextSavepoint() : undefined
     return {
       plan: {
         action: 'rewrite',
         command: 'COMMIT',
-        statements: [...checks, release(savepoint), ...(next ? [create(next)] : [])],
+        statements: [...checks, release(savepoint), ...restore, ...(next ? [create(next)] : [])],
         onFailure: [rollbackTo(savepoint), release(savepoint)],
       },
       // A failed COMMIT (a deferred constraint) ends the transaction too, rolled back.
       settle: (ok) => {
         this.#savepoint = ok ? next : undefined
         this.#aborted = false
+        this.#localSettings.clear()
       },
     }
   }
@@ -148,10 +170,12 @@ export class AppTransaction {
         statements: [rollbackTo(savepoint), release(savepoint), ...(next ? [create(next)] : [])],
         onFailure: [],
       },
+      // ROLLBACK TO puts the settings back itself.
       settle: (ok) => {
         if (!ok) return
         this.#savepoint = next
         this.#aborted = false
+        this.#localSettings.clear()
       },
     }
   }

@@ -1,3 +1,4 @@
+import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
 import {
   classifyScript,
   type Dialect,
@@ -37,6 +38,10 @@ export interface StatementExecutor<C, Q, R> {
   combine(results: R[]): R
   /** MySQL: the result says the connection is no longer in a transaction (a CALL committed it). */
   endedTransaction?(result: R): boolean
+  /** PostgreSQL: the settings the query sets until the end of the transaction (`SET LOCAL`), if any. */
+  localSettings?(query: Q): string[] | undefined
+  /** PostgreSQL: the settings' current values (null: a custom setting that does not exist). */
+  currentSettings?(conn: C, names: string[]): Promise<Map<string, string | null>>
 }
 
 /** Who sends a statement: a leased client (its own app transaction) or the pool itself. */
@@ -145,8 +150,12 @@ export class StatementRouter<C, Q, R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
     if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false))
     const session = this.#session(turn)
-    if (statement.kind === 'other') return this.#runOther(turn, session, query)
-    return this.#runTransactionStatement(turn, session, statement, query, caller)
+    if (statement.kind !== 'other') {
+      return this.#runTransactionStatement(turn, session, statement, query, caller)
+    }
+    const settings = this.#executor.localSettings?.(query)
+    if (settings) return this.#runSettingLocally(turn, session, query, settings)
+    return this.#runOther(turn, session, query)
   }
 
   /** The path nearly every statement takes: no translation, no transaction state to change. */
@@ -156,17 +165,45 @@ export class StatementRouter<C, Q, R> {
     const run = (conn: C) => this.#executor.run(conn, query, protect)
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
     const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
-    return result.then(undefined, (error: unknown) => {
-      const lost = isTransactionLost(error)
-      if (lost) this.#transactionLost(session)
-      else if (open) session.tx.failed()
-      if (isLockConflict(error))
-        throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect(), lost)
-      // Inside an app transaction production refuses it too: the server's words are enough.
-      if (!open && isTransactionBlockRefusal(error))
-        throw explainTransactionBlockRefusal(error as Error)
-      throw error
-    })
+    return result.then(undefined, (error: unknown) => this.#otherFailed(error, turn, session, open))
+  }
+
+  /**
+   * PostgreSQL's `SET LOCAL` (and `set_config(…, true)`) lasts until the transaction ends, and
+   * here that is the test's: a RELEASE keeps it. Their values before are read first, in the same
+   * turn; inside an app transaction its COMMIT puts them back, outside one (where production
+   * would end the statement's own transaction) they are put back right after it.
+   */
+  #runSettingLocally(
+    turn: RoutedConnection<C>,
+    session: Session,
+    query: Q,
+    names: string[],
+  ): Promise<R> {
+    const executor = this.#executor
+    const open = session.tx.open
+    const run = async (conn: C) => {
+      const unknown = names.filter((name) => !session.tx.remembers(name))
+      const before = unknown.length > 0 ? await executor.currentSettings!(conn, unknown) : undefined
+      const result = await executor.run(conn, query, !open)
+      if (before && open) session.tx.rememberSettings(before)
+      else if (before) await executor.control(conn, [restoreSettingsStatement(before)])
+      return result
+    }
+    const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
+    return result.then(undefined, (error: unknown) => this.#otherFailed(error, turn, session, open))
+  }
+
+  #otherFailed(error: unknown, turn: RoutedConnection<C>, session: Session, open: boolean): never {
+    const lost = isTransactionLost(error)
+    if (lost) this.#transactionLost(session)
+    else if (open) session.tx.failed()
+    if (isLockConflict(error))
+      throw explainLockConflict(error as Error, turn.owner, this.#sandbox.inspect(), lost)
+    // Inside an app transaction production refuses it too: the server's words are enough.
+    if (!open && isTransactionBlockRefusal(error))
+      throw explainTransactionBlockRefusal(error as Error)
+    throw error
   }
 
   async #runTransactionStatement(

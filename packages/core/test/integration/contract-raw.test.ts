@@ -27,6 +27,13 @@ function opsOver(
     insertUnique: async (code, tag) => {
       await exec(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [code, tag])
     },
+    localSetting: {
+      set: async (name, value) => {
+        await exec(`select set_config(${p(1)}, ${p(2)}, true)`, [name, value])
+      },
+      read: async (name) =>
+        (await exec(`select current_setting(${p(1)}, true) as v`, [name]))[0]!.v as string | null,
+    },
     async transaction(fn) {
       if (depth > 0) {
         const sp = `sp${depth}`

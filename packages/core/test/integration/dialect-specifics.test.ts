@@ -235,6 +235,60 @@ describe('pg facade specifics', () => {
     })
   })
 
+  describe('settings for the transaction only (SET LOCAL, set_config(…, true))', () => {
+    const settings = async () =>
+      (
+        await pool.query(
+          "select current_setting('statement_timeout') as timeout, current_setting('app.tenant', true) as tenant",
+        )
+      ).rows[0]
+
+    test.each(['COMMIT', 'ROLLBACK'])('end with the app transaction, at its %s', async (end) => {
+      await sandbox.run(async () => {
+        const before = await settings()
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query("SET LOCAL statement_timeout = '3s'")
+          await client.query("select set_config('app.tenant', $1, true)", [tag])
+          expect(
+            (await client.query('select current_setting($1) as v', ['app.tenant'])).rows,
+          ).toEqual([{ v: tag }])
+          await client.query(end)
+        } finally {
+          client.release()
+        }
+        // As after a real COMMIT: a custom setting once set reads as '' (not null).
+        expect(await settings()).toEqual({ timeout: before.timeout, tenant: '' })
+      })
+    })
+
+    test('outside an app transaction they last the statement only, as its own transaction would', async () => {
+      await sandbox.run(async () => {
+        const before = await settings()
+        await pool.query("SET LOCAL statement_timeout = '3s'")
+        const { rows } = await pool.query("select set_config('app.tenant', 'x', true) as v")
+        expect(rows).toEqual([{ v: 'x' }])
+        expect(await settings()).toEqual({ timeout: before.timeout, tenant: '' })
+      })
+    })
+
+    test('a session-level SET in an app transaction stays after its COMMIT, as in production', async () => {
+      await sandbox.run(async () => {
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query("select set_config('app.tenant', 'kept', false)")
+          await client.query("SET statement_timeout = '4s'")
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+        expect(await settings()).toEqual({ timeout: '4s', tenant: 'kept' })
+      })
+    })
+  })
+
   test('a script (no parameters) returns one result per statement, as pg does', async () => {
     await sandbox.run(async () => {
       const results = (await pool.query(

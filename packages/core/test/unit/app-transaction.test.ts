@@ -53,6 +53,42 @@ describe('app transaction translation', () => {
     expect(run(other)).toEqual({ action: 'run', protect: true })
   })
 
+  test('settings set for the app transaction only are put back right after its RELEASE, once', () => {
+    const { tx, run } = transaction('postgres')
+    run(begin)
+    tx.rememberSettings(new Map([['app.tenant', null]]))
+    tx.rememberSettings(
+      new Map([
+        ['app.tenant', 'later'],
+        ['statement_timeout', '0'],
+      ]),
+    )
+    expect(tx.remembers('app.tenant')).toBe(true)
+    const plan = run(commit)
+    expect(plan.action === 'rewrite' && plan.statements.slice(-2)).toEqual([
+      'RELEASE SAVEPOINT sqlsandbox_tx_1',
+      "SELECT set_config(E'app.tenant', E'', true), set_config(E'statement_timeout', E'0', true)",
+    ])
+    expect(tx.remembers('app.tenant')).toBe(false)
+    run(begin)
+    expect(run(commit)).toMatchObject({
+      statements: expect.not.arrayContaining([expect.stringMatching(/set_config/)]),
+    })
+  })
+
+  test('a ROLLBACK forgets them: ROLLBACK TO puts them back itself', () => {
+    const { tx, run } = transaction('postgres')
+    run(begin)
+    tx.rememberSettings(new Map([['app.tenant', 'a']]))
+    expect(run(rollback)).toEqual({
+      action: 'rewrite',
+      command: 'ROLLBACK',
+      statements: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: [],
+    })
+    expect(tx.remembers('app.tenant')).toBe(false)
+  })
+
   test('ROLLBACK → ROLLBACK TO + RELEASE; outside a transaction COMMIT and ROLLBACK are skipped', () => {
     const { run } = transaction('mysql')
     expect(run(commit)).toEqual({ action: 'skip', command: 'COMMIT' })

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { splitStatements } from '../statements/index.js'
+import { transactionLocalSettings } from './local-settings.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { protectedQuery } from './protected-query.js'
 import type { PgQuery, PgSubmittable } from './query-args.js'
@@ -39,6 +40,15 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   }),
   part: (query, text) => ({ config: { ...query.config!, text } }),
   combine: (results) => results,
+  localSettings: (query) =>
+    query.config ? transactionLocalSettings(query.config.text, query.config.values) : undefined,
+  async currentSettings(client, names) {
+    const { rows } = await client.query<{ name: string; value: string | null }>(
+      'SELECT name, current_setting(name, true) AS value FROM unnest($1::text[]) AS name',
+      [names],
+    )
+    return new Map(rows.map((row) => [row.name, row.value]))
+  },
 }
 
 function isScript(config: PgQueryConfig): boolean {
