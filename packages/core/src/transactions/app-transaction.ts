@@ -46,10 +46,12 @@ export class AppTransaction {
   #aborted = false
   #count = 0
   /**
-   * PostgreSQL: what the settings the app set for its transaction only (`SET LOCAL`) were before
-   * it; its COMMIT, a RELEASE, would keep them for the rest of the test, so they are put back.
+   * PostgreSQL: what production's COMMIT undoes and a RELEASE keeps for the rest of the test:
+   * settings for the transaction only (`SET LOCAL`; their values before it) and temporary
+   * tables created ON COMMIT DROP. The app's COMMIT undoes them.
    */
   readonly #localSettings = new Map<string, string | null>()
+  readonly #commitDrops = new Set<string>()
 
   constructor(options: AppTransactionOptions) {
     this.#options = options
@@ -68,7 +70,7 @@ export class AppTransaction {
   reset(): void {
     this.#savepoint = undefined
     this.#aborted = false
-    this.#localSettings.clear()
+    this.#forgetCommitEffects()
   }
 
   /** Whether the value `name` had before the app transaction is known already. */
@@ -81,6 +83,16 @@ export class AppTransaction {
     for (const [name, value] of before) {
       if (!this.#localSettings.has(name)) this.#localSettings.set(name, value)
     }
+  }
+
+  /** A temporary table created ON COMMIT DROP in the app transaction: its COMMIT drops it. */
+  dropAtCommit(table: string): void {
+    this.#commitDrops.add(table)
+  }
+
+  #forgetCommitEffects(): void {
+    this.#localSettings.clear()
+    this.#commitDrops.clear()
   }
 
   step(statement: Statement): Step {
@@ -140,8 +152,7 @@ export class AppTransaction {
     if (!savepoint) return skip('COMMIT') // no transaction in progress: a warning, not an error
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
     const checks = this.#isPostgres ? deferredConstraintChecks : []
-    const restore =
-      this.#localSettings.size > 0 ? [restoreSettingsStatement(this.#localSettings)] : []
+    const restore = undoCommitEffects(this.#localSettings, this.#commitDrops)
     const next = chain ? this.#nextSavepoint() : undefined
     return {
       plan: {
@@ -154,7 +165,7 @@ export class AppTransaction {
       settle: (ok) => {
         this.#savepoint = ok ? next : undefined
         this.#aborted = false
-        this.#localSettings.clear()
+        this.#forgetCommitEffects()
       },
     }
   }
@@ -170,12 +181,12 @@ export class AppTransaction {
         statements: [rollbackTo(savepoint), release(savepoint), ...(next ? [create(next)] : [])],
         onFailure: [],
       },
-      // ROLLBACK TO puts the settings back itself.
+      // ROLLBACK TO undoes the settings and the tables itself.
       settle: (ok) => {
         if (!ok) return
         this.#savepoint = next
         this.#aborted = false
-        this.#localSettings.clear()
+        this.#forgetCommitEffects()
       },
     }
   }
@@ -250,6 +261,16 @@ const deferredConstraintChecks = [
   'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
   'RELEASE SAVEPOINT sqlsandbox_constraints',
 ]
+
+/** PostgreSQL: the statements that undo what a COMMIT would have ended (settings back, tables dropped). */
+export function undoCommitEffects(
+  settingsBefore: ReadonlyMap<string, string | null>,
+  tables: Iterable<string>,
+): string[] {
+  const statements = [...tables].map((table) => `DROP TABLE IF EXISTS ${table}`)
+  if (settingsBefore.size > 0) statements.push(restoreSettingsStatement(settingsBefore))
+  return statements
+}
 
 const create = (name: string) => `SAVEPOINT ${name}`
 const release = (name: string) => `RELEASE SAVEPOINT ${name}`

@@ -1,4 +1,3 @@
-import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
 import {
   classifyScript,
   type Dialect,
@@ -9,7 +8,7 @@ import type { IsolationLevel } from '../ownership/driver.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
-import { AppTransaction, type Plan } from './app-transaction.js'
+import { AppTransaction, type Plan, undoCommitEffects } from './app-transaction.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
 import {
   explainTransactionBlockRefusal,
@@ -38,10 +37,18 @@ export interface StatementExecutor<C, Q, R> {
   combine(results: R[]): R
   /** MySQL: the result says the connection is no longer in a transaction (a CALL committed it). */
   endedTransaction?(result: R): boolean
-  /** PostgreSQL: the settings the query sets until the end of the transaction (`SET LOCAL`), if any. */
-  localSettings?(query: Q): string[] | undefined
+  /** PostgreSQL: what of the query production's COMMIT would end (`SET LOCAL`, ON COMMIT DROP), if any. */
+  commitEffects?(query: Q): CommitEffects | undefined
   /** PostgreSQL: the settings' current values (null: a custom setting that does not exist). */
   currentSettings?(conn: C, names: string[]): Promise<Map<string, string | null>>
+}
+
+/** What production's COMMIT ends of a statement, and a RELEASE keeps for the rest of the test. */
+export interface CommitEffects {
+  /** Settings set for the transaction only; their values before it are read first. */
+  settings?: string[] | undefined
+  /** A temporary table created ON COMMIT DROP. */
+  table?: string | undefined
 }
 
 /** Who sends a statement: a leased client (its own app transaction) or the pool itself. */
@@ -153,8 +160,8 @@ export class StatementRouter<C, Q, R> {
     if (statement.kind !== 'other') {
       return this.#runTransactionStatement(turn, session, statement, query, caller)
     }
-    const settings = this.#executor.localSettings?.(query)
-    if (settings) return this.#runSettingLocally(turn, session, query, settings)
+    const effects = this.#executor.commitEffects?.(query)
+    if (effects) return this.#runWithCommitEffects(turn, session, query, effects)
     return this.#runOther(turn, session, query)
   }
 
@@ -169,25 +176,32 @@ export class StatementRouter<C, Q, R> {
   }
 
   /**
-   * PostgreSQL's `SET LOCAL` (and `set_config(…, true)`) lasts until the transaction ends, and
-   * here that is the test's: a RELEASE keeps it. Their values before are read first, in the same
-   * turn; inside an app transaction its COMMIT puts them back, outside one (where production
-   * would end the statement's own transaction) they are put back right after it.
+   * PostgreSQL's `SET LOCAL` (and `set_config(…, true)`) lasts until the transaction ends, and a
+   * temporary table ON COMMIT DROP as long: here that is the test's, since a RELEASE keeps them.
+   * The settings' values are read first, in the same turn; inside an app transaction its COMMIT
+   * undoes both, outside one (where production would end the statement's own transaction) they
+   * are undone right after it.
    */
-  #runSettingLocally(
+  #runWithCommitEffects(
     turn: RoutedConnection<C>,
     session: Session,
     query: Q,
-    names: string[],
+    effects: CommitEffects,
   ): Promise<R> {
     const executor = this.#executor
-    const open = session.tx.open
+    const tx = session.tx
+    const open = tx.open
     const run = async (conn: C) => {
-      const unknown = names.filter((name) => !session.tx.remembers(name))
-      const before = unknown.length > 0 ? await executor.currentSettings!(conn, unknown) : undefined
+      const unknown = effects.settings?.filter((name) => !tx.remembers(name)) ?? []
+      const before = unknown.length > 0 ? await executor.currentSettings!(conn, unknown) : new Map()
       const result = await executor.run(conn, query, !open)
-      if (before && open) session.tx.rememberSettings(before)
-      else if (before) await executor.control(conn, [restoreSettingsStatement(before)])
+      if (open) {
+        tx.rememberSettings(before)
+        if (effects.table) tx.dropAtCommit(effects.table)
+      } else {
+        const undo = undoCommitEffects(before, effects.table ? [effects.table] : [])
+        if (undo.length > 0) await executor.control(conn, undo)
+      }
       return result
     }
     const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)

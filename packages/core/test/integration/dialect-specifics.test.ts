@@ -289,6 +289,28 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('a temporary table ON COMMIT DROP is gone after the app transaction, as in production', async () => {
+    const exists = async () =>
+      (await pool.query("select to_regclass('pg_temp.sandbox_staging') is not null as e")).rows[0].e
+    await sandbox.run(async () => {
+      for (const round of [1, 2]) {
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('create temp table sandbox_staging (n int) on commit drop')
+          await client.query('insert into sandbox_staging values ($1)', [round])
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+        expect(await exists()).toBe(false)
+      }
+      // Outside an app transaction it is its own transaction's: gone after the statement.
+      await pool.query('create temp table sandbox_staging (n int) on commit drop')
+      expect(await exists()).toBe(false)
+    })
+  })
+
   test('a script (no parameters) returns one result per statement, as pg does', async () => {
     await sandbox.run(async () => {
       const results = (await pool.query(

@@ -2,6 +2,7 @@ import type pg from 'pg'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { splitStatements } from '../statements/index.js'
 import { transactionLocalSettings } from './local-settings.js'
+import { onCommitDropTable } from './on-commit-drop.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { protectedQuery } from './protected-query.js'
 import type { PgQuery, PgSubmittable } from './query-args.js'
@@ -40,8 +41,12 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   }),
   part: (query, text) => ({ config: { ...query.config!, text } }),
   combine: (results) => results,
-  localSettings: (query) =>
-    query.config ? transactionLocalSettings(query.config.text, query.config.values) : undefined,
+  commitEffects(query) {
+    if (!query.config) return undefined
+    const settings = transactionLocalSettings(query.config.text, query.config.values)
+    const table = onCommitDropTable(query.config.text)
+    return settings || table ? { settings, table } : undefined
+  },
   async currentSettings(client, names) {
     const { rows } = await client.query<{ name: string; value: string | null }>(
       'SELECT name, current_setting(name, true) AS value FROM unnest($1::text[]) AS name',
