@@ -15,7 +15,8 @@ export interface AppTransactionOptions {
   /** The owner's own transaction: what every app transaction inside it really gets. */
   owner: TransactionCharacteristics
   onIsolationMismatch: IsolationMismatchPolicy
-  warn(message: string): void
+  /** Once per message is enough; `code`: the process warning's (SQLSANDBOX_ISOLATION by default). */
+  warn(message: string, code?: string): void
 }
 
 /** How to run one statement of the app, decided from the app transaction's state. */
@@ -52,6 +53,8 @@ export class AppTransaction {
    */
   readonly #localSettings = new Map<string, string | null>()
   readonly #commitDrops = new Set<string>()
+  /** MySQL: the app turned autocommit off, so its transactions may begin without BEGIN. */
+  #autocommitOff = false
 
   constructor(options: AppTransactionOptions) {
     this.#options = options
@@ -113,6 +116,9 @@ export class AppTransaction {
         return refuse(implicitCommitError(statement.statement))
       case 'prepare-transaction':
         return refuse(prepareTransactionError())
+      case 'autocommit-off':
+        this.#autocommitOff = true
+        return this.#other()
       default:
         return this.#other()
     }
@@ -172,7 +178,11 @@ export class AppTransaction {
 
   #rollback(chain: boolean, command = 'ROLLBACK'): Step {
     const savepoint = this.#savepoint
-    if (!savepoint) return skip('ROLLBACK')
+    if (!savepoint) {
+      if (this.#autocommitOff)
+        this.#options.warn(implicitTransactionWarning(), 'SQLSANDBOX_AUTOCOMMIT')
+      return skip('ROLLBACK')
+    }
     const next = chain ? this.#nextSavepoint() : undefined
     return {
       plan: {
@@ -293,6 +303,15 @@ function implicitCommitError(statement: string): SandboxError {
       'would commit the test’s data for real and end its sandbox. Run schema changes outside the ' +
       'sandbox, before the tests (a globalSetup or migration step), or in ' +
       `sandbox.unboxedRun(() => …), where statements run on a plain connection. ${docs('mysql-implicit-commits')}`,
+  )
+}
+
+function implicitTransactionWarning(): string {
+  return (
+    'A ROLLBACK without BEGIN, after SET autocommit = 0, did nothing: the sandbox does not emulate ' +
+    'transactions that begin implicitly, so what the app wrote since its last COMMIT stays until ' +
+    'the test ends (production would roll it back). Begin the transaction with BEGIN, START ' +
+    `TRANSACTION or beginTransaction(). ${docs('app-transactions-inside-the-sandbox')}`
   )
 }
 

@@ -308,10 +308,10 @@ export class StatementRouter<C, Q, R> {
       dialect,
       owner: { isolation: owner?.isolation ?? DEFAULT_ISOLATION[dialect] },
       onIsolationMismatch: this.#sandbox.onIsolationMismatch,
-      warn: (message) => {
+      warn: (message, code = 'SQLSANDBOX_ISOLATION') => {
         if (this.#warned.has(message)) return
         this.#warned.add(message)
-        process.emitWarning(message, { code: 'SQLSANDBOX_ISOLATION' })
+        process.emitWarning(message, { code })
       },
     })
   }

@@ -438,6 +438,35 @@ describe('mysql2 facade specifics', () => {
     },
   )
 
+  test('SET autocommit = 0 then ROLLBACK without BEGIN: the rows stay, and a warning says why', async () => {
+    const warnings: Array<{ code?: string; message: string }> = []
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      await sandbox.run(async () => {
+        const conn = await pool.getConnection()
+        try {
+          await conn.query('SET autocommit = 0')
+          await conn.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'kept'])
+          await conn.query('ROLLBACK')
+          const [rows] = await conn.query('select name from sandbox_items where tag = ?', [tag])
+          expect(rows).toEqual([{ name: 'kept' }])
+        } finally {
+          conn.release()
+        }
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).toContainEqual(
+        expect.objectContaining({
+          code: 'SQLSANDBOX_AUTOCOMMIT',
+          message: expect.stringContaining('did nothing'),
+        }),
+      )
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   test('sandbox.query runs a CALL of a procedure that does not commit, inside the test', async () => {
     await raw.query(
       'create or replace procedure sandbox_inserts(t varchar(40)) ' +

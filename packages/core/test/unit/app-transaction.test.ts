@@ -76,6 +76,20 @@ describe('app transaction translation', () => {
     })
   })
 
+  test('MySQL: after SET autocommit = 0 it runs; a ROLLBACK without BEGIN warns that it did nothing', () => {
+    const { run, warnings } = transaction('mysql')
+    expect(run(rollback)).toEqual({ action: 'skip', command: 'ROLLBACK' })
+    expect(warnings).toEqual([])
+    expect(run({ kind: 'autocommit-off' })).toEqual({ action: 'run', protect: false })
+    expect(run(rollback)).toEqual({ action: 'skip', command: 'ROLLBACK' })
+    expect(warnings).toEqual([
+      expect.stringMatching(/^A ROLLBACK without BEGIN, after SET autocommit = 0, did nothing/),
+    ])
+    run(begin)
+    expect(run(rollback)).toMatchObject({ action: 'rewrite' })
+    expect(warnings).toHaveLength(1)
+  })
+
   test('a ROLLBACK forgets them: ROLLBACK TO puts them back itself', () => {
     const { tx, run } = transaction('postgres')
     run(begin)

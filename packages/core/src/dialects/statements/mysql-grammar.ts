@@ -20,7 +20,13 @@ import {
   setTransaction,
   unquote,
 } from './reader.js'
-import { CALL, OTHER, type Statement, type TransactionCharacteristics } from './statement.js'
+import {
+  AUTOCOMMIT_OFF,
+  CALL,
+  OTHER,
+  type Statement,
+  type TransactionCharacteristics,
+} from './statement.js'
 
 // ---- MySQL / MariaDB ----
 
@@ -179,6 +185,7 @@ export function mysqlSet(r: StatementReader): Statement {
   let scope: VariableScope | undefined
   const characteristics: TransactionCharacteristics = {}
   let onlyTransactionVariables = true
+  let autocommitOff = false
   do {
     const scopeWord = r.isAny(SCOPES)
     if (scopeWord !== undefined) {
@@ -215,6 +222,7 @@ export function mysqlSet(r: StatementReader): Statement {
     if (variable === 'AUTOCOMMIT') {
       // An expression could be anything: assume it turns autocommit on.
       if (variableScope !== 'global' && !isOff(value)) return implicitCommit('SET autocommit = 1')
+      if (variableScope !== 'global') autocommitOff = true
       onlyTransactionVariables = false
       continue
     }
@@ -223,6 +231,7 @@ export function mysqlSet(r: StatementReader): Statement {
     if (!set || (scope !== undefined && scope !== setScope)) onlyTransactionVariables = false
     scope = setScope
   } while (r.acceptChar(COMMA))
+  if (autocommitOff) return AUTOCOMMIT_OFF
   if (!r.done || !onlyTransactionVariables || scope === undefined) return OTHER
   return setTransaction(scope === 'next transaction' ? 'transaction' : 'session', characteristics)
 }

@@ -28,8 +28,14 @@ export type Statement =
   | { kind: 'call' }
   /** PostgreSQL only: hands the transaction over to two-phase commit, which ends it. */
   | { kind: 'prepare-transaction' }
+  /**
+   * MySQL only: `SET autocommit = 0` (with any other assignments), after which transactions
+   * begin without BEGIN. Runs as it is; the sandbox does not emulate such transactions.
+   */
+  | { kind: 'autocommit-off' }
   | { kind: 'other' }
 
 export const OTHER: Statement = Object.freeze({ kind: 'other' })
 export const CALL: Statement = Object.freeze({ kind: 'call' })
 export const PREPARE_TRANSACTION: Statement = Object.freeze({ kind: 'prepare-transaction' })
+export const AUTOCOMMIT_OFF: Statement = Object.freeze({ kind: 'autocommit-off' })
