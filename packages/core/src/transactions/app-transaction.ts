@@ -5,7 +5,7 @@ import type {
   TransactionCharacteristics,
 } from '../dialects/statements/index.js'
 import { docs, SandboxError } from '../ownership/errors.js'
-import { databaseError } from './database-errors.js'
+import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 
 /** What to do when the app asks for an isolation level or access mode a savepoint cannot give. */
 export type IsolationMismatchPolicy = 'ignore' | 'warn' | 'error'
@@ -101,7 +101,7 @@ export class AppTransaction {
   step(statement: Statement): Step {
     switch (statement.kind) {
       case 'begin':
-        return this.#begin(statement.characteristics, statement.kind)
+        return this.#begin(statement.characteristics)
       case 'commit':
         return this.#commit(statement.chain)
       case 'rollback':
@@ -134,7 +134,16 @@ export class AppTransaction {
     }
   }
 
-  #begin(characteristics: TransactionCharacteristics, _kind: 'begin'): Step {
+  /** AND CHAIN with no transaction open: PostgreSQL refuses it, MySQL begins one all the same. */
+  #chainOutside(command: 'COMMIT' | 'ROLLBACK'): Step {
+    if (this.#isPostgres) return refuse(chainOutsideTransactionError(command))
+    const step = this.#begin({})
+    return step.plan.action === 'rewrite' ? { ...step, plan: { ...step.plan, command } } : step
+  }
+
+  #begin(characteristics: TransactionCharacteristics): Step {
+    // PostgreSQL refuses anything but the end of a failed transaction.
+    if (this.#aborted) return this.#abortedRefusal()
     const mismatch = this.#checkCharacteristics(characteristics)
     if (mismatch) return refuse(mismatch)
     if (this.open && this.#isPostgres) return skip('BEGIN') // PostgreSQL warns: already in a transaction
@@ -155,7 +164,8 @@ export class AppTransaction {
 
   #commit(chain: boolean): Step {
     const savepoint = this.#savepoint
-    if (!savepoint) return skip('COMMIT') // no transaction in progress: a warning, not an error
+    // No transaction in progress: a warning, not an error (but AND CHAIN is one).
+    if (!savepoint) return chain ? this.#chainOutside('COMMIT') : skip('COMMIT')
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
     const checks = this.#isPostgres ? deferredConstraintChecks : []
     const restore = undoCommitEffects(this.#localSettings, this.#commitDrops)
@@ -179,6 +189,7 @@ export class AppTransaction {
   #rollback(chain: boolean, command = 'ROLLBACK'): Step {
     const savepoint = this.#savepoint
     if (!savepoint) {
+      if (chain) return this.#chainOutside('ROLLBACK')
       if (this.#autocommitOff)
         this.#options.warn(implicitTransactionWarning(), 'SQLSANDBOX_AUTOCOMMIT')
       return skip('ROLLBACK')
@@ -220,6 +231,7 @@ export class AppTransaction {
     if (!this.#isPostgres && this.open && scope === 'transaction') {
       return refuse(databaseError('mysql', 'characteristics-in-transaction', undefined))
     }
+    if (this.#aborted) return this.#abortedRefusal()
     const mismatch = this.#checkCharacteristics(characteristics)
     if (mismatch) return refuse(mismatch)
     // Never applied: inside a savepoint it cannot be, and on the session it would reach the next owner.
@@ -249,6 +261,11 @@ export class AppTransaction {
     if (onIsolationMismatch === 'error') return new SandboxError('ISOLATION_MISMATCH', message)
     this.#options.warn(message)
     return undefined
+  }
+
+  /** PostgreSQL: what a failed transaction answers to anything but its end (25P02). */
+  #abortedRefusal(): Step {
+    return refuse(databaseError('postgres', 'aborted', undefined))
   }
 
   get #isPostgres(): boolean {

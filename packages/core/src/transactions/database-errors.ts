@@ -1,6 +1,6 @@
 import type { Dialect, Statement } from '../dialects/statements/index.js'
 
-type Refusal = 'outside-transaction' | 'characteristics-in-transaction'
+type Refusal = 'outside-transaction' | 'characteristics-in-transaction' | 'aborted'
 
 /**
  * The error the server itself would have raised, had the app's statement run outside the test's
@@ -12,6 +12,12 @@ export function databaseError(
   refusal: Refusal,
   statement: Extract<Statement, { name: string }> | undefined,
 ): Error {
+  if (dialect === 'postgres' && refusal === 'aborted') {
+    return Object.assign(
+      new Error('current transaction is aborted, commands ignored until end of transaction block'),
+      { code: '25P02', severity: 'ERROR' },
+    )
+  }
   if (dialect === 'postgres') {
     const keyword = statement ? postgresKeyword[statement.kind] : 'SET TRANSACTION'
     return Object.assign(new Error(`${keyword} can only be used in transaction blocks`), {
@@ -36,4 +42,12 @@ const postgresKeyword: Record<Extract<Statement, { name: string }>['kind'], stri
   savepoint: 'SAVEPOINT',
   release: 'RELEASE SAVEPOINT',
   'rollback-to': 'ROLLBACK TO SAVEPOINT',
+}
+
+/** PostgreSQL's answer to `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN` with no transaction open. */
+export function chainOutsideTransactionError(command: 'COMMIT' | 'ROLLBACK'): Error {
+  return Object.assign(new Error(`${command} AND CHAIN can only be used in transaction blocks`), {
+    code: '25P01',
+    severity: 'ERROR',
+  })
 }

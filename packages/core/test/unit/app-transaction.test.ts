@@ -90,6 +90,42 @@ describe('app transaction translation', () => {
     expect(warnings).toHaveLength(1)
   })
 
+  test('AND CHAIN with no transaction: PostgreSQL refuses it (25P01), MySQL begins one', () => {
+    const pg = transaction('postgres')
+    for (const statement of [
+      { kind: 'commit', chain: true },
+      { kind: 'rollback', chain: true },
+    ] as const) {
+      const plan = pg.run(statement)
+      expect(plan.action === 'refuse' && plan.error).toMatchObject({
+        code: '25P01',
+        message: `${statement.kind.toUpperCase()} AND CHAIN can only be used in transaction blocks`,
+      })
+    }
+    const my = transaction('mysql')
+    expect(my.run({ kind: 'rollback', chain: true })).toEqual({
+      action: 'rewrite',
+      command: 'ROLLBACK',
+      statements: ['SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: [],
+    })
+    expect(my.tx.open).toBe(true)
+  })
+
+  test('PostgreSQL: BEGIN or SET TRANSACTION in a failed app transaction fails, 25P02, as there', () => {
+    const { tx, run } = transaction('postgres')
+    run(begin)
+    tx.failed()
+    for (const statement of [
+      begin,
+      { kind: 'set-transaction', scope: 'transaction', characteristics: {} },
+    ] as const) {
+      const plan = run(statement)
+      expect(plan.action === 'refuse' && plan.error).toMatchObject({ code: '25P02' })
+    }
+    expect(run(rollback)).toMatchObject({ action: 'rewrite', command: 'ROLLBACK' })
+  })
+
   test('a ROLLBACK forgets them: ROLLBACK TO puts them back itself', () => {
     const { tx, run } = transaction('postgres')
     run(begin)

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto'
+import fc from 'fast-check'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
+import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { createSandbox } from '../../src/index.js'
+import { MYSQL_URL, PG_URL } from '../support/databases.js'
+
+/**
+ * Differential: random sequences of an app's transaction statements, writes, failures and reads
+ * run twice, as in production (a plain connection, autocommitting) and through a leased client
+ * of the sandbox's drop-in pool inside a test. Every statement must succeed or fail alike (same
+ * error code), every read see the same rows, and after a final ROLLBACK what production
+ * committed must be what the sandbox kept.
+ */
+type Step =
+  | { kind: 'control'; sql: string }
+  | { kind: 'insert'; name: string }
+  | { kind: 'fail' }
+  /** The same unique code each time in a run: all but the first fail (a duplicate key). */
+  | { kind: 'unique' }
+  /** PostgreSQL: a temporary table ON COMMIT DROP created if missing, and counted. */
+  | { kind: 'staging' }
+  | { kind: 'read' }
+  | { kind: 'set-local'; value: string }
+  | { kind: 'read-setting' }
+
+const savepoint = fc.constantFrom('s1', 's2')
+const step = (dialect: 'postgres' | 'mysql'): fc.Arbitrary<Step> =>
+  fc.oneof(
+    fc
+      .constantFrom(
+        'BEGIN',
+        'START TRANSACTION',
+        'COMMIT',
+        'COMMIT AND CHAIN',
+        'ROLLBACK',
+        'ROLLBACK AND CHAIN',
+        ...(dialect === 'postgres' ? ['END', 'ABORT', 'BEGIN; COMMIT'] : []),
+      )
+      .map((sql) => ({ kind: 'control', sql }) as const),
+    savepoint.map((name) => ({ kind: 'control', sql: `SAVEPOINT ${name}` }) as const),
+    savepoint.map((name) => ({ kind: 'control', sql: `RELEASE SAVEPOINT ${name}` }) as const),
+    savepoint.map((name) => ({ kind: 'control', sql: `ROLLBACK TO SAVEPOINT ${name}` }) as const),
+    fc.constantFrom('a', 'b', 'c').map((name) => ({ kind: 'insert', name }) as const),
+    fc.constant({ kind: 'fail' } as const),
+    fc.constant({ kind: 'unique' } as const),
+    ...(dialect === 'postgres' ? [fc.constant({ kind: 'staging' } as const)] : []),
+    fc.constant({ kind: 'read' } as const),
+    ...(dialect === 'postgres'
+      ? [
+          fc.constantFrom('x', 'y').map((value) => ({ kind: 'set-local', value }) as const),
+          fc.constant({ kind: 'read-setting' } as const),
+        ]
+      : []),
+  )
+
+/** 150 per run of the suite; DIFFERENTIAL_RUNS=10000 for a longer search. */
+const RUNS = Number(process.env.DIFFERENTIAL_RUNS ?? 150)
+
+type Outcome = string
+
+interface Side {
+  run(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
+}
+
+async function play(side: Side, steps: Step[], tag: string, p: (n: number) => string) {
+  const outcomes: Outcome[] = []
+  const read = async () =>
+    (await side.run(`select name from sandbox_items where tag = ${p(1)} order by id`, [tag]))
+      .map((row) => row.name)
+      .join(',')
+  for (const s of steps) {
+    try {
+      switch (s.kind) {
+        case 'control':
+          await side.run(s.sql)
+          outcomes.push('ok')
+          break
+        case 'insert':
+          await side.run(`insert into sandbox_items (tag, name) values (${p(1)}, ${p(2)})`, [
+            tag,
+            s.name,
+          ])
+          outcomes.push('ok')
+          break
+        case 'fail':
+          await side.run('select * from sqlsandbox_no_such_table')
+          outcomes.push('ok')
+          break
+        case 'unique':
+          await side.run(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
+            `${tag}-u`,
+            tag,
+          ])
+          outcomes.push('ok')
+          break
+        case 'staging': {
+          await side.run(
+            'create temp table if not exists sqlsandbox_staging (n int) on commit drop',
+          )
+          const [row] = await side.run(
+            "select count(*)::int as n from pg_class where relname = 'sqlsandbox_staging' and relpersistence = 't'",
+          )
+          outcomes.push(`staging ${row?.n}`)
+          break
+        }
+        case 'read':
+          outcomes.push(`rows ${await read()}`)
+          break
+        case 'set-local':
+          await side.run(`select set_config('sqlsandbox.diff', ${p(1)}, true)`, [s.value])
+          outcomes.push('ok')
+          break
+        case 'read-setting': {
+          const [row] = await side.run("select current_setting('sqlsandbox.diff', true) as v")
+          // Never set in this session reads null, set and ended reads '': the same to an app.
+          outcomes.push(`setting ${row?.v ?? ''}`)
+          break
+        }
+      }
+    } catch (error) {
+      outcomes.push(`error ${(error as { code?: string }).code}`)
+    }
+  }
+  await side.run('ROLLBACK').catch(() => {})
+  outcomes.push(`kept ${await read()}`)
+  return outcomes
+}
+
+describe.each([
+  {
+    dialect: 'postgres' as const,
+    p: (n: number) => `$${n}`,
+    async open() {
+      const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
+      const pool = createPgPool(sandbox)
+      const production = new pg.Client(PG_URL)
+      await production.connect()
+      return {
+        sandbox,
+        production: {
+          run: async (sql, params) => (await production.query(sql, params)).rows,
+        } as Side,
+        lease: async () => {
+          const client = await pool.connect()
+          return {
+            side: { run: async (sql, params) => (await client.query(sql, params)).rows } as Side,
+            release: () => client.release(),
+          }
+        },
+        cleanup: async (tag: string) => {
+          await production.query('delete from sandbox_items where tag = $1', [tag])
+          await production.query('delete from sandbox_uniques where tag = $1', [tag])
+        },
+        committed: async (tag: string): Promise<number> =>
+          (
+            await production.query('select count(*)::int as n from sandbox_items where tag = $1', [
+              tag,
+            ])
+          ).rows[0].n,
+        close: () => production.end(),
+      }
+    },
+  },
+  {
+    dialect: 'mysql' as const,
+    p: () => '?',
+    async open() {
+      const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
+      const pool = createMysqlPool(sandbox)
+      const production = await mysql.createConnection(MYSQL_URL)
+      const rowsOf = (result: unknown) =>
+        (Array.isArray(result) ? result : []) as Record<string, unknown>[]
+      return {
+        sandbox,
+        production: {
+          run: async (sql, params) => rowsOf((await production.query(sql, params))[0]),
+        } as Side,
+        lease: async () => {
+          const conn = await pool.getConnection()
+          return {
+            side: {
+              run: async (sql, params) => rowsOf((await conn.query(sql, params))[0]),
+            } as Side,
+            release: () => conn.release(),
+          }
+        },
+        cleanup: async (tag: string) => {
+          await production.query('delete from sandbox_items where tag = ?', [tag])
+          await production.query('delete from sandbox_uniques where tag = ?', [tag])
+        },
+        committed: async (tag: string): Promise<number> => {
+          const [rows] = await production.query(
+            'select count(*) as n from sandbox_items where tag = ?',
+            [tag],
+          )
+          return Number((rows as Array<{ n: number }>)[0]!.n)
+        },
+        close: () => production.end(),
+      }
+    },
+  },
+])('the sandbox behaves as production: $dialect', ({ dialect, p, open }) => {
+  let env: Awaited<ReturnType<typeof open>>
+  beforeAll(async () => {
+    env = await open()
+  })
+  afterAll(async () => {
+    await env.sandbox.close()
+    await env.close()
+  })
+
+  test(
+    'random transaction statements, writes, failures and reads: same outcomes, same rows',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(step(dialect), { minLength: 1, maxLength: 14 }),
+          async (steps) => {
+            // A tag each: the sandbox sees what production committed.
+            const [committedTag, sandboxTag] = [
+              randomUUID().slice(0, 12),
+              randomUUID().slice(0, 12),
+            ]
+            try {
+              const expected = await play(env.production, steps, committedTag, p)
+              const actual = await env.sandbox.run(async () => {
+                const { side, release } = await env.lease()
+                try {
+                  return await play(side, steps, sandboxTag, p)
+                } finally {
+                  release()
+                }
+              })
+              expect(actual).toEqual(expected)
+            } finally {
+              await env.cleanup(committedTag)
+              expect(await env.committed(sandboxTag)).toBe(0)
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    },
+    Math.max(20_000, RUNS * 10),
+  )
+})
