@@ -36,6 +36,12 @@ export interface SandboxDriver<Conn = unknown> {
   ): Promise<void> | undefined
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
+  /**
+   * MySQL: the connections run multi-statement texts (mysql2's `multipleStatements`). Without it
+   * the server refuses them, so the facades send a script as it is and let it, as the app's own
+   * pool would.
+   */
+  readonly multipleStatements?: boolean
   /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */
   describe(): string
 }

@@ -9,6 +9,7 @@ import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan, undoCommitEffects } from './app-transaction.js'
+import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
 import {
   explainTransactionBlockRefusal,
@@ -112,9 +113,25 @@ export class StatementRouter<C, Q, R> {
       if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
         return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
       }
+      if (!this.#splitsScripts(caller)) return this.#executeOne(query, OTHER, caller)
       return this.#executeScript(query, script, caller)
     } catch (error) {
       return Promise.reject(error)
+    }
+  }
+
+  /**
+   * A script whose statements must be translated one by one, or the whole text as production
+   * sends it: on a plain pooled connection (auto mode, unboxedRun) there is nothing to translate,
+   * and its parts must not go to different connections; on MySQL without multipleStatements the
+   * server refuses the text, as it would the app's (splitting it would run what production cannot).
+   */
+  #splitsScripts(caller: Caller): boolean {
+    if (this.#executor.dialect === 'mysql' && !this.#sandbox.driver.multipleStatements) return false
+    try {
+      return this.#sandbox.route({ owner: caller.owner }).kind !== 'pooled'
+    } catch {
+      return true // no owner: the first part fails with the ownership error, as any statement
     }
   }
 
@@ -132,12 +149,64 @@ export class StatementRouter<C, Q, R> {
     script: Array<{ text: string; statement: Statement }>,
     caller: Caller,
   ): Promise<R> {
+    if (this.#executor.dialect === 'postgres')
+      return this.#executePostgresScript(query, script, caller)
     const results: R[] = []
     for (const part of script) {
       results.push(
         await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
       )
     }
+    return this.#executor.combine(results)
+  }
+
+  /**
+   * PostgreSQL runs the statements of a script that are outside an explicit transaction as one
+   * implicit transaction block: it ends at a COMMIT (kept) or ROLLBACK (undone) in the script,
+   * at an error (undone, and the script stops) or at the script's end (kept), and a BEGIN in it
+   * makes it the explicit transaction, statements before it included. Here such a block is an
+   * app transaction the router begins and ends itself.
+   */
+  async #executePostgresScript(
+    query: Q,
+    script: Array<{ text: string; statement: Statement }>,
+    caller: Caller,
+  ): Promise<R> {
+    const results: R[] = []
+    const control = (statement: Statement, text: string) =>
+      this.#executeOne(this.#executor.part(query, text), statement, caller)
+    let implicit = false
+    const endBlock = async (statement: Statement, text: string) => {
+      implicit = false
+      await control(statement, text)
+    }
+    for (const part of script) {
+      const { kind } = part.statement
+      const transactionOpen = this.#heldSession(caller.identity) !== undefined
+      if (!transactionOpen && kind !== 'begin' && kind !== 'commit' && kind !== 'rollback') {
+        await control(BEGIN, 'BEGIN')
+        implicit = true
+      }
+      if (implicit && kind === 'begin') {
+        implicit = false // the block is the explicit transaction now
+        results.push(this.#executor.emptyResult('BEGIN', query))
+        continue
+      }
+      const chained = (kind === 'commit' || kind === 'rollback') && part.statement.chain
+      const outsideBlockOnly =
+        kind === 'savepoint' || kind === 'release' || kind === 'rollback-to' || chained
+      try {
+        if (implicit && outsideBlockOnly) throw implicitBlockError(part.statement)
+        results.push(
+          await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
+        )
+      } catch (error) {
+        if (implicit) await endBlock(ROLLBACK, 'ROLLBACK').catch(() => {})
+        throw error
+      }
+      if (implicit && (kind === 'commit' || kind === 'rollback')) implicit = false
+    }
+    if (implicit) await endBlock(COMMIT, 'COMMIT')
     return this.#executor.combine(results)
   }
 
@@ -347,4 +416,18 @@ export class StatementRouter<C, Q, R> {
 }
 
 const OTHER: Statement = { kind: 'other' }
+const BEGIN: Statement = { kind: 'begin', characteristics: {} }
+const COMMIT: Statement = { kind: 'commit', chain: false }
 const ROLLBACK: Statement = { kind: 'rollback', chain: false }
+
+/** What PostgreSQL answers to these inside an implicit block: they need a transaction block. */
+function implicitBlockError(statement: Statement): Error {
+  if (statement.kind === 'commit' || statement.kind === 'rollback') {
+    return chainOutsideTransactionError(statement.kind === 'commit' ? 'COMMIT' : 'ROLLBACK')
+  }
+  return databaseError(
+    'postgres',
+    'outside-transaction',
+    statement as Extract<Statement, { name: string }>,
+  )
+}

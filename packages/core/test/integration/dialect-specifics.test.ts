@@ -353,6 +353,32 @@ describe('pg facade specifics', () => {
     await sandbox.unboxedRun(() => pool.query('vacuum sandbox_parents'))
   })
 
+  test('statements of a script outside a transaction are one implicit block, as PostgreSQL runs them', async () => {
+    const insert = (name: string) =>
+      `insert into sandbox_items (tag, name) values ('${tag}', '${name}')`
+    const names = async () =>
+      (
+        await pool.query('select name from sandbox_items where tag = $1 order by name', [tag])
+      ).rows.map((row: { name: string }) => row.name)
+    await sandbox.run(async () => {
+      // Kept up to the COMMIT; the block after it fails and is undone whole.
+      await expect(
+        pool.query(`${insert('a')}; COMMIT; ${insert('b')}; select * from sandbox_no_such_table`),
+      ).rejects.toMatchObject({ code: '42P01' })
+      // Undone by the ROLLBACK; what follows is a block of its own, kept at the script's end.
+      await pool.query(`${insert('c')}; ROLLBACK; ${insert('d')}`)
+      // A BEGIN makes the block the explicit transaction, the statement before it included.
+      const client = await pool.connect()
+      try {
+        await client.query(`${insert('e')}; BEGIN; ${insert('f')}`)
+        await client.query('ROLLBACK')
+      } finally {
+        client.release()
+      }
+      expect(await names()).toEqual(['a', 'd'])
+    })
+  })
+
   test('a multi-statement script with BEGIN … COMMIT runs statement by statement, translated', async () => {
     await sandbox.run(async () => {
       const results = await pool.query(
@@ -465,6 +491,32 @@ describe('mysql2 facade specifics', () => {
     } finally {
       process.off('warning', onWarning)
     }
+  })
+
+  test('a script with BEGIN fails as the server fails it without multipleStatements, and runs with it', async () => {
+    const script = `BEGIN; insert into sandbox_items (tag, name) values ('${tag}', 'in script'); COMMIT`
+    await sandbox.run(async () => {
+      await expect(pool.query(script)).rejects.toMatchObject({ code: 'ER_PARSE_ERROR' })
+      const [rows] = await pool.query('select count(*) as n from sandbox_items where tag = ?', [
+        tag,
+      ])
+      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
+    })
+    const multi = createSandbox({
+      driver: mysqlDriver({ uri: MYSQL_URL, multipleStatements: true }),
+    })
+    try {
+      const multiPool = createMysqlPool(multi)
+      await multi.run(async () => {
+        await multiPool.query(script)
+        const [rows] = await multiPool.query('select name from sandbox_items where tag = ?', [tag])
+        expect(rows).toEqual([{ name: 'in script' }])
+      })
+    } finally {
+      await multi.close()
+    }
+    const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+    expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
   })
 
   test('sandbox.query runs a CALL of a procedure that does not commit, inside the test', async () => {

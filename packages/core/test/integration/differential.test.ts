@@ -23,6 +23,8 @@ type Step =
   | { kind: 'unique' }
   /** PostgreSQL: a temporary table ON COMMIT DROP created if missing, and counted. */
   | { kind: 'staging' }
+  /** Several statements in one text, without parameters (the tag inlined). */
+  | { kind: 'script'; parts: string[] }
   | { kind: 'read' }
   | { kind: 'set-local'; value: string }
   | { kind: 'read-setting' }
@@ -47,6 +49,12 @@ const step = (dialect: 'postgres' | 'mysql'): fc.Arbitrary<Step> =>
     fc.constantFrom('a', 'b', 'c').map((name) => ({ kind: 'insert', name }) as const),
     fc.constant({ kind: 'fail' } as const),
     fc.constant({ kind: 'unique' } as const),
+    fc
+      .array(fc.constantFrom('BEGIN', 'COMMIT', 'ROLLBACK', 'insert d', 'fail', 'SAVEPOINT s1'), {
+        minLength: 2,
+        maxLength: 4,
+      })
+      .map((parts) => ({ kind: 'script', parts }) as const),
     ...(dialect === 'postgres' ? [fc.constant({ kind: 'staging' } as const)] : []),
     fc.constant({ kind: 'read' } as const),
     ...(dialect === 'postgres'
@@ -90,6 +98,20 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           await side.run('select * from sqlsandbox_no_such_table')
           outcomes.push('ok')
           break
+        case 'script': {
+          const text = s.parts
+            .map((part) =>
+              part === 'insert d'
+                ? `insert into sandbox_items (tag, name) values ('${tag}', 'd')`
+                : part === 'fail'
+                  ? 'select * from sqlsandbox_no_such_table'
+                  : part,
+            )
+            .join('; ')
+          await side.run(text)
+          outcomes.push('ok')
+          break
+        }
         case 'unique':
           await side.run(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
             `${tag}-u`,

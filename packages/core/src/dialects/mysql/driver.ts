@@ -39,6 +39,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
   return {
     dialect: 'mysql',
     transactions: mysqlTransactions,
+    multipleStatements: allowsMultipleStatements(config),
     connect() {
       return new Promise<mysql.Connection>((resolve, reject) => {
         const conn =
@@ -111,4 +112,14 @@ function pendingOf(conn: mysql.Connection): Set<(error: Error) => void> {
 
 function sqlLevel(level: IsolationLevel): string {
   return level.toUpperCase()
+}
+
+/** As mysql2 reads it: the option, or `?multipleStatements=true` in the URL. */
+function allowsMultipleStatements(config: MysqlConnectionConfig): boolean {
+  if (typeof config !== 'string') return config.multipleStatements === true
+  try {
+    return new URL(config).searchParams.get('multipleStatements') === 'true'
+  } catch {
+    return false
+  }
 }
