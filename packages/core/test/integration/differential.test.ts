@@ -13,7 +13,9 @@ import { MYSQL_URL, PG_URL } from '../support/databases.js'
  * run twice, as in production (a plain connection, autocommitting) and through a leased client
  * of the sandbox's drop-in pool inside a test. Every statement must succeed or fail alike (same
  * error code), every read see the same rows, and after a final ROLLBACK what production
- * committed must be what the sandbox kept.
+ * committed must be what the sandbox kept. The tables are its own (created here, outside any
+ * sandbox): production's side commits and deletes, and must not meet the locks other test
+ * files hold on the shared ones.
  */
 type Step =
   | { kind: 'control'; sql: string }
@@ -65,6 +67,14 @@ const step = (dialect: 'postgres' | 'mysql'): fc.Arbitrary<Step> =>
       : []),
   )
 
+/** Until every connection is back in the sandbox's pool, its owner's rollback done. */
+async function checkedIn(sandbox: { inspect(): { pool: { inUse: number } } }): Promise<void> {
+  for (let waited = 0; sandbox.inspect().pool.inUse > 0; waited++) {
+    if (waited > 1000) throw new Error('the checkin did not finish')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
 /** 150 per run of the suite; DIFFERENTIAL_RUNS=10000 for a longer search. */
 const RUNS = Number(process.env.DIFFERENTIAL_RUNS ?? 150)
 
@@ -77,7 +87,11 @@ interface Side {
 async function play(side: Side, steps: Step[], tag: string, p: (n: number) => string) {
   const outcomes: Outcome[] = []
   const read = async () =>
-    (await side.run(`select name from sandbox_items where tag = ${p(1)} order by id`, [tag]))
+    (
+      await side.run(`select name from sqlsandbox_diff_items where tag = ${p(1)} order by id`, [
+        tag,
+      ])
+    )
       .map((row) => row.name)
       .join(',')
   for (const s of steps) {
@@ -88,10 +102,10 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           outcomes.push('ok')
           break
         case 'insert':
-          await side.run(`insert into sandbox_items (tag, name) values (${p(1)}, ${p(2)})`, [
-            tag,
-            s.name,
-          ])
+          await side.run(
+            `insert into sqlsandbox_diff_items (tag, name) values (${p(1)}, ${p(2)})`,
+            [tag, s.name],
+          )
           outcomes.push('ok')
           break
         case 'fail':
@@ -102,7 +116,7 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           const text = s.parts
             .map((part) =>
               part === 'insert d'
-                ? `insert into sandbox_items (tag, name) values ('${tag}', 'd')`
+                ? `insert into sqlsandbox_diff_items (tag, name) values ('${tag}', 'd')`
                 : part === 'fail'
                   ? 'select * from sqlsandbox_no_such_table'
                   : part,
@@ -113,10 +127,10 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           break
         }
         case 'unique':
-          await side.run(`insert into sandbox_uniques (code, tag) values (${p(1)}, ${p(2)})`, [
-            `${tag}-u`,
-            tag,
-          ])
+          await side.run(
+            `insert into sqlsandbox_diff_uniques (code, tag) values (${p(1)}, ${p(2)})`,
+            [`${tag}-u`, tag],
+          )
           outcomes.push('ok')
           break
         case 'staging': {
@@ -133,7 +147,9 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           outcomes.push(`rows ${await read()}`)
           break
         case 'set-local':
-          await side.run(`select set_config('sqlsandbox.diff', ${p(1)}, true)`, [s.value])
+          // Both forms an app uses: SET LOCAL, and set_config(…, true) with a parameter.
+          if (s.value === 'x') await side.run("SET LOCAL sqlsandbox.diff = 'x'")
+          else await side.run(`select set_config('sqlsandbox.diff', ${p(1)}, true)`, [s.value])
           outcomes.push('ok')
           break
         case 'read-setting': {
@@ -161,6 +177,10 @@ describe.each([
       const pool = createPgPool(sandbox)
       const production = new pg.Client(PG_URL)
       await production.connect()
+      await production.query(
+        'create table if not exists sqlsandbox_diff_items (id serial primary key, tag text not null, name text not null);' +
+          'create table if not exists sqlsandbox_diff_uniques (code text primary key, tag text not null)',
+      )
       return {
         sandbox,
         production: {
@@ -174,14 +194,15 @@ describe.each([
           }
         },
         cleanup: async (tag: string) => {
-          await production.query('delete from sandbox_items where tag = $1', [tag])
-          await production.query('delete from sandbox_uniques where tag = $1', [tag])
+          await production.query('delete from sqlsandbox_diff_items where tag = $1', [tag])
+          await production.query('delete from sqlsandbox_diff_uniques where tag = $1', [tag])
         },
         committed: async (tag: string): Promise<number> =>
           (
-            await production.query('select count(*)::int as n from sandbox_items where tag = $1', [
-              tag,
-            ])
+            await production.query(
+              'select count(*)::int as n from sqlsandbox_diff_items where tag = $1',
+              [tag],
+            )
           ).rows[0].n,
         close: () => production.end(),
       }
@@ -194,6 +215,12 @@ describe.each([
       const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
       const pool = createMysqlPool(sandbox)
       const production = await mysql.createConnection(MYSQL_URL)
+      await production.query(
+        'create table if not exists sqlsandbox_diff_items (id int auto_increment primary key, tag varchar(40) not null, name varchar(40) not null)',
+      )
+      await production.query(
+        'create table if not exists sqlsandbox_diff_uniques (code varchar(60) primary key, tag varchar(40) not null)',
+      )
       const rowsOf = (result: unknown) =>
         (Array.isArray(result) ? result : []) as Record<string, unknown>[]
       return {
@@ -211,12 +238,12 @@ describe.each([
           }
         },
         cleanup: async (tag: string) => {
-          await production.query('delete from sandbox_items where tag = ?', [tag])
-          await production.query('delete from sandbox_uniques where tag = ?', [tag])
+          await production.query('delete from sqlsandbox_diff_items where tag = ?', [tag])
+          await production.query('delete from sqlsandbox_diff_uniques where tag = ?', [tag])
         },
         committed: async (tag: string): Promise<number> => {
           const [rows] = await production.query(
-            'select count(*) as n from sandbox_items where tag = ?',
+            'select count(*) as n from sqlsandbox_diff_items where tag = ?',
             [tag],
           )
           return Number((rows as Array<{ n: number }>)[0]!.n)
@@ -259,6 +286,8 @@ describe.each([
               })
               expect(actual).toEqual(expected)
             } finally {
+              // The checkin's rollback runs in the background: its locks would meet the cleanup's.
+              await checkedIn(env.sandbox)
               await env.cleanup(committedTag)
               expect(await env.committed(sandboxTag)).toBe(0)
             }
