@@ -33,6 +33,9 @@ const ORM_SELECT =
   'now() as "created_at", null::timestamptz as "deleted_at" from generate_series($1::int, ' +
   '$2::int) as "g"("n") where ("g"."n" is not null and "g"."n" >= $1) order by "g"."n" desc'
 
+/** A write: in the tests' database, which has deferrable constraints, its deferred checks run too. */
+const INSERT = 'insert into sandbox_items (tag, name) values ($1, $2) returning id'
+
 interface Row {
   database: string
   operation: string
@@ -253,6 +256,14 @@ async function postgres(): Promise<Row[]> {
           () => owned.query('select $1::int', [1]),
           () => pool.query('select $1::int', [1]),
         ),
+      ),
+      await statement(
+        'insert … returning via pg facade (protected; deferrable constraints here: checked too)',
+        () =>
+          compare(
+            () => owned.query(INSERT, ['bench', 'raw']),
+            () => pool.query(INSERT, ['bench', 'sandboxed']),
+          ),
       ),
       await statement(
         `an ORM-sized select (${ORM_SELECT.length} chars, 2 params) via pg facade`,

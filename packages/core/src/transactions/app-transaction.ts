@@ -1,3 +1,4 @@
+import { DEFERRED_CONSTRAINT_CHECKS } from '../dialects/postgres/deferred-checks.js'
 import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
 import type {
   Dialect,
@@ -167,7 +168,7 @@ export class AppTransaction {
     // No transaction in progress: a warning, not an error (but AND CHAIN is one).
     if (!savepoint) return chain ? this.#chainOutside('COMMIT') : skip('COMMIT')
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
-    const checks = this.#isPostgres ? deferredConstraintChecks : []
+    const checks = this.#isPostgres ? DEFERRED_CONSTRAINT_CHECKS : []
     const restore = undoCommitEffects(this.#localSettings, this.#commitDrops)
     const next = chain ? this.#nextSavepoint() : undefined
     return {
@@ -276,18 +277,6 @@ export class AppTransaction {
     return `sqlsandbox_tx_${++this.#count}`
   }
 }
-
-/**
- * PostgreSQL checks deferred constraints at COMMIT. Inside a savepoint nothing commits, so the
- * app's COMMIT forces the checks in a throwaway savepoint: a violation fails this COMMIT as in
- * production, and rolling the throwaway savepoint back restores the constraint modes.
- */
-const deferredConstraintChecks = [
-  'SAVEPOINT sqlsandbox_constraints',
-  'SET CONSTRAINTS ALL IMMEDIATE',
-  'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
-  'RELEASE SAVEPOINT sqlsandbox_constraints',
-]
 
 /** PostgreSQL: the statements that undo what a COMMIT would have ended (settings back, tables dropped). */
 export function undoCommitEffects(

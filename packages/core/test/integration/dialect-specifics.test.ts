@@ -202,6 +202,44 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('a deferred constraint violated outside an app transaction fails that statement, as its COMMIT would', async () => {
+    await sandbox.run(async () => {
+      await expect(
+        pool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+          tag,
+          `${tag}-none`,
+        ]),
+      ).rejects.toMatchObject({ code: '23503' })
+      // Undone with its statement; the test goes on, and a valid row is kept.
+      await pool.query('insert into sandbox_parents (id) values ($1)', [`${tag}-p`])
+      await pool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+        tag,
+        `${tag}-p`,
+      ])
+      const { rows } = await pool.query('select parent_id from sandbox_children where tag = $1', [
+        tag,
+      ])
+      expect(rows).toEqual([{ parent_id: `${tag}-p` }])
+    })
+  })
+
+  test('with checkDeferredAfterWrites: false the orphan row is taken, and checked at app COMMITs only', async () => {
+    const unchecked = createSandbox({
+      driver: pgDriver(PG_URL, { checkDeferredAfterWrites: false }),
+    })
+    try {
+      const uncheckedPool = createPgPool(unchecked)
+      await unchecked.run(async () => {
+        await uncheckedPool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+          tag,
+          `${tag}-none`,
+        ])
+      })
+    } finally {
+      await unchecked.close()
+    }
+  })
+
   test('a deferred constraint violated in an app transaction fails its COMMIT, as in production', async () => {
     await sandbox.run(async () => {
       const client = await pool.connect()

@@ -25,6 +25,8 @@ type Step =
   | { kind: 'unique' }
   /** PostgreSQL: a temporary table ON COMMIT DROP created if missing, and counted. */
   | { kind: 'staging' }
+  /** PostgreSQL: a row whose deferred foreign key has no parent: it fails where a COMMIT is. */
+  | { kind: 'orphan' }
   /** Several statements in one text, without parameters (the tag inlined). */
   | { kind: 'script'; parts: string[] }
   | { kind: 'read' }
@@ -57,7 +59,9 @@ const step = (dialect: 'postgres' | 'mysql'): fc.Arbitrary<Step> =>
         maxLength: 4,
       })
       .map((parts) => ({ kind: 'script', parts }) as const),
-    ...(dialect === 'postgres' ? [fc.constant({ kind: 'staging' } as const)] : []),
+    ...(dialect === 'postgres'
+      ? [fc.constant({ kind: 'staging' } as const), fc.constant({ kind: 'orphan' } as const)]
+      : []),
     fc.constant({ kind: 'read' } as const),
     ...(dialect === 'postgres'
       ? [
@@ -126,6 +130,13 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
           outcomes.push('ok')
           break
         }
+        case 'orphan':
+          await side.run(
+            `insert into sqlsandbox_diff_orphans (tag, parent_id) values (${p(1)}, 'missing')`,
+            [tag],
+          )
+          outcomes.push('ok')
+          break
         case 'unique':
           await side.run(
             `insert into sqlsandbox_diff_uniques (code, tag) values (${p(1)}, ${p(2)})`,
@@ -179,7 +190,10 @@ describe.each([
       await production.connect()
       await production.query(
         'create table if not exists sqlsandbox_diff_items (id serial primary key, tag text not null, name text not null);' +
-          'create table if not exists sqlsandbox_diff_uniques (code text primary key, tag text not null)',
+          'create table if not exists sqlsandbox_diff_uniques (code text primary key, tag text not null);' +
+          'create table if not exists sqlsandbox_diff_parents (id text primary key);' +
+          'create table if not exists sqlsandbox_diff_orphans (tag text not null, parent_id text ' +
+          'references sqlsandbox_diff_parents (id) deferrable initially deferred)',
       )
       return {
         sandbox,

@@ -1,6 +1,11 @@
 import type pg from 'pg'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { splitStatements } from '../statements/index.js'
+import {
+  DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE,
+  hasDeferrable,
+  mayDefer,
+} from './deferred-checks.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
@@ -21,7 +26,9 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
         : runSubmittable(client, query.submittable)
     }
     if (protect && canProtect(query.config)) {
-      return protectedQuery(client, STATEMENT_SAVEPOINT, query.config)
+      return protectedQuery(client, STATEMENT_SAVEPOINT, query.config, {
+        checkDeferred: hasDeferrable(client) && mayDefer(query.config.text),
+      })
     }
     if (protect && isScript(query.config)) return protectedScript(client, query.config.text)
     // COPY and empty texts run unprotected (COPY inside a pipeline breaks the connection).
@@ -71,8 +78,13 @@ async function protectedScript(client: pg.Client, text: string): Promise<unknown
   const sp = STATEMENT_SAVEPOINT
   await client.query(`SAVEPOINT ${sp}`)
   let results: unknown
+  // The deferred checks too, where the database has something deferrable (see protectedQuery).
+  const after = [
+    ...(hasDeferrable(client) ? DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE : []),
+    `RELEASE SAVEPOINT ${sp}`,
+  ]
   try {
-    results = await client.query(`${text}\n;RELEASE SAVEPOINT ${sp}`)
+    results = await client.query(`${text}\n;${after.join('; ')}`)
   } catch (error) {
     try {
       await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
@@ -84,7 +96,7 @@ async function protectedScript(client: pg.Client, text: string): Promise<unknown
     }
     throw error
   }
-  return Array.isArray(results) ? results.slice(0, -1) : results
+  return Array.isArray(results) ? results.slice(0, -after.length) : results
 }
 
 /**

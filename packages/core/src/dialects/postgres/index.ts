@@ -1,2 +1,7 @@
-export { type PgConnectionConfig, pgDriver, postgresTransactions } from './driver.js'
+export {
+  type PgConnectionConfig,
+  type PgDriverOptions,
+  pgDriver,
+  postgresTransactions,
+} from './driver.js'
 export { createPgPool, SandboxPgClient, SandboxPgPool } from './pool.js'

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE } from './deferred-checks.js'
 import { canProtect, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
 
 /**
@@ -13,6 +14,7 @@ export function protectedQuery(
   client: pg.Client,
   savepoint: string,
   config: PgQueryConfig,
+  options: ProtectOptions = {},
 ): Promise<pg.QueryResult> {
   if (!SAVEPOINT_NAME.test(savepoint)) {
     return Promise.reject(
@@ -32,7 +34,7 @@ export function protectedQuery(
   }
   return new Promise<pg.QueryResult>((resolve, reject) => {
     client.query(
-      new ProtectedQuery(client, savepoint, config, (error, result) =>
+      new ProtectedQuery(client, savepoint, config, options, (error, result) =>
         result ? resolve(result) : reject(error),
       ),
     )
@@ -41,6 +43,16 @@ export function protectedQuery(
     if (error instanceof Error) Error.captureStackTrace(error)
     throw error
   })
+}
+
+export interface ProtectOptions {
+  /**
+   * Check deferred constraints (and deferrable constraint triggers) before the RELEASE, as the
+   * statement's own transaction would at its COMMIT in production: a violation fails the
+   * statement and is undone with it. The check runs in a throwaway savepoint, so the
+   * transaction's constraint modes stay as they were. Four statements more in the same round trip.
+   */
+  checkDeferred?: boolean
 }
 
 const SAVEPOINT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -88,10 +100,9 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
 }
 
 // Results the server completes for one protected query (CommandComplete, or EmptyQuery for the
-// statement): SAVEPOINT's, the statement's, RELEASE's.
+// statement): SAVEPOINT's, the statement's, the deferred checks' (if asked for), RELEASE's.
 const SAVEPOINT = 0
 const STATEMENT = 1
-const ALL = 3
 
 /**
  * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
@@ -117,6 +128,9 @@ class ProtectedQuery {
   readonly #client: pg.Client
   readonly #savepoint: string
   readonly #config: PgQueryConfig
+  readonly #checkDeferred: boolean
+  /** How many results the server completes when everything ran. */
+  readonly #all: number
   #completed = 0
   #simple = false
   #wire: WireConnection | undefined
@@ -128,11 +142,14 @@ class ProtectedQuery {
     client: pg.Client,
     savepoint: string,
     config: PgQueryConfig,
+    options: ProtectOptions,
     callback: (error: Error | null, result?: pg.QueryResult) => void,
   ) {
     this.#client = client
     this.#savepoint = savepoint
     this.#config = config
+    this.#checkDeferred = options.checkDeferred === true
+    this.#all = this.#checkDeferred ? 3 + DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE.length : 3
     this.callback = callback
     this._result = new Result(config.rowMode, config.types)
   }
@@ -167,7 +184,7 @@ class ProtectedQuery {
       wire.on('parseComplete', this.#onParseComplete)
     }
 
-    const frames = savepointFrames(this.#savepoint)
+    const frames = savepointFrames(this.#savepoint, this.#checkDeferred)
     const { stream } = wire
     stream.cork?.()
     try {
@@ -228,7 +245,7 @@ class ProtectedQuery {
     // A failed SAVEPOINT makes the server skip to the next Sync, and the simple-query path sent
     // none: without this one it would swallow our query and never be ready again.
     if (this.#simple && !savepointRan) this.#wire?.sync()
-    this.#completed = ALL
+    this.#completed = this.#all
     if (savepointRan) this.#repair(failure)
     else this.#settle(failure)
   }
@@ -237,8 +254,8 @@ class ProtectedQuery {
     this.#unwatchParse()
     if (this.#rowError !== undefined) {
       this.#settle(toError(this.#rowError))
-    } else if (this.#completed !== ALL) {
-      const statements = this.#completed - 2 // less SAVEPOINT's and RELEASE's
+    } else if (this.#completed !== this.#all) {
+      const statements = this.#completed - (this.#all - 1) // less ours
       this.#settle(
         new Error(
           `protectedQuery: expected one statement between SAVEPOINT and RELEASE SAVEPOINT ${this.#savepoint}, the text ran as ${statements} (canProtect() is false for such a text); its results were dropped`,
@@ -307,7 +324,7 @@ class ProtectedQuery {
 interface SavepointFrames {
   /** SAVEPOINT's Parse/Bind/Execute, no Sync. */
   open: Buffer
-  /** RELEASE's Parse/Bind/Execute and the Sync, behind an extended-protocol statement. */
+  /** The deferred checks' (if asked for) and RELEASE's Parse/Bind/Execute, and the Sync. */
   releaseAndSync: Buffer
   /** Appended to a simple-query text; the newline ends a trailing `--` comment. */
   releaseAfterText: string
@@ -318,16 +335,21 @@ interface SavepointFrames {
  * straight in protocol v3 framing: per query that leaves the statement's own messages. Unnamed
  * statements, so nothing of ours outlives the query for a DEALLOCATE ALL to break.
  */
-function savepointFrames(savepoint: string): SavepointFrames {
-  let frames = framesBySavepoint.get(savepoint)
+function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFrames {
+  const key = checkDeferred ? `${savepoint} checked` : savepoint
+  let frames = framesBySavepoint.get(key)
   if (!frames) {
     if (framesBySavepoint.size >= 64) framesBySavepoint.clear()
+    const after = [
+      ...(checkDeferred ? DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE : []),
+      `RELEASE SAVEPOINT ${savepoint}`,
+    ]
     frames = {
       open: runUnnamed(`SAVEPOINT ${savepoint}`),
-      releaseAndSync: Buffer.concat([runUnnamed(`RELEASE SAVEPOINT ${savepoint}`), frame('S')]),
-      releaseAfterText: `\n;RELEASE SAVEPOINT ${savepoint}`,
+      releaseAndSync: Buffer.concat([...after.map(runUnnamed), frame('S')]),
+      releaseAfterText: `\n;${after.join('; ')}`,
     }
-    framesBySavepoint.set(savepoint, frames)
+    framesBySavepoint.set(key, frames)
   }
   return frames
 }

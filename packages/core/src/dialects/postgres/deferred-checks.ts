@@ -1,0 +1,57 @@
+import type pg from 'pg'
+import { isKeyword, skipTrivia, tokenEnd } from '../statements/split.js'
+
+/**
+ * PostgreSQL checks deferred constraints (and deferrable constraint triggers) at COMMIT. Inside
+ * the test's transaction nothing commits, so where production would commit these run instead:
+ * `SET CONSTRAINTS ALL IMMEDIATE` fires the pending checks (a violation fails there), and
+ * rolling back its throwaway savepoint puts the transaction's constraint modes back.
+ */
+export const DEFERRED_CONSTRAINT_CHECKS = [
+  'SAVEPOINT sqlsandbox_constraints',
+  'SET CONSTRAINTS ALL IMMEDIATE',
+  'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
+  'RELEASE SAVEPOINT sqlsandbox_constraints',
+]
+
+/**
+ * The same before a RELEASE of the savepoint that encloses it: that RELEASE drops the
+ * throwaway savepoint too, one statement less on the path of every protected statement.
+ */
+export const DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE = DEFERRED_CONSTRAINT_CHECKS.slice(0, 3)
+
+/** Whether the database has anything deferrable, as each connection found at connect. */
+const deferrableIn = new WeakMap<pg.Client, boolean>()
+
+/**
+ * Looks once per connection: a statement outside an app transaction pays for the checks (four
+ * statements more in its round trip) only where something can be deferred. A deferrable
+ * constraint created later, on a connection already open, is checked at app COMMITs only.
+ */
+export async function findDeferrable(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ deferrable: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE condeferrable) OR ' +
+      'EXISTS (SELECT 1 FROM pg_trigger WHERE tgdeferrable AND NOT tgisinternal) AS deferrable',
+  )
+  deferrableIn.set(client, rows[0]?.deferrable === true)
+}
+
+export function hasDeferrable(client: pg.Client): boolean {
+  return deferrableIn.get(client) === true
+}
+
+/** Statements that read: they queue no constraint check of their own. */
+const READS = ['SELECT', 'VALUES', 'TABLE', 'SHOW']
+const OPEN_PAREN = 40
+
+/**
+ * Whether a statement may leave deferred checks pending: anything but a read, by its first word
+ * (`(select …)` too). A SELECT calling a function that writes is taken for a read: its rows are
+ * checked at the app's COMMIT, or never outside one (the one gap, for the cost of every SELECT).
+ */
+export function mayDefer(text: string): boolean {
+  let start = skipTrivia(text, 0, 'postgres')
+  while (text.charCodeAt(start) === OPEN_PAREN) start = skipTrivia(text, start + 1, 'postgres')
+  const end = tokenEnd(text, start, 'postgres')
+  return !READS.some((word) => isKeyword(text, start, end, word))
+}
