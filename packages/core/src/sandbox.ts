@@ -319,6 +319,8 @@ export class Sandbox<C = unknown> {
       return Promise.reject(error)
     }
     const frame = this.#als.getStore()
+    // A statement of the scope that owns the connection (a test body): the nearest frame decides.
+    if (!explicit && frame?.owner) return this.#acquireOwn(frame, frame.owner, options)
     const scope = frame ?? NO_SCOPE
     const resolution = this.#registry.resolve(frame, explicit)
     if (resolution.kind === 'none') return Promise.reject(noOwnerError(callsite().toString()))
@@ -336,6 +338,31 @@ export class Sandbox<C = unknown> {
       client,
       this.#config.queueTimeout,
       options?.joinScope ? { scope } : NO_ACQUIRE_OPTIONS,
+    )
+  }
+
+  #acquireOwn(
+    frame: Frame,
+    owner: Owner,
+    options: RouteOptions | undefined,
+  ): RoutedConnection<C> | Promise<RoutedConnection<C>> {
+    let own = frame.own as { client: RoutedClient; lease: Lease<C> } | undefined
+    if (own?.client.owner !== owner) {
+      const client = new RoutedClient(owner, 'own', frame)
+      const lease = this.#registry.leaseOf(owner)
+      if (!lease) {
+        return Promise.reject(
+          owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query'),
+        )
+      }
+      own = { client, lease }
+      frame.own = own as { client: RoutedClient; lease: Lease<unknown> }
+    }
+    // A lease outlives its owner in this cache only: acquire refuses an owner that ended.
+    return own.lease.acquire(
+      own.client,
+      this.#config.queueTimeout,
+      options?.joinScope ? { scope: frame } : NO_ACQUIRE_OPTIONS,
     )
   }
 

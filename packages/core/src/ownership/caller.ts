@@ -1,3 +1,4 @@
+import type { Client, Lease } from './lease.js'
 import type { Owner } from './owner.js'
 
 /**
@@ -14,6 +15,11 @@ export interface Frame {
   readonly parent?: Frame
   /** Inside `unboxedRun`: real connections, no sandbox. */
   readonly unboxed?: boolean
+  /**
+   * @internal The route of this scope's own statements to its owner, made at its first one:
+   * the path nearly every statement takes then needs no lookup.
+   */
+  own?: { readonly client: Client; readonly lease: Lease<unknown> }
 }
 
 export type Via = 'explicit' | 'own' | 'inherited' | 'allowed' | 'shared' | 'ambient'
