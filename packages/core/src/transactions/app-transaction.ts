@@ -56,6 +56,14 @@ export class AppTransaction {
   readonly #commitDrops = new Set<string>()
   /** MySQL: the app turned autocommit off, so its transactions may begin without BEGIN. */
   #autocommitOff = false
+  /**
+   * PostgreSQL: the app transaction is READ ONLY, set inside its savepoint (a subtransaction may
+   * turn read-only; RELEASE would keep it so for the rest of the test, so its COMMIT rolls the
+   * savepoint back instead: a read-only transaction wrote nothing to keep).
+   */
+  #readOnly = false
+  /** A statement ran in the app transaction: it may have written, so READ ONLY comes too late. */
+  #ran = false
 
   constructor(options: AppTransactionOptions) {
     this.#options = options
@@ -63,6 +71,11 @@ export class AppTransaction {
 
   get open(): boolean {
     return this.#savepoint !== undefined
+  }
+
+  /** A statement ran inside the app transaction (the router's path for most statements skips step()). */
+  noteStatement(): void {
+    if (this.open) this.#ran = true
   }
 
   /** A statement inside the app transaction failed: on PostgreSQL only a rollback works now. */
@@ -74,6 +87,8 @@ export class AppTransaction {
   reset(): void {
     this.#savepoint = undefined
     this.#aborted = false
+    this.#readOnly = false
+    this.#ran = false
     this.#forgetCommitEffects()
   }
 
@@ -127,6 +142,7 @@ export class AppTransaction {
 
   #other(): Step {
     if (!this.open) return { plan: { action: 'run', protect: this.#isPostgres }, settle: noop }
+    this.#ran = true
     return {
       plan: { action: 'run', protect: false },
       settle: (ok) => {
@@ -145,22 +161,52 @@ export class AppTransaction {
   #begin(characteristics: TransactionCharacteristics): Step {
     // PostgreSQL refuses anything but the end of a failed transaction.
     if (this.#aborted) return this.#abortedRefusal()
-    const mismatch = this.#checkCharacteristics(characteristics)
+    const readOnly = this.#appliesReadOnly(characteristics) && !(this.open && this.#ran)
+    const mismatch = this.#checkCharacteristics(characteristics, readOnly)
     if (mismatch) return refuse(mismatch)
-    if (this.open && this.#isPostgres) return skip('BEGIN') // PostgreSQL warns: already in a transaction
+    // PostgreSQL warns: already in a transaction (and applies its access mode all the same).
+    if (this.open && this.#isPostgres) {
+      return readOnly ? this.#setReadOnly('BEGIN') : skip('BEGIN')
+    }
     const savepoint = this.#nextSavepoint()
     // MySQL: BEGIN inside a transaction commits it first.
     const statements = this.open
       ? [release(this.#savepoint!), create(savepoint)]
       : [create(savepoint)]
+    if (readOnly) statements.push(SET_READ_ONLY)
     return {
       plan: { action: 'rewrite', command: 'BEGIN', statements, onFailure: [] },
       settle: (ok) => {
         if (!ok) return
         this.#savepoint = savepoint
         this.#aborted = false
+        this.#ran = false
+        this.#readOnly = readOnly
       },
     }
+  }
+
+  /** Makes the open app transaction read-only, inside its savepoint. */
+  #setReadOnly(command: string): Step {
+    return {
+      plan: { action: 'rewrite', command, statements: [SET_READ_ONLY], onFailure: [] },
+      settle: (ok) => {
+        if (ok) this.#readOnly = true
+      },
+    }
+  }
+
+  /**
+   * PostgreSQL applies READ ONLY inside the savepoint, where the test's transaction is read-write,
+   * when it comes before any statement of the app transaction (its COMMIT then rolls back, as
+   * nothing was written). Later it could not be undone without what the transaction wrote.
+   */
+  #appliesReadOnly(characteristics: TransactionCharacteristics): boolean {
+    return (
+      this.#isPostgres &&
+      characteristics.accessMode === 'read only' &&
+      (this.#options.owner.accessMode ?? 'read write') === 'read write'
+    )
   }
 
   #commit(chain: boolean): Step {
@@ -168,6 +214,7 @@ export class AppTransaction {
     // No transaction in progress: a warning, not an error (but AND CHAIN is one).
     if (!savepoint) return chain ? this.#chainOutside('COMMIT') : skip('COMMIT')
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
+    if (this.#readOnly) return this.#rollback(chain, 'COMMIT')
     const checks = this.#isPostgres ? DEFERRED_CONSTRAINT_CHECKS : []
     const restore = undoCommitEffects(this.#localSettings, this.#commitDrops)
     const next = chain ? this.#nextSavepoint() : undefined
@@ -182,6 +229,7 @@ export class AppTransaction {
       settle: (ok) => {
         this.#savepoint = ok ? next : undefined
         this.#aborted = false
+        this.#ran = false
         this.#forgetCommitEffects()
       },
     }
@@ -196,18 +244,28 @@ export class AppTransaction {
       return skip('ROLLBACK')
     }
     const next = chain ? this.#nextSavepoint() : undefined
+    // AND CHAIN begins the next transaction with the same characteristics (after a failed one,
+    // PostgreSQL's own are back to read-write).
+    const readOnly = next !== undefined && this.#readOnly && !this.#aborted
     return {
       plan: {
         action: 'rewrite',
         command,
-        statements: [rollbackTo(savepoint), release(savepoint), ...(next ? [create(next)] : [])],
+        statements: [
+          rollbackTo(savepoint),
+          release(savepoint),
+          ...(next ? [create(next)] : []),
+          ...(readOnly ? [SET_READ_ONLY] : []),
+        ],
         onFailure: [],
       },
-      // ROLLBACK TO undoes the settings and the tables itself.
+      // ROLLBACK TO undoes the settings, the tables and READ ONLY itself.
       settle: (ok) => {
         if (!ok) return
         this.#savepoint = next
         this.#aborted = false
+        this.#ran = false
+        this.#readOnly = readOnly
         this.#forgetCommitEffects()
       },
     }
@@ -215,6 +273,7 @@ export class AppTransaction {
 
   #appSavepoint(statement: Extract<Statement, { name: string }>): Step {
     if (this.open) {
+      this.#ran = true
       return {
         plan: { action: 'run', protect: false },
         settle: (ok) => {
@@ -233,14 +292,21 @@ export class AppTransaction {
       return refuse(databaseError('mysql', 'characteristics-in-transaction', undefined))
     }
     if (this.#aborted) return this.#abortedRefusal()
-    const mismatch = this.#checkCharacteristics(characteristics)
+    const readOnly =
+      this.open && !this.#ran && scope === 'transaction' && this.#appliesReadOnly(characteristics)
+    const mismatch = this.#checkCharacteristics(characteristics, readOnly)
     if (mismatch) return refuse(mismatch)
+    if (readOnly) return this.#setReadOnly('SET')
     // Never applied: inside a savepoint it cannot be, and on the session it would reach the next owner.
     return skip('SET')
   }
 
   /** An error under the 'error' policy; a warning (or nothing) otherwise. */
-  #checkCharacteristics(requested: TransactionCharacteristics): SandboxError | undefined {
+  /** `readOnlyApplied`: the app's READ ONLY is applied (PostgreSQL), so it is no mismatch. */
+  #checkCharacteristics(
+    requested: TransactionCharacteristics,
+    readOnlyApplied = false,
+  ): SandboxError | undefined {
     const { owner, onIsolationMismatch } = this.#options
     const differences: string[] = []
     if (requested.isolation && requested.isolation !== owner.isolation) {
@@ -248,7 +314,11 @@ export class AppTransaction {
         `isolation level ${requested.isolation} (the test's transaction has ${owner.isolation})`,
       )
     }
-    if (requested.accessMode && requested.accessMode !== (owner.accessMode ?? 'read write')) {
+    if (
+      requested.accessMode &&
+      !readOnlyApplied &&
+      requested.accessMode !== (owner.accessMode ?? 'read write')
+    ) {
       differences.push(
         `${requested.accessMode} (the test's transaction is ${owner.accessMode ?? 'read write'})`,
       )
@@ -288,6 +358,7 @@ export function undoCommitEffects(
   return statements
 }
 
+const SET_READ_ONLY = 'SET TRANSACTION READ ONLY'
 const create = (name: string) => `SAVEPOINT ${name}`
 const release = (name: string) => `RELEASE SAVEPOINT ${name}`
 const rollbackTo = (name: string) => `ROLLBACK TO SAVEPOINT ${name}`

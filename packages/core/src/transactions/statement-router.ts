@@ -237,6 +237,7 @@ export class StatementRouter<C, Q, R> {
   /** The path nearly every statement takes: no translation, no transaction state to change. */
   #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
     const open = session.tx.open
+    if (open) session.tx.noteStatement()
     const protect = !open && this.#executor.dialect === 'postgres'
     const run = (conn: C) => this.#executor.run(conn, query, protect)
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
@@ -260,6 +261,7 @@ export class StatementRouter<C, Q, R> {
     const executor = this.#executor
     const tx = session.tx
     const open = tx.open
+    if (open) tx.noteStatement()
     const run = async (conn: C) => {
       const unknown = effects.settings?.filter((name) => !tx.remembers(name)) ?? []
       const before = unknown.length > 0 ? await executor.currentSettings!(conn, unknown) : new Map()

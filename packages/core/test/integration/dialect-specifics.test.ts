@@ -349,6 +349,58 @@ describe('pg facade specifics', () => {
     })
   })
 
+  test('a READ ONLY app transaction refuses writes (25006); after it the test writes again', async () => {
+    const insert = (client: { query(sql: string, values: unknown[]): Promise<unknown> }) =>
+      client.query('insert into sandbox_items (tag, name) values ($1, $2)', [tag, 'x'])
+    await sandbox.run(async () => {
+      const client = await pool.connect()
+      try {
+        for (const begin of ['BEGIN READ ONLY', 'BEGIN; SET TRANSACTION READ ONLY']) {
+          for (const statement of begin.split('; ')) await client.query(statement)
+          await client.query('select 1')
+          await expect(insert(client)).rejects.toMatchObject({ code: '25006' })
+          await client.query('ROLLBACK')
+          await client.query('BEGIN READ ONLY')
+          await client.query('select 1')
+          await client.query('COMMIT')
+        }
+        await insert(client)
+        await insert(pool)
+      } finally {
+        client.release()
+      }
+      const { rows } = await pool.query(
+        'select count(*)::int as n from sandbox_items where tag = $1',
+        [tag],
+      )
+      expect(rows[0].n).toBe(2)
+    })
+  })
+
+  test('READ ONLY after a statement of the app transaction is not applied: it warns', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.message)
+    process.on('warning', onWarning)
+    try {
+      await sandbox.run(async () => {
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('select 1')
+          await client.query('SET TRANSACTION READ ONLY')
+          await client.query('insert into sandbox_items (tag, name) values ($1, $2)', [tag, 'x'])
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.some((w) => w.includes('read only (the test'))).toBe(true)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   test('a script (no parameters) returns one result per statement, as pg does', async () => {
     await sandbox.run(async () => {
       const results = (await pool.query(

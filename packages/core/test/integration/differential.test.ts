@@ -44,6 +44,8 @@ const step = (dialect: 'postgres' | 'mysql'): fc.Arbitrary<Step> =>
         'COMMIT AND CHAIN',
         'ROLLBACK',
         'ROLLBACK AND CHAIN',
+        // READ ONLY is left out: applied late in a transaction (after a statement) it is not
+        // emulated, by design; integration tests cover it where it is.
         ...(dialect === 'postgres' ? ['END', 'ABORT', 'BEGIN; COMMIT'] : []),
       )
       .map((sql) => ({ kind: 'control', sql }) as const),

@@ -126,6 +126,39 @@ describe('app transaction translation', () => {
     expect(run(rollback)).toMatchObject({ action: 'rewrite', command: 'ROLLBACK' })
   })
 
+  test('PostgreSQL: READ ONLY first in the app transaction is applied in its savepoint; its COMMIT rolls back', () => {
+    const { tx, run, warnings } = transaction('postgres')
+    const readOnlyBegin: Statement = { kind: 'begin', characteristics: { accessMode: 'read only' } }
+    expect(run(readOnlyBegin)).toMatchObject({
+      statements: ['SAVEPOINT sqlsandbox_tx_1', 'SET TRANSACTION READ ONLY'],
+    })
+    expect(run(commit)).toEqual({
+      action: 'rewrite',
+      command: 'COMMIT',
+      statements: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: [],
+    })
+    run(begin)
+    const setReadOnly: Statement = {
+      kind: 'set-transaction',
+      scope: 'transaction',
+      characteristics: { accessMode: 'read only' },
+    }
+    expect(run(setReadOnly)).toMatchObject({ statements: ['SET TRANSACTION READ ONLY'] })
+    expect(run(commit)).toMatchObject({
+      statements: [expect.stringMatching(/^ROLLBACK TO/), expect.any(String)],
+    })
+    expect(warnings).toEqual([])
+    // After a statement it could not be undone without what it wrote: not applied, it warns.
+    run(begin)
+    tx.noteStatement()
+    expect(run(setReadOnly)).toEqual({ action: 'skip', command: 'SET' })
+    expect(warnings).toHaveLength(1)
+    expect(run(commit)).toMatchObject({
+      statements: expect.arrayContaining(['RELEASE SAVEPOINT sqlsandbox_tx_3']),
+    })
+  })
+
   test('a ROLLBACK forgets them: ROLLBACK TO puts them back itself', () => {
     const { tx, run } = transaction('postgres')
     run(begin)
