@@ -496,6 +496,20 @@ describe('mysql2 facade specifics', () => {
     await sandbox.close()
     await raw.end()
   })
+  /** Rows with the tag that were really committed: read outside the sandbox. */
+  const committedItems = async () => {
+    const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
+    return Number((rows as Array<{ n: number }>)[0]!.n)
+  }
+  /** A procedure `name(t)` created outside the sandbox (DDL commits) for fn, dropped after. */
+  const withProcedure = async (name: string, body: string, fn: () => Promise<void>) => {
+    await raw.query(`create or replace procedure ${name}(t varchar(40)) begin ${body}; end`)
+    try {
+      await fn()
+    } finally {
+      await raw.query(`drop procedure if exists ${name}`)
+    }
+  }
 
   test('the next owner on a connection gets a clean session: no temporary table, variable or time zone', async () => {
     const own = createSandbox({ driver: mysqlDriver(MYSQL_URL), poolSize: 1 })
@@ -527,11 +541,8 @@ describe('mysql2 facade specifics', () => {
   ])(
     'a CALL through %s whose procedure commits fails loudly, and nothing after it commits',
     async (_, call) => {
-      await raw.query(
-        'create or replace procedure sandbox_commits(t varchar(40)) ' +
-          "begin insert into sandbox_items (tag, name) values (t, 'in procedure'); commit; end",
-      )
-      try {
+      const body = "insert into sandbox_items (tag, name) values (t, 'in procedure'); commit"
+      await withProcedure('sandbox_commits', body, async () => {
         await sandbox.run(async () => {
           await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before'])
           await expect(call('call sandbox_commits(?)', [tag])).rejects.toMatchObject({
@@ -547,10 +558,7 @@ describe('mysql2 facade specifics', () => {
         ])
         // What the procedure committed stays committed; what came after it does not.
         expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }])
-      } finally {
-        await raw.query('delete from sandbox_items where tag = ?', [tag])
-        await raw.query('drop procedure if exists sandbox_commits')
-      }
+      }).finally(() => raw.query('delete from sandbox_items where tag = ?', [tag]))
     },
   )
 
@@ -605,44 +613,32 @@ describe('mysql2 facade specifics', () => {
     } finally {
       await multi.close()
     }
-    const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
-    expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
+    expect(await committedItems()).toBe(0)
   })
 
   test('sandbox.query runs a CALL of a procedure that does not commit, inside the test', async () => {
-    await raw.query(
-      'create or replace procedure sandbox_inserts(t varchar(40)) ' +
-        "begin insert into sandbox_items (tag, name) values (t, 'inserted'); end",
-    )
-    try {
+    const body = "insert into sandbox_items (tag, name) values (t, 'inserted')"
+    await withProcedure('sandbox_inserts', body, async () => {
       await sandbox.run(async () => {
         await sandbox.query('call sandbox_inserts(?)', [tag])
         const { rows } = await sandbox.query('select name from sandbox_items where tag = ?', [tag])
         expect(rows).toEqual([{ name: 'inserted' }])
       })
-      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
-      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
-    } finally {
-      await raw.query('drop procedure if exists sandbox_inserts')
-    }
+      expect(await committedItems()).toBe(0)
+    })
   })
 
   test('a CALL of a procedure that does not commit returns what mysql2 returns', async () => {
-    await raw.query(
-      'create or replace procedure sandbox_lists(t varchar(40)) ' +
-        "begin insert into sandbox_items (tag, name) values (t, 'listed'); select name from sandbox_items where tag = t; end",
-    )
-    try {
+    const body =
+      "insert into sandbox_items (tag, name) values (t, 'listed'); select name from sandbox_items where tag = t"
+    await withProcedure('sandbox_lists', body, async () => {
       await sandbox.run(async () => {
         const [results] = await pool.query('call sandbox_lists(?)', [tag])
         expect((results as unknown[])[0]).toEqual([{ name: 'listed' }])
         expect((results as unknown[]).at(-1)).toMatchObject({ affectedRows: expect.any(Number) })
       })
-      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
-      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
-    } finally {
-      await raw.query('drop procedure if exists sandbox_lists')
-    }
+      expect(await committedItems()).toBe(0)
+    })
   })
 
   test('after a deadlock, sandbox.query keeps the victim inside a transaction: nothing commits', async () => {
@@ -668,8 +664,7 @@ describe('mysql2 facade specifics', () => {
         })
       await Promise.all([worker(codes[0]!, codes[1]!), worker(codes[1]!, codes[0]!)])
       await own.close()
-      const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
-      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0)
+      expect(await committedItems()).toBe(0)
     } finally {
       await raw.query('delete from sandbox_uniques where code in (?, ?)', codes)
       await raw.query('delete from sandbox_items where tag = ?', [tag])
@@ -687,8 +682,7 @@ describe('mysql2 facade specifics', () => {
       await pool.query('create temporary table sqlsandbox_temp (id int)')
       await pool.query('insert into sqlsandbox_temp values (1)')
     })
-    const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])
-    expect(Number((rows as { n: number }[])[0]?.n)).toBe(0)
+    expect(await committedItems()).toBe(0)
     const [tables] = await raw.query("show tables like 'sqlsandbox_refused'")
     expect(tables).toEqual([])
   })
