@@ -125,8 +125,14 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex transactions on %s', (dialec
       )
       const readOnly = await cell.db.transaction({ readOnly: true })
       expect(await itemNames(readOnly, tag)).toEqual(['serializable'])
+      // PostgreSQL makes the savepoint read-only, as production's transaction; MySQL cannot.
+      const write = readOnly('sandbox_items').insert({ tag, name: 'in read only' })
+      if (dialect === 'postgres') await expect(write).rejects.toMatchObject({ code: '25006' })
+      else await write
       await readOnly.commit()
-      expect(await itemNames(cell.db, tag)).toEqual(['serializable'])
+      const kept = dialect === 'postgres' ? ['serializable'] : ['serializable', 'in read only']
+      expect(await itemNames(cell.db, tag)).toEqual(kept)
+      await cell.db('sandbox_items').insert({ tag, name: 'after' })
     })
   })
 
