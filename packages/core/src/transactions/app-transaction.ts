@@ -1,11 +1,16 @@
 import { DEFERRED_CONSTRAINT_CHECKS } from '../dialects/postgres/deferred-checks.js'
-import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
 import type {
   Dialect,
   Statement,
   TransactionCharacteristics,
 } from '../dialects/statements/index.js'
 import { docs, SandboxError } from '../ownership/errors.js'
+import {
+  implicitCommitError,
+  implicitTransactionWarning,
+  prepareTransactionError,
+} from './app-transaction-messages.js'
+import { undoCommitEffects } from './commit-effects.js'
 import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 
 /** What to do when the app asks for an isolation level or access mode a savepoint cannot give. */
@@ -348,16 +353,6 @@ export class AppTransaction {
   }
 }
 
-/** PostgreSQL: the statements that undo what a COMMIT would have ended (settings back, tables dropped). */
-export function undoCommitEffects(
-  settingsBefore: ReadonlyMap<string, string | null>,
-  tables: Iterable<string>,
-): string[] {
-  const statements = [...tables].map((table) => `DROP TABLE IF EXISTS ${table}`)
-  if (settingsBefore.size > 0) statements.push(restoreSettingsStatement(settingsBefore))
-  return statements
-}
-
 const SET_READ_ONLY = 'SET TRANSACTION READ ONLY'
 const create = (name: string) => `SAVEPOINT ${name}`
 const release = (name: string) => `RELEASE SAVEPOINT ${name}`
@@ -371,33 +366,4 @@ function skip(command: string): Step {
 
 function refuse(error: Error): Step {
   return { plan: { action: 'refuse', error }, settle: noop }
-}
-
-function implicitCommitError(statement: string): SandboxError {
-  return new SandboxError(
-    'IMPLICIT_COMMIT',
-    `${statement} was refused: on MySQL/MariaDB it commits the open transaction implicitly, which ` +
-      'would commit the test’s data for real and end its sandbox. Run schema changes outside the ' +
-      'sandbox, before the tests (a globalSetup or migration step), or in ' +
-      `sandbox.unboxedRun(() => …), where statements run on a plain connection. ${docs('mysql-implicit-commits')}`,
-  )
-}
-
-function implicitTransactionWarning(): string {
-  return (
-    'A ROLLBACK without BEGIN, after SET autocommit = 0, did nothing: the sandbox does not emulate ' +
-    'transactions that begin implicitly, so what the app wrote since its last COMMIT stays until ' +
-    'the test ends (production would roll it back). Begin the transaction with BEGIN, START ' +
-    `TRANSACTION or beginTransaction(). ${docs('app-transactions-inside-the-sandbox')}`
-  )
-}
-
-function prepareTransactionError(): SandboxError {
-  return new SandboxError(
-    'PREPARE_TRANSACTION',
-    'PREPARE TRANSACTION was refused: it would end the test’s transaction (PostgreSQL hands it ' +
-      'over to two-phase commit, or rolls it back if that fails), so what the test wrote would be ' +
-      'lost, and its later statements would run outside any transaction. Test two-phase commit ' +
-      `outside the sandbox, in sandbox.unboxedRun(() => …). ${docs('app-transactions-inside-the-sandbox')}`,
-  )
 }

@@ -8,7 +8,8 @@ import type { IsolationLevel } from '../ownership/driver.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
-import { AppTransaction, type Plan, undoCommitEffects } from './app-transaction.js'
+import { AppTransaction, type Plan } from './app-transaction.js'
+import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
 import {
@@ -42,14 +43,6 @@ export interface StatementExecutor<C, Q, R> {
   commitEffects?(query: Q): CommitEffects | undefined
   /** PostgreSQL: the settings' current values (null: a custom setting that does not exist). */
   currentSettings?(conn: C, names: string[]): Promise<Map<string, string | null>>
-}
-
-/** What production's COMMIT ends of a statement, and a RELEASE keeps for the rest of the test. */
-export interface CommitEffects {
-  /** Settings set for the transaction only; their values before it are read first. */
-  settings?: string[] | undefined
-  /** A temporary table created ON COMMIT DROP. */
-  table?: string | undefined
 }
 
 /** Who sends a statement: a leased client (its own app transaction) or the pool itself. */
