@@ -183,6 +183,7 @@ async function play(side: Side, steps: Step[], tag: string, p: (n: number) => st
 
 describe.each([
   {
+    name: 'postgres',
     dialect: 'postgres' as const,
     p: (n: number) => `$${n}`,
     async open() {
@@ -224,13 +225,16 @@ describe.each([
       }
     },
   },
-  {
+  ...[false, true].map((multipleStatements) => ({
+    name: multipleStatements ? 'mysql, multipleStatements' : 'mysql',
     dialect: 'mysql' as const,
     p: () => '?',
     async open() {
-      const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
+      // Scripts run only with the flag, on both sides alike.
+      const config = { uri: MYSQL_URL, multipleStatements }
+      const sandbox = createSandbox({ driver: mysqlDriver(config) })
       const pool = createMysqlPool(sandbox)
-      const production = await mysql.createConnection(MYSQL_URL)
+      const production = await mysql.createConnection(config)
       await production.query(
         'create table if not exists sqlsandbox_diff_items (id int auto_increment primary key, tag varchar(40) not null, name varchar(40) not null)',
       )
@@ -267,8 +271,8 @@ describe.each([
         close: () => production.end(),
       }
     },
-  },
-])('the sandbox behaves as production: $dialect', ({ dialect, p, open }) => {
+  })),
+])('the sandbox behaves as production: $name', ({ dialect, p, open }) => {
   let env: Awaited<ReturnType<typeof open>>
   beforeAll(async () => {
     env = await open()
