@@ -10,8 +10,8 @@ import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
-import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
+import { runPostgresScript } from './postgres-script.js'
 import {
   explainTransactionBlockRefusal,
   isTransactionBlockRefusal,
@@ -142,64 +142,21 @@ export class StatementRouter<C, Q, R> {
     script: Array<{ text: string; statement: Statement }>,
     caller: Caller,
   ): Promise<R> {
-    if (this.#executor.dialect === 'postgres')
-      return this.#executePostgresScript(query, script, caller)
+    if (this.#executor.dialect === 'postgres') {
+      return runPostgresScript(script, {
+        run: (statement, text) =>
+          this.#executeOne(this.#executor.part(query, text), statement, caller),
+        transactionOpen: () => this.#heldSession(caller.identity) !== undefined,
+        emptyResult: (command) => this.#executor.emptyResult(command, query),
+        combine: (results) => this.#executor.combine(results),
+      })
+    }
     const results: R[] = []
     for (const part of script) {
       results.push(
         await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
       )
     }
-    return this.#executor.combine(results)
-  }
-
-  /**
-   * PostgreSQL runs the statements of a script that are outside an explicit transaction as one
-   * implicit transaction block: it ends at a COMMIT (kept) or ROLLBACK (undone) in the script,
-   * at an error (undone, and the script stops) or at the script's end (kept), and a BEGIN in it
-   * makes it the explicit transaction, statements before it included. Here such a block is an
-   * app transaction the router begins and ends itself.
-   */
-  async #executePostgresScript(
-    query: Q,
-    script: Array<{ text: string; statement: Statement }>,
-    caller: Caller,
-  ): Promise<R> {
-    const results: R[] = []
-    const control = (statement: Statement, text: string) =>
-      this.#executeOne(this.#executor.part(query, text), statement, caller)
-    let implicit = false
-    const endBlock = async (statement: Statement, text: string) => {
-      implicit = false
-      await control(statement, text)
-    }
-    for (const part of script) {
-      const { kind } = part.statement
-      const transactionOpen = this.#heldSession(caller.identity) !== undefined
-      if (!transactionOpen && kind !== 'begin' && kind !== 'commit' && kind !== 'rollback') {
-        await control(BEGIN, 'BEGIN')
-        implicit = true
-      }
-      if (implicit && kind === 'begin') {
-        implicit = false // the block is the explicit transaction now
-        results.push(this.#executor.emptyResult('BEGIN', query))
-        continue
-      }
-      const chained = (kind === 'commit' || kind === 'rollback') && part.statement.chain
-      const outsideBlockOnly =
-        kind === 'savepoint' || kind === 'release' || kind === 'rollback-to' || chained
-      try {
-        if (implicit && outsideBlockOnly) throw implicitBlockError(part.statement)
-        results.push(
-          await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
-        )
-      } catch (error) {
-        if (implicit) await endBlock(ROLLBACK, 'ROLLBACK').catch(() => {})
-        throw error
-      }
-      if (implicit && (kind === 'commit' || kind === 'rollback')) implicit = false
-    }
-    if (implicit) await endBlock(COMMIT, 'COMMIT')
     return this.#executor.combine(results)
   }
 
@@ -411,18 +368,4 @@ export class StatementRouter<C, Q, R> {
 }
 
 const OTHER: Statement = { kind: 'other' }
-const BEGIN: Statement = { kind: 'begin', characteristics: {} }
-const COMMIT: Statement = { kind: 'commit', chain: false }
 const ROLLBACK: Statement = { kind: 'rollback', chain: false }
-
-/** What PostgreSQL answers to these inside an implicit block: they need a transaction block. */
-function implicitBlockError(statement: Statement): Error {
-  if (statement.kind === 'commit' || statement.kind === 'rollback') {
-    return chainOutsideTransactionError(statement.kind === 'commit' ? 'COMMIT' : 'ROLLBACK')
-  }
-  return databaseError(
-    'postgres',
-    'outside-transaction',
-    statement as Extract<Statement, { name: string }>,
-  )
-}
