@@ -24,7 +24,7 @@ export const DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE = DEFERRED_CONSTRAINT_CHE
 const deferrableIn = new WeakMap<pg.Client, boolean>()
 
 /**
- * Looks once per connection: a statement outside an app transaction pays for the checks (four
+ * Looks once per connection: a write outside an app transaction pays for the checks (three
  * statements more in its round trip) only where something can be deferred. A deferrable
  * constraint created later, on a connection already open, is checked at app COMMITs only.
  */
