@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
-import type { Frame } from './ownership/caller.js'
+import type { Frame, Via } from './ownership/caller.js'
 import { type Callsite, callsite } from './ownership/callsite.js'
 import { controlClient, inheritedOwner, NO_SCOPE, RoutedClient } from './ownership/clients.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
@@ -45,6 +45,12 @@ import { transactionCommittedError } from './transactions/transaction-committed.
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
 const RECENT_MS = 10_000
+/** Who a caller is to its owner's lease, and the lease. */
+interface Route<C> {
+  readonly client: RoutedClient
+  readonly lease: Lease<C>
+}
+
 /** Shared by every statement that does not join a scope's hold: nothing allocated per statement. */
 const NO_ACQUIRE_OPTIONS: AcquireOptions = Object.freeze({})
 
@@ -325,20 +331,8 @@ export class Sandbox<C = unknown> {
     const resolution = this.#registry.resolve(frame, explicit)
     if (resolution.kind === 'none') return Promise.reject(noOwnerError(callsite().toString()))
     if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via, scope)
-    const { owner, via } = resolution
-    const lease = this.#registry.leaseOf(owner)
-    const client = new RoutedClient(owner, via, scope)
-    if (!lease) {
-      return Promise.reject(
-        owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query'),
-      )
-    }
-    // The hold is the routed connection: no wrapper on the path every statement takes.
-    return lease.acquire(
-      client,
-      this.#config.queueTimeout,
-      options?.joinScope ? { scope } : NO_ACQUIRE_OPTIONS,
-    )
+    const route = this.#routeTo(resolution.owner, resolution.via, scope)
+    return route instanceof Promise ? route : this.#acquire(route, scope, options)
   }
 
   #acquireOwn(
@@ -346,23 +340,37 @@ export class Sandbox<C = unknown> {
     owner: Owner,
     options: RouteOptions | undefined,
   ): RoutedConnection<C> | Promise<RoutedConnection<C>> {
-    let own = frame.own as { client: RoutedClient; lease: Lease<C> } | undefined
+    let own = frame.own as Route<C> | undefined
     if (own?.client.owner !== owner) {
-      const client = new RoutedClient(owner, 'own', frame)
-      const lease = this.#registry.leaseOf(owner)
-      if (!lease) {
-        return Promise.reject(
-          owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query'),
-        )
-      }
-      own = { client, lease }
-      frame.own = own as { client: RoutedClient; lease: Lease<unknown> }
+      const route = this.#routeTo(owner, 'own', frame)
+      if (route instanceof Promise) return route
+      own = route
+      frame.own = own as Route<unknown>
     }
     // A lease outlives its owner in this cache only: acquire refuses an owner that ended.
-    return own.lease.acquire(
-      own.client,
+    return this.#acquire(own, frame, options)
+  }
+
+  /** The client and the lease a caller of `owner` takes its turns with, or why it cannot. */
+  #routeTo(owner: Owner, via: Via, scope: object): Route<C> | Promise<never> {
+    const client = new RoutedClient(owner, via, scope)
+    const lease = this.#registry.leaseOf(owner)
+    if (lease) return { client, lease }
+    return Promise.reject(
+      owner.lateError(client.describe()) ?? unknownOwnerError(owner.id, 'query'),
+    )
+  }
+
+  #acquire(
+    route: Route<C>,
+    scope: object,
+    options: RouteOptions | undefined,
+  ): RoutedConnection<C> | Promise<RoutedConnection<C>> {
+    // The hold is the routed connection: no wrapper on the path every statement takes.
+    return route.lease.acquire(
+      route.client,
       this.#config.queueTimeout,
-      options?.joinScope ? { scope: frame } : NO_ACQUIRE_OPTIONS,
+      options?.joinScope ? { scope } : NO_ACQUIRE_OPTIONS,
     )
   }
 
