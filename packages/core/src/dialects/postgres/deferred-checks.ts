@@ -20,6 +20,14 @@ export const DEFERRED_CONSTRAINT_CHECKS = [
  */
 export const DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE = DEFERRED_CONSTRAINT_CHECKS.slice(0, 3)
 
+/** What ends a protected statement's savepoint: the deferred checks if asked for, its RELEASE. */
+export function releaseStatements(savepoint: string, checkDeferred: boolean): string[] {
+  return [
+    ...(checkDeferred ? DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE : []),
+    `RELEASE SAVEPOINT ${savepoint}`,
+  ]
+}
+
 /** Whether the database has anything deferrable, as each connection found at connect. */
 const deferrableIn = new WeakMap<pg.Client, boolean>()
 

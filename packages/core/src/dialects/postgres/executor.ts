@@ -1,11 +1,7 @@
 import type pg from 'pg'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { splitStatements } from '../statements/index.js'
-import {
-  DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE,
-  hasDeferrable,
-  mayDefer,
-} from './deferred-checks.js'
+import { hasDeferrable, mayDefer, releaseStatements } from './deferred-checks.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
@@ -79,10 +75,7 @@ async function protectedScript(client: pg.Client, text: string): Promise<unknown
   await client.query(`SAVEPOINT ${sp}`)
   let results: unknown
   // The deferred checks too, where the database has something deferrable (see protectedQuery).
-  const after = [
-    ...(hasDeferrable(client) ? DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE : []),
-    `RELEASE SAVEPOINT ${sp}`,
-  ]
+  const after = releaseStatements(sp, hasDeferrable(client))
   try {
     results = await client.query(`${text}\n;${after.join('; ')}`)
   } catch (error) {

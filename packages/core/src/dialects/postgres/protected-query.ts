@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE } from './deferred-checks.js'
+import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE, releaseStatements } from './deferred-checks.js'
 import { canProtect, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
 
 /**
@@ -340,10 +340,7 @@ function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFr
   let frames = framesBySavepoint.get(key)
   if (!frames) {
     if (framesBySavepoint.size >= 64) framesBySavepoint.clear()
-    const after = [
-      ...(checkDeferred ? DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE : []),
-      `RELEASE SAVEPOINT ${savepoint}`,
-    ]
+    const after = releaseStatements(savepoint, checkDeferred)
     frames = {
       open: runUnnamed(`SAVEPOINT ${savepoint}`),
       releaseAndSync: Buffer.concat([...after.map(runUnnamed), frame('S')]),
