@@ -42,12 +42,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
     multipleStatements: allowsMultipleStatements(config),
     connect() {
       return new Promise<mysql.Connection>((resolve, reject) => {
-        const conn =
-          typeof config === 'string'
-            ? mysql.createConnection(config)
-            : mysql.createConnection(config)
-        // As with pg: a dead idle socket must not crash the run; its next statement fails.
-        conn.on('error', () => {})
+        const conn = connect()
         conn.connect((error) => (error ? reject(error) : resolve(conn)))
       }).then(async (conn) => {
         await rememberSession(conn)
