@@ -289,8 +289,13 @@ export class Sandbox<C = unknown> {
    * transaction anew on `conn`, with its isolation level. Call it in the owner's turn, before
    * anything else may run on the connection.
    */
-  async beginAgain(conn: C, owner: Owner): Promise<void> {
-    for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
+  beginAgain(conn: C, owner: Owner): Promise<void> {
+    return this.#begin(conn, owner.isolation)
+  }
+
+  async #begin(conn: C, isolation: IsolationLevel | undefined): Promise<void> {
+    if (this.driver.begin) return this.driver.begin(conn, isolation)
+    for (const statement of this.driver.transactions.begin({ isolation })) {
       await this.driver.query(conn, statement)
     }
   }
@@ -430,9 +435,7 @@ export class Sandbox<C = unknown> {
     const owner = this.#newOwner(options, undefined, at)
     const conn = await this.#pool.acquire(owner, this.#config.checkoutTimeout)
     try {
-      for (const statement of this.driver.transactions.begin({ isolation: owner.isolation })) {
-        await this.driver.query(conn, statement)
-      }
+      await this.#begin(conn, owner.isolation)
     } catch (error) {
       await this.#pool.destroy(conn)
       throw error

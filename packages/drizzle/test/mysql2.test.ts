@@ -125,6 +125,24 @@ describe('queries', () => {
   })
 })
 
+describe('statements that would commit', () => {
+  test.each([["EXECUTE IMMEDIATE 'COMMIT'"], ['IF 1 = 1 THEN COMMIT; END IF']])(
+    '%s, which the classifier cannot read, is refused by the server; nothing commits',
+    async (attack) => {
+      const tag = newTag()
+      await sandbox.run(async () => {
+        await db.insert(items).values({ tag, name: 'before' })
+        const error = await db.execute(sql.raw(attack)).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(sandboxErrorIn(error)?.code).toBe('IMPLICIT_COMMIT')
+        expect(await namesOf(tag)).toEqual(['before'])
+      })
+    },
+  )
+})
+
 describe('.iterator() (streams over getConnection().connection.query().stream())', () => {
   const byTag = (tag: string) =>
     db.select({ name: items.name }).from(items).where(eq(items.tag, tag)).orderBy(items.id)

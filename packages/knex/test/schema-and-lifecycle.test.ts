@@ -113,6 +113,36 @@ describe('knex.schema', () => {
     }
   })
 
+  test.each([
+    ["EXECUTE IMMEDIATE 'COMMIT'"],
+    ["EXECUTE IMMEDIATE 'CREATE TABLE knex_chaos (a int)'"],
+    ['BEGIN NOT ATOMIC COMMIT; END'],
+  ])(
+    'mariadb: %s, which the classifier cannot read, is refused by the server; nothing commits',
+    async (attack) => {
+      const cell = knexCell('mysql')
+      const tag = randomUUID().slice(0, 12)
+      try {
+        await cell.sandbox.run(async () => {
+          await cell.db('sandbox_items').insert({ tag, name: 'before' })
+          const error = await cell.db.raw(attack).then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          expect(sandboxErrorIn(error)?.code).toBe('IMPLICIT_COMMIT')
+          expect(await itemNames(cell.db, tag)).toEqual(['before'])
+        })
+        expect(await cell.committed.count(tag)).toBe(0)
+        const [tables] = await cell.raw(
+          "select count(*) as n from information_schema.tables where table_name = 'knex_chaos'",
+        )
+        expect(Number(tables?.n)).toBe(0)
+      } finally {
+        await cell.close()
+      }
+    },
+  )
+
   test('mariadb: DDL in an owner is refused (IMPLICIT_COMMIT); sandbox.unboxedRun runs it', async () => {
     const cell = knexCell('mysql')
     const tag = randomUUID().slice(0, 12)

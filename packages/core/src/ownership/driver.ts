@@ -9,6 +9,12 @@ export interface SandboxDriver<Conn = unknown> {
   readonly transactions: TransactionSql
   /** Opens a new physical connection. */
   connect(): Promise<Conn>
+  /**
+   * Begins a root owner's transaction on `conn`. Optional: by default `transactions.begin`'s texts
+   * run. MySQL begins an XA transaction here, in which the server refuses every statement that
+   * would commit.
+   */
+  begin?(conn: Conn, isolation: IsolationLevel | undefined): Promise<void>
   /** Runs one statement: message-shaped on purpose (sql + params in, rows out), so it can cross a port. */
   query(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
   /**

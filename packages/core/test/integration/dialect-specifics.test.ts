@@ -5,7 +5,11 @@ import { from as copyFrom } from 'pg-copy-streams'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
+import {
+  createMysqlPool,
+  mysqlDriver,
+  type SandboxMysqlPool,
+} from '../../src/dialects/mysql/index.js'
 import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
 import { createSandbox } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
@@ -539,26 +543,75 @@ describe('mysql2 facade specifics', () => {
     ['the mysql2 facade', (sql: string, params: unknown[]) => pool.query(sql, params)],
     ['sandbox.query', (sql: string, params: unknown[]) => sandbox.query(sql, params)],
   ])(
-    'a CALL through %s whose procedure commits fails loudly, and nothing after it commits',
+    'a CALL through %s whose procedure commits is refused by the server, and nothing commits',
     async (_, call) => {
       const body = "insert into sandbox_items (tag, name) values (t, 'in procedure'); commit"
       await withProcedure('sandbox_commits', body, async () => {
         await sandbox.run(async () => {
           await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'before'])
+          const refused = await call('call sandbox_commits(?)', [tag]).catch((e: unknown) => e)
+          expect(refused).toMatchObject({
+            code: 'IMPLICIT_COMMIT',
+            message: expect.stringMatching(
+              /^"call sandbox_commits\(\?\)" was refused by the server/,
+            ),
+            cause: expect.objectContaining({ errno: 1399 }),
+          })
+          await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+          // The test's transaction went on, with the procedure's insert (MySQL keeps the
+          // statements of a CALL that ran before the refused one): none of it committed.
+          const [rows] = await pool.query(
+            'select name from sandbox_items where tag = ? order by id',
+            [tag],
+          )
+          expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }, { name: 'after' }])
+        })
+        expect(await committedItems()).toBe(0)
+      })
+    },
+  )
+
+  test.each([
+    [
+      'the mysql2 facade',
+      (p: SandboxMysqlPool) => (sql: string, params: unknown[]) => p.query(sql, params),
+    ],
+    [
+      'sandbox.query',
+      (p: SandboxMysqlPool) => (sql: string, params: unknown[]) => p.sandbox.query(sql, params),
+    ],
+  ])(
+    'without XA, a CALL through %s whose procedure commits fails loudly, and nothing after it commits',
+    async (_, callOn) => {
+      const plain = createSandbox({ driver: mysqlDriver(MYSQL_URL, { xa: false }), poolSize: 1 })
+      const plainPool = createMysqlPool(plain)
+      const call = callOn(plainPool)
+      const body = "insert into sandbox_items (tag, name) values (t, 'in procedure'); commit"
+      await withProcedure('sandbox_commits', body, async () => {
+        await plain.run(async () => {
+          await plainPool.query('insert into sandbox_items (tag, name) values (?, ?)', [
+            tag,
+            'before',
+          ])
           await expect(call('call sandbox_commits(?)', [tag])).rejects.toMatchObject({
             code: 'TRANSACTION_COMMITTED',
             message: expect.stringMatching(
               /^call sandbox_commits\(\?\) ended the test’s transaction/,
             ),
           })
-          await pool.query('insert into sandbox_items (tag, name) values (?, ?)', [tag, 'after'])
+          await plainPool.query('insert into sandbox_items (tag, name) values (?, ?)', [
+            tag,
+            'after',
+          ])
         })
         const [rows] = await raw.query('select name from sandbox_items where tag = ? order by id', [
           tag,
         ])
         // What the procedure committed stays committed; what came after it does not.
         expect(rows).toEqual([{ name: 'before' }, { name: 'in procedure' }])
-      }).finally(() => raw.query('delete from sandbox_items where tag = ?', [tag]))
+      })
+        .finally(() => raw.query('delete from sandbox_items where tag = ?', [tag]))
+        .finally(() => plain.close())
     },
   )
 

@@ -9,16 +9,33 @@ import { redact } from '../postgres/driver.js'
 import { recoverLostTransaction } from './lost-transaction.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
+import { textQuery } from './text-query.js'
+import {
+  refusedInsideXa,
+  serverRefusedCommitError,
+  xaBegin,
+  xaEnded,
+  xaEndRolledBack,
+} from './xa.js'
 
 export type MysqlConnectionConfig = string | mysql.ConnectionOptions
 
 /** MySQL/MariaDB texts: the isolation level is set before BEGIN, for that one transaction. */
 export const mysqlTransactions: TransactionSql = {
-  begin: ({ isolation }) =>
-    isolation ? [`SET TRANSACTION ISOLATION LEVEL ${sqlLevel(isolation)}`, 'BEGIN'] : ['BEGIN'],
+  begin: ({ isolation }) => [...isolationSql(isolation), 'BEGIN'],
   rollback: 'ROLLBACK',
   savepoint: (name) => `SAVEPOINT ${name}`,
   rollbackToSavepoint: (name) => [`ROLLBACK TO SAVEPOINT ${name}`, `RELEASE SAVEPOINT ${name}`],
+}
+
+export interface MysqlDriverOptions {
+  /**
+   * Each test's transaction is an XA transaction (`XA START`), inside which the server itself
+   * refuses every statement that would commit it (1399), whatever the sandbox's classifier made
+   * of the statement. false: a plain `BEGIN`, for servers where XA is disabled; only the
+   * classifier then stands between a misread statement and a commit. Default true.
+   */
+  xa?: boolean
 }
 
 /**
@@ -28,7 +45,13 @@ export const mysqlTransactions: TransactionSql = {
  * @example
  * const sandbox = createSandbox({ driver: mysqlDriver('mysql://root@127.0.0.1:3306/app_test') })
  */
-export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<mysql.Connection> {
+export function mysqlDriver(
+  config: MysqlConnectionConfig = {},
+  options: MysqlDriverOptions = {},
+): SandboxDriver<mysql.Connection> {
+  const xa = options.xa !== false
+  const beginTexts = (conn: mysql.Connection, isolation: IsolationLevel | undefined) =>
+    xa ? xaBegin(conn, isolationSql(isolation)) : mysqlTransactions.begin({ isolation })
   const connect = () => {
     const conn =
       typeof config === 'string' ? mysql.createConnection(config) : mysql.createConnection(config)
@@ -49,14 +72,23 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
         return conn
       })
     },
-    endSession: (conn) => resetSession(conn, pendingOf(conn)),
+    async begin(conn, isolation) {
+      for (const statement of beginTexts(conn, isolation)) await textQuery(conn, statement)
+    },
+    endSession(conn) {
+      xaEnded(conn)
+      return resetSession(conn, pendingOf(conn))
+    },
     query(conn, sql, params) {
       return new Promise((resolve, reject) => {
         const pending = pendingOf(conn)
         pending.add(reject)
         conn.query(sql, params as unknown[] | undefined, (error, result) => {
           pending.delete(reject)
-          if (error) return reject(error)
+          if (error)
+            return reject(
+              refusedInsideXa(conn, error) ? serverRefusedCommitError(sql, error) : error,
+            )
           const outcome: QueryResult = Array.isArray(result)
             ? { rows: result as Record<string, unknown>[], rowCount: result.length }
             : { rows: [], rowCount: (result as mysql.ResultSetHeader).affectedRows ?? 0 }
@@ -73,7 +105,10 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       pending.delete(conn)
     },
     recover: (conn, error, isolation) =>
-      recoverLostTransaction(conn, error, () => mysqlTransactions.begin({ isolation })),
+      recoverLostTransaction(conn, error, () =>
+        // A deadlock leaves the XA branch rollback-only: it must be ended before a new one starts.
+        xa ? [xaEndRolledBack(conn), ...beginTexts(conn, isolation)] : beginTexts(conn, isolation),
+      ),
     connectionId: (conn) => conn.threadId ?? undefined,
     async terminate(conn) {
       const killer = connect()
@@ -105,8 +140,9 @@ function pendingOf(conn: mysql.Connection): Set<(error: Error) => void> {
   return set
 }
 
-function sqlLevel(level: IsolationLevel): string {
-  return level.toUpperCase()
+/** MySQL sets a transaction's isolation level before it begins, for that one transaction. */
+function isolationSql(isolation: IsolationLevel | undefined): string[] {
+  return isolation ? [`SET TRANSACTION ISOLATION LEVEL ${isolation.toUpperCase()}`] : []
 }
 
 /** As mysql2 reads it: the option, or `?multipleStatements=true` in the URL. */

@@ -2,6 +2,7 @@ import type mysql from 'mysql2'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import type { MysqlQuery } from './query-args.js'
 import { reportsNoTransaction } from './server-status.js'
+import { refusedInsideXa, serverRefusedCommitError } from './xa.js'
 
 /** What the promise API resolves to: `[rows | ResultSetHeader, fields]`. */
 export type MysqlResult = [unknown, unknown]
@@ -26,7 +27,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
       const target = onlySql(query.options) ? query.options.sql : query.options
       if (!query.events) {
         call(target, query.values, (error, result, fields) =>
-          error ? reject(error) : resolve([result, fields]),
+          error ? reject(explained(conn, query, error)) : resolve([result, fields]),
         )
         return
       }
@@ -36,7 +37,8 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))
       }
-      running.on('error', (error: Error) => {
+      running.on('error', (raw: Error) => {
+        const error = explained(conn, query, raw)
         events.emit('error', error)
         reject(error)
       })
@@ -76,6 +78,11 @@ function okPacket() {
     warningStatus: 0,
     changedRows: 0,
   }
+}
+
+/** A refusal of the owner's XA transaction becomes the sandbox's error, naming the statement. */
+function explained(conn: mysql.Connection, query: MysqlQuery, error: Error): Error {
+  return refusedInsideXa(conn, error) ? serverRefusedCommitError(query.options.sql, error) : error
 }
 
 function onlySql(options: object): boolean {

@@ -1,4 +1,9 @@
-export { type MysqlConnectionConfig, mysqlDriver, mysqlTransactions } from './driver.js'
+export {
+  type MysqlConnectionConfig,
+  type MysqlDriverOptions,
+  mysqlDriver,
+  mysqlTransactions,
+} from './driver.js'
 export {
   asMysqlPromisePool,
   CallbackConnection,
