@@ -24,6 +24,13 @@ export interface SandboxOptions<C> {
   onIsolationMismatch?: IsolationMismatchPolicy
   /** Shown in events and `inspect()`. */
   name?: string
+  /**
+   * 'refuse' (default): while the sandbox is open, a query sent from inside a test through a
+   * pg/mysql2 connection that is not the sandbox's, to the sandbox's database, fails before it
+   * runs with `FOREIGN_CONNECTION` (the app's own pool would commit for real). 'allow': no check,
+   * for suites that mean to write through their own connections.
+   */
+  foreignConnections?: 'refuse' | 'allow'
 }
 
 export interface CheckoutOptions {

@@ -10,6 +10,7 @@ import { type AcquireOptions, Lease } from './ownership/lease.js'
 import {
   alreadyOwnerError,
   closedError,
+  foreignConnectionError,
   nestedIsolationError,
   nestTimeoutError,
   noOwnerError,
@@ -84,7 +85,10 @@ export class Sandbox<C = unknown> {
   readonly onIsolationMismatch: IsolationMismatchPolicy
   readonly #config: Readonly<
     Required<
-      Omit<SandboxOptions<C>, 'driver' | 'name' | 'mode' | 'isolation' | 'onIsolationMismatch'>
+      Omit<
+        SandboxOptions<C>,
+        'driver' | 'name' | 'mode' | 'isolation' | 'onIsolationMismatch' | 'foreignConnections'
+      >
     >
   >
   readonly #isolation: IsolationLevel | undefined
@@ -98,6 +102,7 @@ export class Sandbox<C = unknown> {
     []
   #savepoints = 0
   #closed = false
+  #unguard: (() => void) | undefined
 
   constructor(options: SandboxOptions<C>) {
     this.driver = options.driver
@@ -112,6 +117,18 @@ export class Sandbox<C = unknown> {
     this.onIsolationMismatch = options.onIsolationMismatch ?? 'warn'
     this.#pool = new ConnectionPool(options.driver, this.#config.poolSize)
     this.#registry = new OwnershipRegistry(options.mode ?? 'manual')
+    if (options.foreignConnections !== 'allow') {
+      this.#unguard = options.driver.guardForeignConnections?.((connection) =>
+        this.#foreignRefusal(connection),
+      )
+    }
+  }
+
+  /** A foreign connection's query from a context that belongs to a test (an owner, live or not). */
+  #foreignRefusal(connection: string): Error | undefined {
+    const resolution = this.#registry.resolve(this.#als.getStore())
+    if (resolution.kind !== 'owner') return undefined
+    return foreignConnectionError(connection, resolution.owner, callsite().toString())
   }
 
   /**
@@ -424,6 +441,7 @@ export class Sandbox<C = unknown> {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#unguard?.()
     const roots = this.#registry.owners().filter((owner) => !owner.parent)
     await Promise.all(roots.map((owner) => this.#end(owner, { state: 'checked-in' }, 'close')))
     // Rollbacks of owners checked in before still running: their connections close after them.

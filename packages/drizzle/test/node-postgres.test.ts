@@ -3,6 +3,7 @@ import { createSandbox } from '@sqlsandbox/core'
 import { mysqlDriver } from '@sqlsandbox/core/mysql2'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { eq, sql, TransactionRollbackError } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { afterAll, describe, expect, test } from 'vitest'
 import { sandboxErrorIn, sandboxedDrizzle, sandboxedPgPool } from '../src/node-postgres.js'
@@ -27,6 +28,26 @@ const catching = (fn: () => unknown): unknown => {
 
 const namesOf = async (tag: string) =>
   (await db.select().from(items).where(eq(items.tag, tag)).orderBy(items.id)).map((r) => r.name)
+
+test('the app’s own drizzle db, over its own pg.Pool, is refused inside a test; nothing commits', async () => {
+  const tag = newTag()
+  const appPool = new pg.Pool({ connectionString: PG_URL, max: 1 })
+  const appDb = drizzle(appPool, { schema })
+  try {
+    await sandbox.run(async () => {
+      const error = await appDb
+        .insert(items)
+        .values({ tag, name: 'app db' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      expect(sandboxErrorIn(error)?.code).toBe('FOREIGN_CONNECTION')
+    })
+  } finally {
+    await appPool.end()
+  }
+})
 
 describe('queries', () => {
   test('insert … returning, update, delete and select run in the owner’s transaction', async () => {

@@ -10,6 +10,7 @@ import {
   itemNames,
   type KnexCell,
   knexCell,
+  MYSQL_URL,
   PG_URL,
   rawQuery,
 } from './support/databases.js'
@@ -29,6 +30,30 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
   afterAll(() => cell.close())
   afterEach(async () => {
     for (const tag of tags.splice(0)) expect(await cell.committed.count(tag)).toBe(0)
+  })
+
+  test('the app’s own knex, not swapped for the sandbox’s, is refused inside a test; nothing commits', async () => {
+    const tag = newTag()
+    const own = knex({
+      client: dialect === 'postgres' ? 'pg' : 'mysql2',
+      connection: dialect === 'postgres' ? PG_URL : MYSQL_URL,
+      pool: { min: 0, max: 1 },
+    })
+    try {
+      await cell.sandbox.run(async () => {
+        const error = await own('sandbox_items')
+          .insert({ tag, name: 'app knex' })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+        expect(sandboxErrorIn(error)?.code).toBe('FOREIGN_CONNECTION')
+      })
+      // Outside a test it is the app's pool as usual.
+      expect(await own.raw('select 1 as one')).toBeDefined()
+    } finally {
+      await own.destroy()
+    }
   })
 
   test('knex.destroy() leaves the sandbox’s connections and owners alone', async () => {

@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url'
 
-const OWN_DIR = fileURLToPath(new URL('..', import.meta.url))
+/** Our compiled files, and the sources they map to in stack traces (source maps). */
+const OWN_DIRS = ['src', 'dist'].map((dir) =>
+  fileURLToPath(new URL(`../../${dir}/`, import.meta.url)),
+)
 
 /** A captured call site, formatted only when a message or `inspect()` needs it. */
 export interface Callsite {
@@ -28,13 +31,22 @@ export function callsite(above?: (...args: never[]) => unknown): Callsite {
   }
 }
 
+/** The first frame of the user's own code; else the first outside sqlsandbox (a library's). */
 function firstForeignFrame(stack: string | undefined): string {
+  let library: string | undefined
   for (const line of stack?.split('\n').slice(1) ?? []) {
     const frame = line.trim().replace(/^at\s+/, '')
-    if (frame.includes(OWN_DIR) || frame.includes('node:') || frame.includes('/@sqlsandbox/')) {
+    if (
+      OWN_DIRS.some((dir) => frame.includes(dir)) ||
+      frame.includes('node:') ||
+      frame.includes('/@sqlsandbox/')
+    ) {
       continue
     }
-    return frame.replace(/^.*\((.*)\)$/, '$1').replace(/^file:\/\//, '')
+    const location = frame.replace(/^.*\((.*)\)$/, '$1').replace(/^file:\/\//, '')
+    if (!location.includes('/')) continue // `<anonymous>`, `native`: no file to point at
+    if (!location.includes('/node_modules/')) return location
+    library ??= location
   }
-  return 'unknown location'
+  return library ?? 'unknown location'
 }

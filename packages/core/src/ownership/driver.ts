@@ -48,6 +48,14 @@ export interface SandboxDriver<Conn = unknown> {
    * pool would.
    */
   readonly multipleStatements?: boolean
+  /**
+   * While installed, a statement from one of the driver library's connections that is not the
+   * sandbox's, to the sandbox's database, fails before it runs when `refusal` returns an error
+   * for it (it is sent from inside a test: the app's own pool was not swapped for the sandbox's,
+   * and its writes would commit). `connection` describes the foreign connection for the message.
+   * Returns the undo. Optional.
+   */
+  guardForeignConnections?(refusal: (connection: string) => Error | undefined): () => void
   /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */
   describe(): string
 }

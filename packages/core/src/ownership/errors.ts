@@ -20,6 +20,7 @@ export type SandboxErrorCode =
   | 'TRANSACTION_COMMITTED'
   | 'PREPARE_TRANSACTION'
   | 'TRANSACTION_CONTROL'
+  | 'FOREIGN_CONNECTION'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

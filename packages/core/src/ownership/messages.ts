@@ -83,3 +83,22 @@ export function closedError(): SandboxError {
       `once, after the last test. ${docs('api')}`,
   )
 }
+
+/** A test's query went through the app's own connection, around the sandbox. */
+export function foreignConnectionError(
+  connection: string,
+  owner: Owner,
+  where: string,
+): SandboxError {
+  return new SandboxError(
+    'FOREIGN_CONNECTION',
+    `sqlsandbox refused a query from ${connection}, which is not the sandbox’s, sent from ${where} ` +
+      `in a context of ${owner.describe()}. It would run outside the test’s transaction, and what it ` +
+      'writes would be committed for real: the app (or its ORM client) still uses its own pool, ' +
+      'not the sandbox’s. Give the app the sandbox’s pool — createPgPool(sandbox) / ' +
+      'createMysqlPool(sandbox), or the ORM package’s client — by mocking the app’s db module ' +
+      '(vi.mock) or from its config. A connection meant to work outside the test (reading what was ' +
+      'committed, seeding for real) runs in sandbox.unboxedRun(() => …); ' +
+      `createSandbox({ foreignConnections: 'allow' }) turns this check off. ${docs('foreign-connections')}`,
+  )
+}

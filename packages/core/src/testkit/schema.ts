@@ -1,5 +1,8 @@
+import type { Connection } from 'mysql2'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import { markSandboxConnection } from '../dialects/mysql/foreign-connections.js'
+import { markSandboxClient } from '../dialects/postgres/foreign-connections.js'
 
 /** The contract suite's tables, created for real (outside any sandbox) before the tests. */
 export async function ensureContractSchema(
@@ -50,8 +53,11 @@ export interface CommittedRows {
 }
 
 export function committedRows(dialect: 'postgres' | 'mysql', url: string): CommittedRows {
+  // Independent connections, also read from inside a test: the foreign-connection check lets
+  // them through.
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: url, max: 1 })
+    pool.on('connect', (client) => markSandboxClient(client))
     return {
       async count(tag) {
         const { rows } = await pool.query(
@@ -65,6 +71,7 @@ export function committedRows(dialect: 'postgres' | 'mysql', url: string): Commi
     }
   }
   const pool = mysql.createPool({ uri: url, connectionLimit: 1 })
+  pool.on('connection', (conn) => markSandboxConnection(conn as unknown as Connection))
   return {
     async count(tag) {
       const [rows] = await pool.query<mysql.RowDataPacket[]>(

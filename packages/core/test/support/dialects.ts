@@ -4,6 +4,7 @@ import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
 import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
 import type { Sandbox, SandboxDriver } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from './databases.js'
+import { independentMysqlPool, independentPgPool } from './independent.js'
 
 /**
  * One entry per database the integration suite runs on (Kysely's DIALECTS loop): how to build a
@@ -43,7 +44,7 @@ export interface RawFacade extends RawLease {
 }
 
 function postgres(): TestDialect {
-  const raw = new pg.Pool({ connectionString: PG_URL, max: 2 })
+  const raw = independentPgPool(new pg.Pool({ connectionString: PG_URL, max: 2 }))
   return {
     name: 'postgres',
     driver: () => pgDriver(PG_URL),
@@ -82,7 +83,7 @@ function postgres(): TestDialect {
 }
 
 function mariadb(): TestDialect {
-  const raw = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 })
+  const raw = independentMysqlPool(mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 }))
   return {
     name: 'mysql',
     driver: () => mysqlDriver(MYSQL_URL),

@@ -6,6 +6,7 @@ import type {
   TransactionSql,
 } from '../../ownership/driver.js'
 import { redact } from '../postgres/driver.js'
+import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
 import { recoverLostTransaction } from './lost-transaction.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
@@ -55,6 +56,7 @@ export function mysqlDriver(
   const connect = () => {
     const conn =
       typeof config === 'string' ? mysql.createConnection(config) : mysql.createConnection(config)
+    markSandboxConnection(conn)
     // As with pg: a dead idle socket must not crash the run; its next statement fails.
     conn.on('error', () => {})
     return conn
@@ -122,6 +124,7 @@ export function mysqlDriver(
         killer.destroy()
       }
     },
+    guardForeignConnections: (refusal) => guardForeignConnections(targetOf(config), refusal),
     describe() {
       if (typeof config === 'string') return redact(config)
       return `mysql://${config.host ?? 'localhost'}:${config.port ?? 3306}/${config.database ?? ''}`
@@ -153,4 +156,19 @@ function allowsMultipleStatements(config: MysqlConnectionConfig): boolean {
   } catch {
     return false
   }
+}
+
+/** Host, port and database as mysql2 reads them from the settings (a URL, `uri`, or fields). */
+function targetOf(config: MysqlConnectionConfig): {
+  host?: string
+  port?: number
+  database?: string
+} {
+  const { ConnectionConfig } = mysql as unknown as {
+    ConnectionConfig: new (
+      config: MysqlConnectionConfig,
+    ) => { host?: string; port?: number; database?: string }
+  }
+  const { host, port, database } = new ConnectionConfig(config)
+  return { host, port, database }
 }

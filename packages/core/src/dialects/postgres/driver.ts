@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
 import { findDeferrable } from './deferred-checks.js'
+import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
 
 export type PgConnectionConfig = string | pg.ClientConfig
 
@@ -38,6 +39,7 @@ export function pgDriver(
     transactions: postgresTransactions,
     async connect() {
       const client = new pg.Client(clientConfig)
+      markSandboxClient(client)
       // An idle client whose socket dies emits 'error'; unhandled, it would crash the test run.
       // The next statement on it fails instead, and the owner's end destroys it.
       client.on('error', () => {})
@@ -74,6 +76,7 @@ export function pgDriver(
       const pid = (client as pg.Client & { processID?: number }).processID
       if (!pid) return
       const killer = new pg.Client(clientConfig)
+      markSandboxClient(killer)
       killer.on('error', () => {})
       await killer.connect()
       try {
@@ -82,6 +85,7 @@ export function pgDriver(
         await killer.end()
       }
     },
+    guardForeignConnections: (refusal) => guardForeignClients(clientConfig, refusal),
     describe() {
       return describePg(clientConfig)
     },

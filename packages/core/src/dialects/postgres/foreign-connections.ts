@@ -1,0 +1,95 @@
+import pg from 'pg'
+import { databaseTarget } from '../database-target.js'
+
+/**
+ * Statements of pg clients that the sandbox did not open, to a guarded database, are checked
+ * before they run: the one place that sees the app's own pool (pg.Pool queries through
+ * pg.Client), whatever ORM sits on it. pg publishes nothing a subscriber could stop a query
+ * with, so `Client.prototype.query` of the pg the sandbox uses is wrapped while a guard is
+ * installed. Apps with a second copy of pg are not covered.
+ */
+export function markSandboxClient(client: pg.Client): void {
+  sandboxClients.add(client)
+}
+
+export function guardForeignClients(
+  config: pg.ClientConfig,
+  refusal: (connection: string) => Error | undefined,
+): () => void {
+  const guard: Guard = { target: targetOf(new pg.Client(config)), refusal }
+  guards.add(guard)
+  install()
+  return () => {
+    guards.delete(guard)
+    if (guards.size === 0) uninstall()
+  }
+}
+
+interface Guard {
+  target: string
+  refusal: (connection: string) => Error | undefined
+}
+
+const sandboxClients = new WeakSet<object>()
+const guards = new Set<Guard>()
+let original: ((...args: unknown[]) => unknown) | undefined
+
+function install(): void {
+  if (original) return
+  const query = pg.Client.prototype.query as unknown as (...args: unknown[]) => unknown
+  original = query
+  const guarded = function (this: pg.Client, ...args: unknown[]): unknown {
+    if (!sandboxClients.has(this)) {
+      const error = refusalFor(this)
+      if (error) return fail(this, args, error)
+    }
+    return query.apply(this, args)
+  }
+  pg.Client.prototype.query = guarded as unknown as typeof pg.Client.prototype.query
+}
+
+function uninstall(): void {
+  if (!original) return
+  pg.Client.prototype.query = original as unknown as typeof pg.Client.prototype.query
+  original = undefined
+}
+
+function refusalFor(client: pg.Client): Error | undefined {
+  const target = targetOf(client)
+  for (const guard of guards) {
+    if (guard.target !== target) continue
+    const error = guard.refusal(`a pg connection to ${target.replace(/^loopback/, 'localhost')}`)
+    if (error) return error
+  }
+  return undefined
+}
+
+function targetOf(client: pg.Client): string {
+  const params = (client as unknown as { connectionParameters: pg.ClientConfig })
+    .connectionParameters
+  return databaseTarget(params.host, params.port, params.database ?? '')
+}
+
+/** The error, in the shape the call expects: a Submittable's, a callback's, or a promise's. */
+function fail(client: pg.Client, args: unknown[], error: Error): unknown {
+  const [first] = args
+  const submittable = first as { submit?: unknown; handleError?: (e: Error, c: unknown) => void }
+  if (typeof submittable?.submit === 'function') {
+    process.nextTick(() =>
+      submittable.handleError?.(error, (client as { connection?: unknown }).connection),
+    )
+    return first
+  }
+  const last = args[args.length - 1]
+  const callback =
+    typeof last === 'function'
+      ? last
+      : typeof (first as { callback?: unknown })?.callback === 'function'
+        ? (first as { callback: (e: Error) => void }).callback
+        : undefined
+  if (callback) {
+    process.nextTick(callback as (e: Error) => void, error)
+    return undefined
+  }
+  return Promise.reject(error)
+}
