@@ -7,6 +7,7 @@ import type {
 } from '../../ownership/driver.js'
 import { redact } from '../postgres/driver.js'
 import { recoverLostTransaction } from './lost-transaction.js'
+import { destroyConnection, pendingOf } from './pending.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
 
@@ -66,11 +67,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       })
     },
     async destroy(conn) {
-      conn.destroy()
-      // mysql2 never calls back the statements of a destroyed connection: fail them here.
-      for (const reject of pendingOf(conn))
-        reject(new Error('the connection was closed by sqlsandbox'))
-      pending.delete(conn)
+      destroyConnection(conn)
     },
     recover: (conn, error, isolation) =>
       recoverLostTransaction(conn, error, () => mysqlTransactions.begin({ isolation })),
@@ -84,7 +81,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
           )
         })
       } finally {
-        killer.destroy()
+        destroyConnection(killer)
       }
     },
     describe() {
@@ -92,17 +89,6 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       return `mysql://${config.host ?? 'localhost'}:${config.port ?? 3306}/${config.database ?? ''}`
     },
   }
-}
-
-const pending = new WeakMap<mysql.Connection, Set<(error: Error) => void>>()
-
-function pendingOf(conn: mysql.Connection): Set<(error: Error) => void> {
-  let set = pending.get(conn)
-  if (!set) {
-    set = new Set()
-    pending.set(conn, set)
-  }
-  return set
 }
 
 function sqlLevel(level: IsolationLevel): string {

@@ -1,5 +1,6 @@
 import type mysql from 'mysql2'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
+import { pendingOf } from './pending.js'
 import type { MysqlQuery } from './query-args.js'
 import { reportsNoTransaction } from './server-status.js'
 
@@ -16,6 +17,8 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
   textOf: (query) => query.options.sql,
   run(conn, query) {
     return new Promise((resolve, reject) => {
+      // The driver's destroy fails it: mysql2 never calls back a destroyed connection's command.
+      const pending = pendingOf(conn)
       const call = conn[query.method].bind(conn) as (
         options: unknown,
         values: unknown,
@@ -25,22 +28,29 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
       // which is what most calls are, goes as one.
       const target = onlySql(query.options) ? query.options.sql : query.options
       if (!query.events) {
-        call(target, query.values, (error, result, fields) =>
-          error ? reject(error) : resolve([result, fields]),
-        )
+        pending.add(reject)
+        call(target, query.values, (error, result, fields) => {
+          pending.delete(reject)
+          if (error) reject(error)
+          else resolve([result, fields])
+        })
         return
       }
       const events = query.events
+      const fail = (error: Error) => {
+        pending.delete(fail)
+        events.emit('error', error)
+        reject(error)
+      }
+      pending.add(fail)
       events.attach(conn)
       const running = call(target, query.values)
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))
       }
-      running.on('error', (error: Error) => {
-        events.emit('error', error)
-        reject(error)
-      })
+      running.on('error', fail)
       running.on('end', () => {
+        pending.delete(fail)
         events.emit('end')
         resolve([[], undefined])
       })
@@ -49,7 +59,13 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
   async control(conn, statements) {
     for (const statement of statements) {
       await new Promise<void>((resolve, reject) => {
-        conn.query(statement, (error) => (error ? reject(error) : resolve()))
+        const pending = pendingOf(conn)
+        pending.add(reject)
+        conn.query(statement, (error) => {
+          pending.delete(reject)
+          if (error) reject(error)
+          else resolve()
+        })
       })
     }
   },
