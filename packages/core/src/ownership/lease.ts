@@ -1,3 +1,4 @@
+import { DRAIN_MS, settlesWithin } from './bounds.js'
 import type { Via } from './caller.js'
 import { docs, SandboxTimeoutError } from './errors.js'
 import type { Owner } from './owner.js'
@@ -34,8 +35,7 @@ export interface AcquireOptions {
   scope?: object
 }
 
-/** How long an owner's end waits for a statement already running before it closes the socket. */
-export const DRAIN_MS = 2_000
+export { DRAIN_MS }
 
 /**
  * Called after a statement on the connection failed, before anything else may run on it: a
@@ -146,7 +146,7 @@ export class Lease<C> {
     }
     const hold = this.#holder
     if (!hold || !owner.contains(hold.client.owner)) return true
-    const settled = await settleWithin(hold.running, drainMs)
+    const settled = await settlesWithin(hold.running, drainMs)
     if (this.#holder === hold) hold.release()
     return settled
   }
@@ -395,16 +395,4 @@ export class Hold<C> {
 /** An error a database server sent (pg's DatabaseError, mysql2's errors), not the app's own. */
 function isServerError(error: unknown): error is Error {
   return error instanceof Error && ('severity' in error || 'sqlState' in error)
-}
-
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms).unref()
-  })
-  try {
-    return await Promise.race([promise.then(() => true), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }

@@ -83,3 +83,17 @@ export function closedError(): SandboxError {
       `once, after the last test. ${docs('api')}`,
   )
 }
+
+export function beginTimeoutError(
+  owner: Owner,
+  timeoutMs: number,
+  server: string,
+): SandboxTimeoutError {
+  return new SandboxTimeoutError(
+    'CHECKOUT_TIMEOUT',
+    `${owner.describe()} waited ${timeoutMs}ms (checkoutTimeout) for its transaction to begin on ` +
+      `${server}, but the server did not answer; the connection was closed. Is the server ` +
+      'running and not overloaded? Raise createSandbox({ checkoutTimeout }) if it is just slow. ' +
+      docs('pool-and-timeouts'),
+  )
+}

@@ -1,4 +1,5 @@
 import mysql from 'mysql2'
+import { CLOSE_MS } from '../../ownership/bounds.js'
 import type {
   IsolationLevel,
   QueryResult,
@@ -30,9 +31,11 @@ export const mysqlTransactions: TransactionSql = {
  * const sandbox = createSandbox({ driver: mysqlDriver('mysql://root@127.0.0.1:3306/app_test') })
  */
 export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<mysql.Connection> {
-  const connect = () => {
-    const conn =
-      typeof config === 'string' ? mysql.createConnection(config) : mysql.createConnection(config)
+  const connect = (timeoutMs?: number) => {
+    const options = typeof config === 'string' ? { uri: config } : config
+    const conn = mysql.createConnection(
+      timeoutMs === undefined ? options : { ...options, connectTimeout: connectBound(timeoutMs) },
+    )
     // As with pg: a dead idle socket must not crash the run; its next statement fails.
     conn.on('error', () => {})
     return conn
@@ -41,9 +44,9 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
     dialect: 'mysql',
     transactions: mysqlTransactions,
     multipleStatements: allowsMultipleStatements(config),
-    connect() {
+    connect(connectOptions) {
       return new Promise<mysql.Connection>((resolve, reject) => {
-        const conn = connect()
+        const conn = connect(connectOptions?.timeoutMs)
         conn.connect((error) => (error ? reject(error) : resolve(conn)))
       }).then(async (conn) => {
         await rememberSession(conn)
@@ -73,7 +76,7 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       recoverLostTransaction(conn, error, () => mysqlTransactions.begin({ isolation })),
     connectionId: (conn) => conn.threadId ?? undefined,
     async terminate(conn) {
-      const killer = connect()
+      const killer = connect(CLOSE_MS)
       try {
         await new Promise<void>((resolve, reject) => {
           killer.query(`KILL ${Number(conn.threadId)}`, (error) =>
@@ -89,6 +92,11 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       return `mysql://${config.host ?? 'localhost'}:${config.port ?? 3306}/${config.database ?? ''}`
     },
   }
+}
+
+/** mysql2 reads 0 as "no timeout": a deadline already passed still gets a millisecond. */
+function connectBound(timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs))
 }
 
 function sqlLevel(level: IsolationLevel): string {
