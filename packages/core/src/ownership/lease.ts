@@ -380,11 +380,16 @@ export class Hold<C> {
     return repairing.then(fail, fail)
   }
 
-  /** A statement cut off because its owner ended (timed out) reports that, not the socket error. */
+  /**
+   * A statement cut off because its owner ended (checked in, timed out, lost its connection)
+   * reports that, with the driver's error as its cause, not the bare socket error.
+   */
   #fail(error: unknown, order: Hold<C>, releaseAfter: boolean): never {
     this.#settled(order, releaseAfter)
     const owner = this.client.owner
-    const late = owner.isLive ? undefined : owner.lateError(this.client.describe())
+    const late = owner.isLive
+      ? undefined
+      : owner.lateError(this.client.describe(), { running: true, cause: error })
     // As pg does: a server's error gets the stack of the code that awaits it (this is a promise
     // reaction, so V8 adds the awaiting async frames), not that of the socket read.
     if (!late && isServerError(error)) Error.captureStackTrace(error)
