@@ -469,7 +469,7 @@ export class Sandbox<C = unknown> {
       })()
       if (!(await settlesWithin(begun, Math.max(0, deadline - Date.now())))) {
         await this.#pool.destroy(conn)
-        throw beginTimeoutError(owner, timeout, this.driver.describe())
+        throw beginTimeoutError(owner, timeout, this.driver.describe(), 'transaction')
       }
       try {
         await begun
@@ -491,12 +491,19 @@ export class Sandbox<C = unknown> {
     const timeout = this.#config.checkoutTimeout
     await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
     const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
+    const unanswered = beginTimeoutError(owner, timeout, this.driver.describe(), 'savepoint')
     try {
-      await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, (conn) =>
-        this.driver.query(conn, this.driver.transactions.savepoint(savepoint)),
-      )
+      await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, async (conn) => {
+        const opened = this.driver.query(conn, this.driver.transactions.savepoint(savepoint))
+        if (!(await settlesWithin(opened, timeout))) throw unanswered
+        return opened
+      })
     } catch (error) {
       lease.pop(owner)
+      // A server that does not answer a SAVEPOINT: the connection is of no use to anyone now.
+      if (error === unanswered) {
+        void this.#end(lease.root, { state: 'connection-lost', cause: error }, 'connection-lost')
+      }
       throw error
     }
     this.#savepointOf.set(owner, savepoint)

@@ -88,10 +88,11 @@ export function beginTimeoutError(
   owner: Owner,
   timeoutMs: number,
   server: string,
+  what: 'transaction' | 'savepoint',
 ): SandboxTimeoutError {
   return new SandboxTimeoutError(
     'CHECKOUT_TIMEOUT',
-    `${owner.describe()} waited ${timeoutMs}ms (checkoutTimeout) for its transaction to begin on ` +
+    `${owner.describe()} waited ${timeoutMs}ms (checkoutTimeout) for its ${what} to begin on ` +
       `${server}, but the server did not answer; the connection was closed. Is the server ` +
       'running and not overloaded? Raise createSandbox({ checkoutTimeout }) if it is just slow. ' +
       docs('pool-and-timeouts'),

@@ -121,9 +121,35 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.run(async () => expect(await count(s)).toBe(0))
     })
 
+    test('frozen server: a checkout whose BEGIN gets no answer fails with CHECKOUT_TIMEOUT within checkoutTimeout', async () => {
+      const s = sandbox()
+      await s.run(() => insert(s))
+      await expect.poll(() => s.inspect().pool.idle).toBe(1) // the next checkout opens none
+      proxy.freeze()
+      const outcome = await settle(s.run(() => count(s)))
+      expect(outcome.error).toMatchObject({ code: 'CHECKOUT_TIMEOUT' })
+      expect(outcome.error?.message).toMatch(/waited 500ms \(checkoutTimeout\) for its transaction/)
+      expect(outcome.ms).toBeLessThan(CHECKOUT_MS + MARGIN_MS)
+      await proxy.waitForOpen(0)
+    })
+
+    test('frozen server: a nested checkout whose SAVEPOINT gets no answer fails within checkoutTimeout, and so does its parent', async () => {
+      const s = sandbox({ ownershipTimeout: 60_000 })
+      const parent = await s.scope(() => s.checkout({ name: 'suite' }))
+      await s.allow(parent, () => insert(s))
+      proxy.freeze()
+      const outcome = await settle(s.allow(parent, () => s.run(() => count(s))))
+      expect(outcome.error).toMatchObject({ code: 'CHECKOUT_TIMEOUT' })
+      expect(outcome.error?.message).toMatch(/for its savepoint to begin/)
+      expect(outcome.ms).toBeLessThan(CHECKOUT_MS + MARGIN_MS)
+      expect(parent.state).toBe('connection-lost')
+      await proxy.waitForOpen(0)
+    })
+
     test('frozen server: close() settles within its bound and closes every socket', async () => {
       const s = sandbox({ ownershipTimeout: 60_000, poolSize: 3 })
-      await s.run(() => insert(s)) // an idle connection
+      await s.run(() => insert(s))
+      await expect.poll(() => s.inspect().pool.idle).toBe(1) // an idle connection
       const owner = await s.scope(() => s.checkout())
       await s.allow(owner, () => insert(s))
       proxy.freeze()
