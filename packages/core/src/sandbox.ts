@@ -419,8 +419,8 @@ export class Sandbox<C = unknown> {
   }
 
   /**
-   * Checks every owner in (rolling back) and closes the connections: within DRAIN_MS + CLOSE_MS
-   * (3 s), also when the server does not answer.
+   * Checks every owner in (rolling back) and closes the connections, also when the server does
+   * not answer: a running statement gets DRAIN_MS, the rollback DRAIN_MS, closing CLOSE_MS (5 s).
    */
   async close(): Promise<void> {
     if (this.#closed) return
