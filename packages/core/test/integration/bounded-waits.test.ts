@@ -213,5 +213,19 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.checkin(owner)
       await s.run(async () => expect(await count(s)).toBe(0))
     })
+
+    test('a connection killed while a statement runs fails it with CONNECTION_LOST, saying it was running', async () => {
+      const s = sandbox({ ownershipTimeout: 60_000 })
+      const owner = await s.scope(() => s.checkout())
+      await s.allow(owner, () => insert(s))
+      const running = settle(s.allow(owner, () => s.query(db.sleep(10))))
+      await expect.poll(() => s.inspect().owners.find((o) => o.id === owner.id)?.busy).toBe(true)
+      await kill(connectionIdOf(s, owner))
+      const outcome = await running
+      expect(outcome.error).toMatchObject({ code: 'CONNECTION_LOST' })
+      expect(outcome.error?.message).toMatch(/while a query .* was running/)
+      expect(outcome.error?.cause).toBeInstanceOf(Error)
+      expect(owner.state).toBe('connection-lost')
+    })
   },
 )
