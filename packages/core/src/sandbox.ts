@@ -491,17 +491,18 @@ export class Sandbox<C = unknown> {
     const timeout = this.#config.checkoutTimeout
     await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
     const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
-    const unanswered = beginTimeoutError(owner, timeout, this.driver.describe(), 'savepoint')
+    let unanswered: Error | undefined
     try {
       await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, async (conn) => {
         const opened = this.driver.query(conn, this.driver.transactions.savepoint(savepoint))
-        if (!(await settlesWithin(opened, timeout))) throw unanswered
-        return opened
+        if (await settlesWithin(opened, timeout)) return opened
+        unanswered = beginTimeoutError(owner, timeout, this.driver.describe(), 'savepoint')
+        throw unanswered
       })
     } catch (error) {
       lease.pop(owner)
       // A server that does not answer a SAVEPOINT: the connection is of no use to anyone now.
-      if (error === unanswered) {
+      if (error !== undefined && error === unanswered) {
         void this.#end(lease.root, { state: 'connection-lost', cause: error }, 'connection-lost')
       }
       throw error
@@ -563,13 +564,11 @@ export class Sandbox<C = unknown> {
     const ending = this.driver.endSession
       ? this.driver.endSession(lease.conn)
       : this.driver.query(lease.conn, this.driver.transactions.rollback)
-    if (
-      (await settlesWithin(ending, DRAIN_MS)) &&
-      (await ending.then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    const rolledBack = ending.then(
+      () => true,
+      () => false,
+    )
+    if ((await settlesWithin(rolledBack, DRAIN_MS)) && (await rolledBack)) {
       this.#pool.release(lease.conn)
     } else {
       await this.#pool.destroy(lease.conn)
