@@ -79,9 +79,9 @@ export function mysqlDriver(config: MysqlConnectionConfig = {}): SandboxDriver<m
       const killer = connect(CLOSE_MS)
       try {
         await new Promise<void>((resolve, reject) => {
-          killer.query(`KILL ${Number(conn.threadId)}`, (error) =>
-            error ? reject(error) : resolve(),
-          )
+          // Bounded, as its connect: a server that stops answering must not keep it open.
+          const kill = { sql: `KILL ${Number(conn.threadId)}`, timeout: CLOSE_MS }
+          killer.query(kill, (error) => (error ? reject(error) : resolve()))
         })
       } finally {
         destroyConnection(killer)
