@@ -1,14 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
+import { CLOSE_MS, DRAIN_MS, settlesWithin } from './ownership/bounds.js'
 import type { Frame, Via } from './ownership/caller.js'
 import { type Callsite, callsite } from './ownership/callsite.js'
 import { controlClient, inheritedOwner, NO_SCOPE, RoutedClient } from './ownership/clients.js'
+import { isConnectionLoss } from './ownership/connection-loss.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
 import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
 import { type AcquireOptions, Lease } from './ownership/lease.js'
 import {
   alreadyOwnerError,
+  beginTimeoutError,
   closedError,
   foreignConnectionError,
   nestedIsolationError,
@@ -437,35 +440,65 @@ export class Sandbox<C = unknown> {
     }
   }
 
-  /** Checks every owner in (rolling back) and closes the connections. */
+  /**
+   * Checks every owner in (rolling back) and closes the connections, also when the server does
+   * not answer: a running statement gets DRAIN_MS, the rollback DRAIN_MS, closing CLOSE_MS (5 s).
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#unguard?.()
+    // Idle connections close while the owners end, each within its bound, not after them.
+    const idle = this.#pool.close()
     const roots = this.#registry.owners().filter((owner) => !owner.parent)
     await Promise.all(roots.map((owner) => this.#end(owner, { state: 'checked-in' }, 'close')))
     // Rollbacks of owners checked in before still running: their connections close after them.
     await Promise.all(this.#endings.values())
-    await this.#pool.close()
+    await idle
+    await this.#pool.closed()
   }
 
   async #checkoutRoot(options: CheckoutOptions, ambient: boolean, at: Callsite): Promise<Owner> {
     const owner = this.#newOwner(options, undefined, at)
-    const conn = await this.#pool.acquire(owner, this.#config.checkoutTimeout)
-    try {
-      await this.#begin(conn, owner.isolation)
-    } catch (error) {
-      await this.#pool.destroy(conn)
-      throw error
-    }
+    const conn = await this.#beginOnPooledConnection(owner)
     const recover = this.driver.recover
-    const lease = new Lease(
-      conn,
-      owner,
-      recover && ((error) => recover(conn, error, owner.isolation)),
-    )
+    const lease = new Lease(conn, owner, (error) => {
+      // The connection died under the owner: it ends now, and its statements say why.
+      if (isConnectionLoss(error)) {
+        void this.#end(owner, { state: 'connection-lost', cause: error }, 'connection-lost')
+        return undefined
+      }
+      return recover?.(conn, error, owner.isolation)
+    })
     this.#registry.add(owner, lease, ambient)
     return owner
+  }
+
+  /**
+   * A pooled connection inside the owner's transaction, within checkoutTimeout. An idle
+   * connection that the server or the network closed (a restart, a KILL, an idle cut) fails its
+   * BEGIN: it is discarded and the next one tried, so a test never fails for a connection it
+   * never used. A BEGIN the server does not answer closes the connection at the deadline.
+   */
+  async #beginOnPooledConnection(owner: Owner): Promise<C> {
+    const timeout = this.#config.checkoutTimeout
+    const deadline = Date.now() + timeout
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.#pool.acquire(owner, Math.max(0, deadline - Date.now()))
+      const begun = this.#begin(conn, owner.isolation)
+      if (!(await settlesWithin(begun, Math.max(0, deadline - Date.now())))) {
+        await this.#pool.destroy(conn)
+        throw beginTimeoutError(owner, timeout, this.driver.describe(), 'transaction')
+      }
+      try {
+        await begun
+        return conn
+      } catch (error) {
+        await this.#pool.destroy(conn)
+        const retry = isConnectionLoss(error) && attempt < this.#config.poolSize
+        if (!retry || Date.now() >= deadline) throw error
+      }
+    }
   }
 
   async #checkoutNested(parent: Owner, options: CheckoutOptions, at: Callsite): Promise<Owner> {
@@ -477,12 +510,20 @@ export class Sandbox<C = unknown> {
     const timeout = this.#config.checkoutTimeout
     await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
     const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
+    let unanswered: Error | undefined
     try {
-      await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, (conn) =>
-        this.driver.query(conn, this.driver.transactions.savepoint(savepoint)),
-      )
+      await lease.execute(controlClient(parent, owner), this.#config.queueTimeout, async (conn) => {
+        const opened = this.driver.query(conn, this.driver.transactions.savepoint(savepoint))
+        if (await settlesWithin(opened, timeout)) return opened
+        unanswered = beginTimeoutError(owner, timeout, this.driver.describe(), 'savepoint')
+        throw unanswered
+      })
     } catch (error) {
       lease.pop(owner)
+      // A server that does not answer a SAVEPOINT: the connection is of no use to anyone now.
+      if (error !== undefined && error === unanswered) {
+        void this.#end(lease.root, { state: 'connection-lost', cause: error }, 'connection-lost')
+      }
       throw error
     }
     this.#savepointOf.set(owner, savepoint)
@@ -526,14 +567,29 @@ export class Sandbox<C = unknown> {
       nested[END]({ state: owner.state === 'timed-out' ? 'timed-out' : 'checked-in' })
       this.#forget(nested, 'parent-ended')
     }
-    const settled = await lease.evict(owner, drain ? undefined : 0)
-    if (!settled) await this.driver.terminate?.(lease.conn).catch(() => {})
-    if (!settled || owner.state === 'connection-lost') return this.#pool.destroy(lease.conn)
-    try {
-      if (this.driver.endSession) await this.driver.endSession(lease.conn)
-      else await this.driver.query(lease.conn, this.driver.transactions.rollback)
+    const settled = await lease.evict(owner, drain ? DRAIN_MS : 0)
+    if (!settled || owner.state === 'connection-lost') {
+      // A statement still running is cut on both ends at once: its server session is terminated
+      // (which frees its locks) and its socket closed (which fails it here), each within CLOSE_MS.
+      const terminate = this.driver.terminate
+      const terminating =
+        !settled && owner.state !== 'connection-lost' && terminate
+          ? settlesWithin(terminate(lease.conn), CLOSE_MS)
+          : undefined
+      await Promise.all([terminating, this.#pool.destroy(lease.conn)])
+      return
+    }
+    // A server that does not answer the rollback: closing the connection rolls back as well.
+    const ending = this.driver.endSession
+      ? this.driver.endSession(lease.conn)
+      : this.driver.query(lease.conn, this.driver.transactions.rollback)
+    const rolledBack = ending.then(
+      () => true,
+      () => false,
+    )
+    if ((await settlesWithin(rolledBack, DRAIN_MS)) && (await rolledBack)) {
       this.#pool.release(lease.conn)
-    } catch {
+    } else {
       await this.#pool.destroy(lease.conn)
     }
   }
@@ -544,9 +600,9 @@ export class Sandbox<C = unknown> {
     }
     const savepoint = this.#savepointOf.get(owner)!
     try {
-      const settled = await lease.evict(owner, drain ? undefined : 0)
+      const settled = await lease.evict(owner, drain ? DRAIN_MS : 0)
       if (!settled) throw new Error(`a statement of ${owner.describe()} did not finish`)
-      await lease.execute(
+      const undo = lease.execute(
         controlClient(owner.parent!, owner),
         this.#config.queueTimeout,
         async (conn) => {
@@ -556,6 +612,10 @@ export class Sandbox<C = unknown> {
         },
         { priority: true },
       )
+      if (!(await settlesWithin(undo, this.#config.queueTimeout + DRAIN_MS))) {
+        throw new Error(`the server did not answer the rollback to ${owner.describe()}'s savepoint`)
+      }
+      await undo
     } catch (error) {
       // The savepoint could not be undone: the connection's state is unknown, none of it may be used.
       if (lease.root.isLive) {

@@ -87,6 +87,17 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
     })
   })
 
+  test('a statement running at the ownership timeout rejects with OWNERSHIP_TIMEOUT within the bound', async () => {
+    const sleep = dialect === 'postgres' ? 'select pg_sleep(10)' : 'select sleep(10)'
+    const owner = await cell.sandbox.scope(() => cell.sandbox.checkout({ ownershipTimeout: 300 }))
+    const started = performance.now()
+    const error = await cell.sandbox.allow(owner, () => cell.db.raw(sleep)).catch((e) => e)
+    expect(sandboxErrorIn(error)?.code).toBe('OWNERSHIP_TIMEOUT')
+    // The bound: the timeout, and about a second to cut the statement off (+ a loaded machine).
+    expect(performance.now() - started).toBeLessThan(300 + 1_000 + 1_000)
+    await expect.poll(() => cell.sandbox.inspect().pool.inUse).toBe(0)
+  })
+
   test('a Knex client that is not the sandbox’s driver is refused at setup', () => {
     const other = dialect === 'postgres' ? 'mysql2' : 'pg'
     let error: unknown

@@ -1,3 +1,4 @@
+import { CLOSE_MS, settlesWithin } from './bounds.js'
 import type { SandboxDriver } from './driver.js'
 import { docs, SandboxError, SandboxTimeoutError } from './errors.js'
 import { closedError } from './messages.js'
@@ -12,6 +13,8 @@ interface Waiter<C> {
   resolve(conn: C): void
   reject(error: Error): void
   timer: NodeJS.Timeout
+  /** When its checkout gives up (Date.now() scale): a connection opened for it may take until then. */
+  deadline: number
 }
 
 /**
@@ -24,6 +27,8 @@ export class ConnectionPool<C> {
   readonly #idle: C[] = []
   readonly #inUse = new Map<C, { holder: PoolHolder; since: number }>()
   readonly #waiters: Waiter<C>[] = []
+  /** Connections being closed: `closed()` waits for them. */
+  readonly #closing = new Set<Promise<void>>()
   #opening = 0
   #closed = false
 
@@ -50,12 +55,13 @@ export class ConnectionPool<C> {
     if (this.#closed) throw closedError()
     const idle = this.#idle.pop()
     if (idle !== undefined) return this.#lend(idle, holder)
-    if (this.#total() < this.#size) return this.#lend(await this.#open(), holder)
+    if (this.#total() < this.#size) return this.#lend(await this.#open(timeoutMs), holder)
     return new Promise<C>((resolve, reject) => {
       const waiter: Waiter<C> = {
         holder,
         resolve,
         reject,
+        deadline: Date.now() + timeoutMs,
         timer: setTimeout(() => {
           this.#drop(waiter)
           reject(this.#timeoutError(holder, timeoutMs))
@@ -69,7 +75,7 @@ export class ConnectionPool<C> {
   release(conn: C): void {
     if (!this.#inUse.delete(conn)) return
     if (this.#closed) {
-      void this.#driver.destroy(conn).catch(() => {})
+      void this.#close(conn)
       return
     }
     const waiter = this.#waiters.shift()
@@ -84,11 +90,11 @@ export class ConnectionPool<C> {
   /** Closes a connection whose state is unknown; a waiter, if any, gets a fresh one. */
   async destroy(conn: C): Promise<void> {
     this.#inUse.delete(conn)
-    await this.#driver.destroy(conn).catch(() => {})
+    await this.#close(conn)
     const waiter = this.#waiters.shift()
     if (!waiter) return
     clearTimeout(waiter.timer)
-    this.#open().then(
+    this.#open(Math.max(0, waiter.deadline - Date.now())).then(
       (fresh) => waiter.resolve(this.#lend(fresh, waiter.holder)),
       (error: Error) => waiter.reject(error),
     )
@@ -102,7 +108,21 @@ export class ConnectionPool<C> {
       waiter.reject(closedError())
     }
     const idle = this.#idle.splice(0)
-    await Promise.all(idle.map((conn) => this.#driver.destroy(conn).catch(() => {})))
+    await Promise.all(idle.map((conn) => this.#close(conn)))
+  }
+
+  /** Settles once every connection being closed (idle, or released after `close()`) has closed. */
+  async closed(): Promise<void> {
+    while (this.#closing.size > 0) await Promise.all(this.#closing)
+  }
+
+  /** The driver closes within CLOSE_MS (destroying the socket of a server that does not answer). */
+  #close(conn: C): Promise<void> {
+    const closing = settlesWithin(this.#driver.destroy(conn), CLOSE_MS).then(() => {
+      this.#closing.delete(closing)
+    })
+    this.#closing.add(closing)
+    return closing
   }
 
   #total(): number {
@@ -114,20 +134,52 @@ export class ConnectionPool<C> {
     return conn
   }
 
-  async #open(): Promise<C> {
+  /**
+   * A new connection within `timeoutMs` (what is left of the checkout's wait). A server that
+   * accepts the socket and never answers must not hold the checkout: past the deadline it fails,
+   * and a connection that still arrives later is closed, not leaked.
+   */
+  async #open(timeoutMs: number): Promise<C> {
     this.#opening++
+    const deadline = Date.now() + timeoutMs
+    let gaveUp = false
+    let timer: NodeJS.Timeout | undefined
+    const opening = this.#driver.connect({ timeoutMs })
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        gaveUp = true
+        reject(new Error(`no answer within ${timeoutMs}ms`))
+      }, timeoutMs).unref()
+    })
+    opening.then(
+      (conn) => {
+        if (gaveUp) void this.#close(conn)
+      },
+      () => {},
+    )
     try {
-      return await this.#driver.connect()
+      return await Promise.race([opening, late])
     } catch (error) {
-      throw new SandboxError(
-        'CONNECTION_LOST',
-        `sqlsandbox could not open a connection to ${this.#driver.describe()}: ${(error as Error).message}. ` +
-          `Is the server running, and do the connection settings point at it? ${docs('connection-settings')}`,
-        { cause: error },
-      )
+      throw this.#connectFailed(error, Date.now() >= deadline ? timeoutMs : undefined)
     } finally {
+      clearTimeout(timer)
       this.#opening--
     }
+  }
+
+  #connectFailed(error: unknown, timedOutAfter: number | undefined): SandboxError {
+    const what =
+      timedOutAfter === undefined
+        ? `${(error as Error).message}. Is the server running, and do the connection settings point at it?`
+        : `the server did not answer within ${timedOutAfter}ms (checkoutTimeout). Is it running ` +
+          'and reachable, and not overloaded? Raise createSandbox({ checkoutTimeout }) if ' +
+          'connecting is just slow.'
+    return new SandboxError(
+      'CONNECT_FAILED',
+      `sqlsandbox could not open a new connection to ${this.#driver.describe()}: ${what} ` +
+        docs('connection-settings'),
+      { cause: error },
+    )
   }
 
   #drop(waiter: Waiter<C>): void {

@@ -7,8 +7,11 @@ export interface SandboxDriver<Conn = unknown> {
   /** 'postgres', 'mysql', …: shown in messages and `inspect()`. */
   readonly dialect: string
   readonly transactions: TransactionSql
-  /** Opens a new physical connection. */
-  connect(): Promise<Conn>
+  /**
+   * Opens a new physical connection, giving up after `timeoutMs` (the caller's checkout
+   * deadline): the pool stops waiting then anyway, and closes a connection that arrives later.
+   */
+  connect(options?: { timeoutMs?: number }): Promise<Conn>
   /**
    * Begins a root owner's transaction on `conn`. Optional: by default `transactions.begin`'s texts
    * run. MySQL begins an XA transaction here, in which the server refuses every statement that
@@ -23,11 +26,16 @@ export interface SandboxDriver<Conn = unknown> {
    * default `transactions.rollback` runs.
    */
   endSession?(conn: Conn): Promise<void>
-  /** Closes a physical connection at once; also used when its state is unknown (timed out, failed rollback). */
+  /**
+   * Closes a physical connection; also used when its state is unknown (timed out, failed
+   * rollback). Within CLOSE_MS, also when the server does not answer: then it destroys the
+   * socket, failing the statements still running on it.
+   */
   destroy(conn: Conn): Promise<void>
   /**
    * Stops the server side of a connection whose statement still runs (from another connection:
-   * pg_terminate_backend, KILL), so a timed-out owner stuck on a lock frees it. Optional.
+   * pg_terminate_backend, KILL), so a timed-out owner stuck on a lock frees it. Optional. The
+   * sandbox waits for it at most CLOSE_MS: it should give up by then too (a connect timeout).
    */
   terminate?(conn: Conn): Promise<void>
   /**

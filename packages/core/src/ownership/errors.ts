@@ -14,6 +14,7 @@ export type SandboxErrorCode =
   | OwnershipErrorCode
   | TimeoutErrorCode
   | 'CONNECTION_LOST'
+  | 'CONNECT_FAILED'
   | 'INVALID_OPTION'
   | 'ISOLATION_MISMATCH'
   | 'IMPLICIT_COMMIT'

@@ -1,3 +1,4 @@
+import { DRAIN_MS, settlesWithin } from './bounds.js'
 import type { Via } from './caller.js'
 import { docs, SandboxTimeoutError } from './errors.js'
 import type { Owner } from './owner.js'
@@ -34,8 +35,7 @@ export interface AcquireOptions {
   scope?: object
 }
 
-/** How long an owner's end waits for a statement already running before it closes the socket. */
-export const DRAIN_MS = 2_000
+export { DRAIN_MS }
 
 /**
  * Called after a statement on the connection failed, before anything else may run on it: a
@@ -146,7 +146,7 @@ export class Lease<C> {
     }
     const hold = this.#holder
     if (!hold || !owner.contains(hold.client.owner)) return true
-    const settled = await settleWithin(hold.running, drainMs)
+    const settled = await settlesWithin(hold.running, drainMs)
     if (this.#holder === hold) hold.release()
     return settled
   }
@@ -380,11 +380,16 @@ export class Hold<C> {
     return repairing.then(fail, fail)
   }
 
-  /** A statement cut off because its owner ended (timed out) reports that, not the socket error. */
+  /**
+   * A statement cut off because its owner ended (checked in, timed out, lost its connection)
+   * reports that, with the driver's error as its cause, not the bare socket error.
+   */
   #fail(error: unknown, order: Hold<C>, releaseAfter: boolean): never {
     this.#settled(order, releaseAfter)
     const owner = this.client.owner
-    const late = owner.isLive ? undefined : owner.lateError(this.client.describe())
+    const late = owner.isLive
+      ? undefined
+      : owner.lateError(this.client.describe(), { running: true, cause: error })
     // As pg does: a server's error gets the stack of the code that awaits it (this is a promise
     // reaction, so V8 adds the awaiting async frames), not that of the socket read.
     if (!late && isServerError(error)) Error.captureStackTrace(error)
@@ -395,16 +400,4 @@ export class Hold<C> {
 /** An error a database server sent (pg's DatabaseError, mysql2's errors), not the app's own. */
 function isServerError(error: unknown): error is Error {
   return error instanceof Error && ('severity' in error || 'sqlState' in error)
-}
-
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms).unref()
-  })
-  try {
-    return await Promise.race([promise.then(() => true), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }

@@ -102,3 +102,18 @@ export function foreignConnectionError(
       `createSandbox({ foreignConnections: 'allow' }) turns this check off. ${docs('foreign-connections')}`,
   )
 }
+
+export function beginTimeoutError(
+  owner: Owner,
+  timeoutMs: number,
+  server: string,
+  what: 'transaction' | 'savepoint',
+): SandboxTimeoutError {
+  return new SandboxTimeoutError(
+    'CHECKOUT_TIMEOUT',
+    `${owner.describe()} waited ${timeoutMs}ms (checkoutTimeout) for its ${what} to begin on ` +
+      `${server}, but the server did not answer; the connection was closed. Is the server ` +
+      'running and not overloaded? Raise createSandbox({ checkoutTimeout }) if it is just slow. ' +
+      docs('pool-and-timeouts'),
+  )
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { DRAIN_MS } from './bounds.js'
 import type { Callsite } from './callsite.js'
 import type { IsolationLevel } from './driver.js'
 import { docs, OwnershipError, SandboxError } from './errors.js'
@@ -94,31 +95,57 @@ export class Owner {
   /**
    * The error a client of this owner gets once the owner (or one it nests in) has ended:
    * Ecto's "owner … exited while client … is still running" and "owner … timed out …".
+   * `running`: the client's statement was already on the connection when the owner ended (it
+   * ran, and was cut off); `cause`: the driver's error it failed with.
    */
-  lateError(client = 'a client'): SandboxError | undefined {
+  lateError(
+    client = 'a client',
+    statement: { running?: boolean; cause?: unknown } = {},
+  ): SandboxError | undefined {
     const ended = this.endedAncestor()
     if (!ended) return undefined
     const ending = ended.#ending!
     const ago = Date.now() - ending.at
     const via = ended === this ? '' : `, which ${this.describe()} nests in,`
+    const cause = statement.running ? { cause: statement.cause } : undefined
     switch (ending.state) {
       case 'timed-out':
         return new OwnershipError(
           'OWNERSHIP_TIMEOUT',
           `${ended.describe()}${via} timed out because it owned the connection for longer than ` +
-            `${ending.limitMs}ms (set via the ownershipTimeout option); its transaction was rolled back ` +
-            `and the connection returned ${ago}ms ago, so ${client} cannot use it. Raise the limit for ` +
-            'one owner with checkout({ ownershipTimeout }) or for all with createSandbox({ ownershipTimeout }). ' +
-            docs('ownership-timeout'),
+            `${ending.limitMs}ms (set via the ownershipTimeout option); ` +
+            (statement.running
+              ? `${client} was running when it did, and was cut off: its connection was closed ` +
+                `(its server session terminated) and its transaction rolled back ${ago}ms ago. `
+              : `its transaction was rolled back and the connection returned ${ago}ms ago, so ${client} cannot use it. `) +
+            'Raise the limit for one owner with checkout({ ownershipTimeout }) or for all with ' +
+            `createSandbox({ ownershipTimeout }). ${docs('ownership-timeout')}`,
+          cause,
         )
       case 'connection-lost':
         return new SandboxError(
           'CONNECTION_LOST',
-          `${ended.describe()}${via} lost its connection ${ago}ms ago (${errorText(ending.cause)}); ` +
-            `its transaction is gone, so ${client} cannot run. ${docs('ownership-errors')}`,
+          `${ended.describe()}${via} lost its connection ${ago}ms ago (${errorText(ending.cause)}), ` +
+            (statement.running ? `while ${client} was running` : `so ${client} cannot run`) +
+            ': its transaction is gone (the server rolled it back). Something closed the ' +
+            'connection: the server restarted, an administrator or a pooler killed the session ' +
+            '(pg_terminate_backend, KILL, an idle timeout), or the network dropped it. Re-run the ' +
+            `test; if it recurs, check the server's log and its timeouts. ${docs('ownership-errors')}`,
           { cause: ending.cause },
         )
       default:
+        if (statement.running) {
+          return new OwnershipError(
+            'OWNER_CHECKED_IN',
+            `${ended.describe()}${via} checked in ${ago}ms ago while ${client} was still running: ` +
+              `it ran, and was cut off (a statement still running ${DRAIN_MS}ms after its owner's ` +
+              'checkin is stopped, its connection closed, and the transaction rolled back). The ' +
+              'checkin came first: most often the test timed out and the runner checked its owner ' +
+              'in, or the test ended without awaiting this statement. Raise the test’s timeout if ' +
+              `it is just slow, or await the statement before the test ends. ${docs('late-queries')}`,
+            cause,
+          )
+        }
         return new OwnershipError(
           'OWNER_CHECKED_IN',
           `${ended.describe()}${via} checked in ${ago}ms ago while ${client} was still running: ` +

@@ -113,6 +113,24 @@ describe('ownership state machine (scripted driver)', () => {
     await expect(sandbox.checkout()).rejects.toMatchObject({ code: 'SANDBOX_CLOSED' })
   })
 
+  test('a connection that arrives after its checkout gave up is closed, not leaked', async () => {
+    const { sandbox, driver, log, open } = setup({ checkoutTimeout: 50 })
+    let arrive: (() => void) | undefined
+    const connect = driver.connect.bind(driver)
+    // A driver that ignores the connect timeout it is given: only the pool's deadline holds.
+    driver.connect = () =>
+      new Promise((resolve) => {
+        arrive = () => resolve(connect())
+      })
+    const error = await sandbox.run(() => sandbox.query('never')).catch((e: Error) => e)
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED' })
+    expect((error as Error).message).toMatch(/did not answer within 50ms \(checkoutTimeout\)/)
+    arrive!()
+    await expect.poll(() => log).toEqual(['1 connect', '1 destroy'])
+    expect(open.size).toBe(0)
+    expect(sandbox.inspect().pool).toMatchObject({ idle: 0, inUse: 0 })
+  })
+
   test('allow refuses an owner that has checked in, and an unknown id', async () => {
     const { sandbox } = setup()
     const owner = await sandbox.scope(() => sandbox.checkout())

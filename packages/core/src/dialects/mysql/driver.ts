@@ -1,4 +1,5 @@
 import mysql from 'mysql2'
+import { CLOSE_MS } from '../../ownership/bounds.js'
 import type {
   IsolationLevel,
   QueryResult,
@@ -8,6 +9,7 @@ import type {
 import { redact } from '../postgres/driver.js'
 import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
 import { recoverLostTransaction } from './lost-transaction.js'
+import { destroyConnection, pendingOf } from './pending.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
 import { textQuery } from './text-query.js'
@@ -53,9 +55,11 @@ export function mysqlDriver(
   const xa = options.xa !== false
   const beginTexts = (conn: mysql.Connection, isolation: IsolationLevel | undefined) =>
     xa ? xaBegin(conn, isolationSql(isolation)) : mysqlTransactions.begin({ isolation })
-  const connect = () => {
-    const conn =
-      typeof config === 'string' ? mysql.createConnection(config) : mysql.createConnection(config)
+  const connect = (timeoutMs?: number) => {
+    const settings = typeof config === 'string' ? { uri: config } : config
+    const conn = mysql.createConnection(
+      timeoutMs === undefined ? settings : { ...settings, connectTimeout: connectBound(timeoutMs) },
+    )
     markSandboxConnection(conn)
     // As with pg: a dead idle socket must not crash the run; its next statement fails.
     conn.on('error', () => {})
@@ -65,9 +69,9 @@ export function mysqlDriver(
     dialect: 'mysql',
     transactions: mysqlTransactions,
     multipleStatements: allowsMultipleStatements(config),
-    connect() {
+    connect(connectOptions) {
       return new Promise<mysql.Connection>((resolve, reject) => {
-        const conn = connect()
+        const conn = connect(connectOptions?.timeoutMs)
         conn.connect((error) => (error ? reject(error) : resolve(conn)))
       }).then(async (conn) => {
         await rememberSession(conn)
@@ -100,11 +104,7 @@ export function mysqlDriver(
       })
     },
     async destroy(conn) {
-      conn.destroy()
-      // mysql2 never calls back the statements of a destroyed connection: fail them here.
-      for (const reject of pendingOf(conn))
-        reject(new Error('the connection was closed by sqlsandbox'))
-      pending.delete(conn)
+      destroyConnection(conn)
     },
     recover: (conn, error, isolation) =>
       recoverLostTransaction(conn, error, () =>
@@ -113,15 +113,15 @@ export function mysqlDriver(
       ),
     connectionId: (conn) => conn.threadId ?? undefined,
     async terminate(conn) {
-      const killer = connect()
+      const killer = connect(CLOSE_MS)
       try {
         await new Promise<void>((resolve, reject) => {
-          killer.query(`KILL ${Number(conn.threadId)}`, (error) =>
-            error ? reject(error) : resolve(),
-          )
+          // Bounded, as its connect: a server that stops answering must not keep it open.
+          const kill = { sql: `KILL ${Number(conn.threadId)}`, timeout: CLOSE_MS }
+          killer.query(kill, (error) => (error ? reject(error) : resolve()))
         })
       } finally {
-        killer.destroy()
+        destroyConnection(killer)
       }
     },
     guardForeignConnections: (refusal) => guardForeignConnections(targetOf(config), refusal),
@@ -132,15 +132,9 @@ export function mysqlDriver(
   }
 }
 
-const pending = new WeakMap<mysql.Connection, Set<(error: Error) => void>>()
-
-function pendingOf(conn: mysql.Connection): Set<(error: Error) => void> {
-  let set = pending.get(conn)
-  if (!set) {
-    set = new Set()
-    pending.set(conn, set)
-  }
-  return set
+/** mysql2 reads 0 as "no timeout": a deadline already passed still gets a millisecond. */
+function connectBound(timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs))
 }
 
 /** MySQL sets a transaction's isolation level before it begins, for that one transaction. */

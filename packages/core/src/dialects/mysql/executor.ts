@@ -1,5 +1,6 @@
 import type mysql from 'mysql2'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
+import { pendingOf } from './pending.js'
 import type { MysqlQuery } from './query-args.js'
 import { reportsNoTransaction } from './server-status.js'
 import { refusedInsideXa, serverRefusedCommitError } from './xa.js'
@@ -17,6 +18,8 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
   textOf: (query) => query.options.sql,
   run(conn, query) {
     return new Promise((resolve, reject) => {
+      // The driver's destroy fails it: mysql2 never calls back a destroyed connection's command.
+      const pending = pendingOf(conn)
       const call = conn[query.method].bind(conn) as (
         options: unknown,
         values: unknown,
@@ -26,23 +29,29 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
       // which is what most calls are, goes as one.
       const target = onlySql(query.options) ? query.options.sql : query.options
       if (!query.events) {
-        call(target, query.values, (error, result, fields) =>
-          error ? reject(explained(conn, query, error)) : resolve([result, fields]),
-        )
+        pending.add(reject)
+        call(target, query.values, (error, result, fields) => {
+          pending.delete(reject)
+          if (error) reject(explained(conn, query, error))
+          else resolve([result, fields])
+        })
         return
       }
       const events = query.events
+      const fail = (error: Error) => {
+        pending.delete(fail)
+        events.emit('error', error)
+        reject(error)
+      }
+      pending.add(fail)
       events.attach(conn)
       const running = call(target, query.values)
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))
       }
-      running.on('error', (raw: Error) => {
-        const error = explained(conn, query, raw)
-        events.emit('error', error)
-        reject(error)
-      })
+      running.on('error', (raw: Error) => fail(explained(conn, query, raw)))
       running.on('end', () => {
+        pending.delete(fail)
         events.emit('end')
         resolve([[], undefined])
       })
@@ -51,7 +60,13 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
   async control(conn, statements) {
     for (const statement of statements) {
       await new Promise<void>((resolve, reject) => {
-        conn.query(statement, (error) => (error ? reject(error) : resolve()))
+        const pending = pendingOf(conn)
+        pending.add(reject)
+        conn.query(statement, (error) => {
+          pending.delete(reject)
+          if (error) reject(error)
+          else resolve()
+        })
       })
     }
   },

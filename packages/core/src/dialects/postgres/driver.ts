@@ -1,5 +1,7 @@
 import pg from 'pg'
+import { CLOSE_MS } from '../../ownership/bounds.js'
 import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+import { closeClient, withConnectTimeout } from './close-client.js'
 import { findDeferrable } from './deferred-checks.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
 
@@ -37,8 +39,8 @@ export function pgDriver(
   return {
     dialect: 'postgres',
     transactions: postgresTransactions,
-    async connect() {
-      const client = new pg.Client(clientConfig)
+    async connect(connectOptions) {
+      const client = new pg.Client(withConnectTimeout(clientConfig, connectOptions?.timeoutMs))
       markSandboxClient(client)
       // An idle client whose socket dies emits 'error'; unhandled, it would crash the test run.
       // The next statement on it fails instead, and the owner's end destroys it.
@@ -68,21 +70,23 @@ export function pgDriver(
       const wire = (client as unknown as { connection?: { parsedStatements?: object } }).connection
       if (wire) wire.parsedStatements = {}
     },
-    async destroy(client) {
-      await client.end()
-    },
+    destroy: closeClient,
     connectionId: (client) => (client as pg.Client & { processID?: number }).processID,
     async terminate(client) {
       const pid = (client as pg.Client & { processID?: number }).processID
       if (!pid) return
-      const killer = new pg.Client(clientConfig)
+      // Bounded: a server that does not answer must not hold the owner's end.
+      const killer = new pg.Client({
+        ...withConnectTimeout(clientConfig, CLOSE_MS),
+        query_timeout: CLOSE_MS,
+      })
       markSandboxClient(killer)
       killer.on('error', () => {})
-      await killer.connect()
       try {
+        await killer.connect()
         await killer.query('select pg_terminate_backend($1)', [pid])
       } finally {
-        await killer.end()
+        await closeClient(killer)
       }
     },
     guardForeignConnections: (refusal) => guardForeignClients(clientConfig, refusal),
