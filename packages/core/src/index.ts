@@ -1,3 +1,4 @@
+export { bindListeners } from './integrations/listeners.js'
 export type { Via } from './ownership/caller.js'
 export type {
   IsolationLevel,
