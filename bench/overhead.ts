@@ -316,6 +316,24 @@ async function mariadb(): Promise<Row[]> {
     )
   })
   rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox, driver.sessionsEnded))
+  // The server-enforced guarantee's price: the same checkout + checkin with a plain BEGIN.
+  const plainDriver = benchDriver(mysqlDriver(MYSQL_URL, { xa: false }), mysqlThread)
+  const plain = createSandbox({ driver: plainDriver, poolSize: 2 })
+  const settled = () => Promise.all([driver.sessionsEnded(), plainDriver.sessionsEnded()])
+  rows.push(
+    await row(
+      'mariadb',
+      'checkout + checkin: XA START (default) against BEGIN (xa: false)',
+      'apart',
+      () =>
+        compare(
+          () => plain.run(async () => {}),
+          () => sandbox.run(async () => {}),
+          async () => void (await settled()),
+        ),
+    ),
+  )
+  await plain.close()
   await sandbox.close()
   const rawQuery = (conn: mysql.Connection, sql: string) =>
     new Promise((resolve, reject) =>
