@@ -46,6 +46,14 @@ export function usesExtendedProtocol(config: PgQueryConfig): boolean {
   )
 }
 
+/** COPY … FROM STDIN / TO STDOUT: it streams, so it cannot be prepared or pipelined. */
+export function copiesStdio(text: string): boolean {
+  const [first] = scanStatements(text, 1)
+  if (first?.[0] !== 'copy') return false
+  const [words] = scanStatements(text)
+  return isCopyStdio(words!)
+}
+
 // --- Statement scanning for canProtect ---
 
 function isCopyStdio(words: string[]): boolean {
