@@ -240,11 +240,14 @@ describe('PostgreSQL server guarantees', () => {
       },
     )
 
-    test('a hidden ROLLBACK ends the transaction: a new one begins, and the checkin reports it', async () => {
-      const { error, checkin } = await underAttack(() => hidden('ROLLBACK'))
-      expect(error).toBeUndefined()
-      expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
-    })
+    test.each(['ROLLBACK', 'ABORT'])(
+      'a hidden %s ends the transaction: a new one begins, and the checkin reports it',
+      async (sql) => {
+        const { error, checkin } = await underAttack(() => hidden(sql))
+        expect(error).toBeUndefined()
+        expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+      },
+    )
 
     test('after SET session_replication_role = replica the guard still refuses', async () => {
       const { checkin } = await underAttack(async () => {
