@@ -3,6 +3,7 @@ import diagnostics from 'node:diagnostics_channel'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, beforeEach, describe, expect, test } from 'vitest'
+import { pgExecutor } from '../../src/dialects/postgres/executor.js'
 import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
 import { createSandbox, isSandboxError } from '../../src/index.js'
 import { PG_URL } from '../support/databases.js'
@@ -215,6 +216,20 @@ describe('PostgreSQL server guarantees', () => {
     expect(error).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
     expect((error as Error).message).toMatch(/commit guard made that COMMIT fail/)
     expect((error as Error).cause).toMatchObject({ code: 'SB001' })
+    expect(checkin).toBe(error)
+  })
+
+  test('a script part that ends the transaction stops the script: nothing after it runs outside one', async () => {
+    const { error, checkin } = await underAttack(async () => {
+      const routed = await sandbox.connection()
+      const script = `select 1; rollback; insert into sandbox_items (tag, name) values ('${tag}', 'attack:outside')`
+      try {
+        await routed.run((client) => pgExecutor.run(client, { config: { text: script } }, true))
+      } finally {
+        routed.release()
+      }
+    })
+    expect(error).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
     expect(checkin).toBe(error)
   })
 

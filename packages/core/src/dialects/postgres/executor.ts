@@ -97,8 +97,12 @@ async function runScript(
   const results: pg.QueryResult[] = []
   try {
     for (const text of splitStatements(config.text, 'postgres')) {
+      // A part ended the test's transaction: nothing more may run outside it (it would commit
+      // for real). The sandbox begins a new one after this turn and reports TRANSACTION_COMMITTED.
+      if (outsideTransaction(client) === true) return results
       results.push(await client.query(alone({ ...config, text }) as pg.QueryConfig))
     }
+    if (outsideTransaction(client) === true) return results
     // The deferred checks too, where the database has something deferrable (see protectedQuery).
     if (protect) await client.query(releaseStatements(sp, hasDeferrable(client)).join('; '))
   } catch (error) {
