@@ -272,9 +272,13 @@ describe('PostgreSQL server guarantees', () => {
       expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED', cause: { code: 'SB001' } })
     })
 
-    test('after the app’s SET CONSTRAINTS ALL IMMEDIATE the guard is armed again', async () => {
+    test.each([
+      'set constraints all immediate',
+      '/* traceparent */ SET CONSTRAINTS ALL IMMEDIATE; -- from an ORM\n',
+      'SET CONSTRAINTS ALL IMMEDIATE /* sqlcommenter */',
+    ])('after the app’s %j the guard is armed again', async (text) => {
       const { checkin } = await underAttack(async () => {
-        await pool.query('set constraints all immediate')
+        await pool.query(text)
         await insert('between')
         await hidden('COMMIT')
       })

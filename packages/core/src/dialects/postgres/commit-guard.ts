@@ -10,22 +10,22 @@ import type pg from 'pg'
  * `SET CONSTRAINTS ALL IMMEDIATE` fires pending checks early: the sandbox's own deferred checks
  * run it in a throwaway savepoint with `sqlsandbox.checking_constraints` set (the trigger lets
  * it pass, and the savepoint's rollback makes the check pending again); the app's own (a single
- * SET CONSTRAINTS statement, as owned connections send one statement per message) re-arms the
- * guard, deferred. Anything else that fires it is refused: a misread never commits, it fails.
+ * SET CONSTRAINTS statement, comments allowed, as owned connections send one statement per
+ * message) re-arms the guard, deferred. Anything else that fires it is refused: a misread never commits, it fails.
  * ENABLE ALWAYS: `session_replication_role = replica` does not switch it off.
  */
 export const COMMIT_GUARD_SQL = `CREATE TEMP TABLE IF NOT EXISTS sqlsandbox_commit_guard (armed boolean DEFAULT true);
 CREATE OR REPLACE FUNCTION pg_temp.sqlsandbox_commit_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
 BEGIN
   IF current_setting('sqlsandbox.checking_constraints', true) = 'on' THEN RETURN NULL; END IF;
-  IF current_query() ~* '^\\s*set\\s+constraints\\s[^;]*;?\\s*$' THEN
+  IF current_query() ~* '^(\\s|--[^\\n]*(\\n|$)|/\\*([^*]|\\*[^/])*\\*/)*set\\s+constraints\\s[^;]*;?(\\s|--[^\\n]*(\\n|$)|/\\*([^*]|\\*[^/])*\\*/)*$' THEN
     SET CONSTRAINTS sqlsandbox_commit_guard DEFERRED;
     INSERT INTO pg_temp.sqlsandbox_commit_guard DEFAULT VALUES;
     RETURN NULL;
   END IF;
-  RAISE EXCEPTION 'sqlsandbox refused to commit the test''s transaction: it was rolled back instead'
+  RAISE EXCEPTION 'sqlsandbox: a test''s transaction may not commit (%)', left(current_query(), 100)
     USING ERRCODE = 'SB001',
-      HINT = 'Send COMMIT through the sandbox''s pools (it becomes a savepoint), or run SQL that must commit in sandbox.unboxedRun().';
+      HINT = 'Send COMMIT through the sandbox''s pools (it becomes a savepoint), or run SQL that must commit in sandbox.unboxedRun(). SET CONSTRAINTS must be a statement of its own.';
 END
 $guard$;
 DROP TRIGGER IF EXISTS sqlsandbox_commit_guard ON pg_temp.sqlsandbox_commit_guard;
