@@ -364,6 +364,26 @@ describe('PostgreSQL server guarantees', () => {
     }
   })
 
+  test('after DISCARD ALL on a pooled connection the guard is set up again at the next checkout', async () => {
+    const single = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
+    try {
+      await single.unboxedRun(() => single.query('discard all'))
+      const checkin = await single.scope(async () => {
+        await single.checkout()
+        const routed = await single.connection()
+        await routed.run((client) => client.query('COMMIT')).catch(() => {})
+        routed.release()
+        return single.checkin().then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      })
+      expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED', cause: { code: 'SB001' } })
+    } finally {
+      await single.close()
+    }
+  })
+
   test('a failed sandbox.query leaves the test’s transaction usable: no 25P02 afterwards', async () => {
     await sandbox.scope(async () => {
       await sandbox.checkout()

@@ -56,8 +56,6 @@ export function pgDriver(
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
   const guarded = options.refuseCommits !== false
   const transactions = guarded ? guardedTransactions : postgresTransactions
-  const query = (client: pg.Client, sql: string, params?: readonly unknown[]) =>
-    runQuery(client, sql, params)
   return {
     dialect: 'postgres',
     transactions,
@@ -72,25 +70,27 @@ export function pgDriver(
       if (options.checkDeferredAfterWrites !== false) await findDeferrable(client)
       return client
     },
-    async query(client, sql, params) {
-      try {
-        return await query(client, sql, params)
-      } catch (error) {
+    query(client, sql, params) {
+      const running = runQuery(client, sql, params)
+      if (!guarded || !sql.endsWith(ARM_COMMIT_GUARD)) return running
+      return running.catch(async (error: unknown) => {
         // A DISCARD TEMP / DISCARD ALL outside a test dropped the guard: the owner's BEGIN
         // failed on it. Set it up again, then BEGIN again.
-        if (!guarded || !isMissingCommitGuard(error)) throw error
+        if (!isMissingCommitGuard(error)) throw error
         await client.query('ROLLBACK')
         await installCommitGuard(client)
-        return query(client, sql, params)
-      }
+        return runQuery(client, sql, params)
+      })
     },
-    async statement(client, sql, params) {
+    statement(client, sql, params) {
       const config = { text: sql, values: params as unknown[] | undefined }
-      const result = (await pgExecutor.run(client, { config }, true)) as
-        | pg.QueryResult
-        | pg.QueryResult[]
-      const last = Array.isArray(result) ? result[result.length - 1] : result
-      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+      const running = pgExecutor.run(client, { config }, true) as Promise<
+        pg.QueryResult | pg.QueryResult[]
+      >
+      return running.then((result) => {
+        const last = Array.isArray(result) ? result[result.length - 1] : result
+        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
+      })
     },
     async endSession(client) {
       // A ROLLBACK takes temporary tables, SET and cursors with it, not these two: a session
