@@ -10,8 +10,9 @@ export interface FakeConnection {
 
 /**
  * A scripted driver for the ownership state machine's unit tests: it records every call
- * (`connect`, statements, `destroy`) and understands `sleep N`, `fail` and `end transaction`
- * (after which it reports, as PostgreSQL's status would, that no transaction is open). No database.
+ * (`connect`, statements, `destroy`) and understands `sleep N`, `fail`, `end transaction` and
+ * `end transaction and fail` (after which it reports, as PostgreSQL's status would, that no
+ * transaction is open). No database.
  */
 export function fakeDriver() {
   let nextId = 1
@@ -33,7 +34,8 @@ export function fakeDriver() {
       if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep[1])))
       if (conn.closed) throw new Error(`connection ${conn.id} was closed during the statement`)
       if (sql === 'fail') throw new Error('statement failed')
-      if (sql === 'end transaction') conn.outside = true
+      if (sql === 'end transaction' || sql === 'end transaction and fail') conn.outside = true
+      if (sql === 'end transaction and fail') throw new Error('statement failed')
       if (sql === 'BEGIN') conn.outside = false
       return { rows: [{ conn: conn.id }], rowCount: 1 }
     },

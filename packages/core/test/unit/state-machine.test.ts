@@ -57,6 +57,29 @@ describe('ownership state machine (scripted driver)', () => {
     ])
   })
 
+  test('a failed statement that ended the transaction fails with TRANSACTION_COMMITTED, its own error as the cause', async () => {
+    const { sandbox, log } = setup()
+    const outcome = await sandbox
+      .run(async () => {
+        const error = await sandbox.query('end transaction and fail').catch((e: unknown) => e)
+        expect(error).toMatchObject({
+          code: 'TRANSACTION_COMMITTED',
+          cause: { message: 'statement failed' },
+        })
+        await sandbox.query('next')
+      })
+      .catch((e: unknown) => e)
+    expect(outcome).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+    expect(log).toEqual([
+      '1 connect',
+      '1 BEGIN',
+      '1 end transaction and fail',
+      '1 BEGIN',
+      '1 next',
+      '1 ROLLBACK',
+    ])
+  })
+
   test('a nested owner opens a savepoint on its parent’s connection and undoes it at checkin', async () => {
     const { sandbox, log } = setup()
     await sandbox.run(async () => {
