@@ -44,7 +44,10 @@ export type {
 
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
 import { checkRawStatement } from './transactions/raw-statements.js'
-import { transactionCommittedError } from './transactions/transaction-committed.js'
+import {
+  transactionCommittedError,
+  transactionEndedError,
+} from './transactions/transaction-committed.js'
 
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
@@ -101,6 +104,8 @@ export class Sandbox<C = unknown> {
   readonly #timers = new Map<Owner, NodeJS.Timeout>()
   readonly #endings = new Map<Owner, Promise<void>>()
   readonly #savepointOf = new Map<Owner, string>()
+  /** Owners whose transaction a statement ended (TRANSACTION_COMMITTED): their checkin fails with it. */
+  readonly #lostTransaction = new Map<Owner, Error>()
   readonly #recentlyEnded: Array<{ owner: Owner; connectionId: number | undefined; at: number }> =
     []
   #savepoints = 0
@@ -166,12 +171,15 @@ export class Sandbox<C = unknown> {
   async checkin(owner?: Owner): Promise<void> {
     const target = owner ?? this.#ownOwner()
     if (!target) throw noOwnerToCheckinError()
+    const lost = target.isLive ? this.#lostTransaction.get(target) : undefined
     const done = this.#end(target, { state: 'checked-in' }, 'checkin')
     // A nested owner's savepoint must be undone before its parent's next statement. A root
     // owner's rollback finishes in the background, off the test's path (Ecto's checkin is
     // asynchronous too): nothing can reach its connection any more, and the connection goes
     // back to the pool, for the next owner, only once the rollback is done.
     if (target.parent) await done
+    // A statement ended the test's transaction: the test fails, even if it caught that error.
+    if (lost) throw lost
   }
 
   /** checkout → fn in the owner's scope → checkin, also when fn throws. */
@@ -284,7 +292,9 @@ export class Sandbox<C = unknown> {
     if (check?.refusal) return check.refusal
     if (owner && check?.calls)
       return (conn) => this.#callKeepingTransaction(owner, conn, sql, params)
-    return (conn) => this.driver.query(conn, sql, params)
+    const driver = this.driver
+    if (owner && driver.statement) return (conn) => driver.statement!(conn, sql, params)
+    return (conn) => driver.query(conn, sql, params)
   }
 
   /**
@@ -305,19 +315,40 @@ export class Sandbox<C = unknown> {
   }
 
   /**
-   * @internal The server ended `owner`'s transaction (a procedure committed): begins its
-   * transaction anew on `conn`, with its isolation level. Call it in the owner's turn, before
-   * anything else may run on the connection.
+   * @internal The server ended `owner`'s transaction (a procedure committed): begins its root's
+   * transaction anew on `conn`, with its isolation level, and the savepoints of the owners
+   * nested on it, so each one's checkin still has its savepoint to roll back to. Call it in the
+   * owner's turn, before anything else may run on the connection.
    */
-  beginAgain(conn: C, owner: Owner): Promise<void> {
-    return this.#begin(conn, owner.isolation)
+  async beginAgain(conn: C, owner: Owner): Promise<void> {
+    await this.#begin(conn, owner.root.isolation)
+    const { transactions } = this.driver
+    for (const nested of this.#registry.leaseOf(owner)?.stack.slice(1) ?? []) {
+      const savepoint = this.#savepointOf.get(nested)
+      if (savepoint) await this.driver.query(conn, transactions.savepoint(savepoint))
+    }
   }
 
+  /** The root owner's transaction: the driver's own begin (MySQL: XA), or its BEGIN texts. */
   async #begin(conn: C, isolation: IsolationLevel | undefined): Promise<void> {
     if (this.driver.begin) return this.driver.begin(conn, isolation)
     for (const statement of this.driver.transactions.begin({ isolation })) {
       await this.driver.query(conn, statement)
     }
+  }
+
+  /**
+   * The server reported no transaction after a statement on `lease` (PostgreSQL's
+   * ReadyForQuery status): begins it again, before anything else runs there, and gives the
+   * error the statement fails with. Every owner on the connection fails its checkin with it.
+   */
+  async #restartTransaction(lease: Lease<C>, cause: unknown): Promise<Error> {
+    await this.beginAgain(lease.conn, lease.root)
+    const error = transactionEndedError(cause)
+    for (const owner of lease.stack) {
+      if (owner.isLive && !this.#lostTransaction.has(owner)) this.#lostTransaction.set(owner, error)
+    }
+    return error
   }
 
   /**
@@ -461,15 +492,23 @@ export class Sandbox<C = unknown> {
   async #checkoutRoot(options: CheckoutOptions, ambient: boolean, at: Callsite): Promise<Owner> {
     const owner = this.#newOwner(options, undefined, at)
     const conn = await this.#beginOnPooledConnection(owner)
-    const recover = this.driver.recover
-    const lease = new Lease(conn, owner, (error) => {
-      // The connection died under the owner: it ends now, and its statements say why.
-      if (isConnectionLoss(error)) {
-        void this.#end(owner, { state: 'connection-lost', cause: error }, 'connection-lost')
-        return undefined
-      }
-      return recover?.(conn, error, owner.isolation)
-    })
+    const { recover, outsideTransaction } = this.driver
+    const lease: Lease<C> = new Lease(
+      conn,
+      owner,
+      (error) => {
+        // The connection died under the owner: it ends now, and its statements say why.
+        if (isConnectionLoss(error)) {
+          void this.#end(owner, { state: 'connection-lost', cause: error }, 'connection-lost')
+          return undefined
+        }
+        return recover?.(conn, error, owner.isolation)
+      },
+      outsideTransaction && {
+        ended: (error) => outsideTransaction(conn, error),
+        restart: (cause) => this.#restartTransaction(lease, cause),
+      },
+    )
     this.#registry.add(owner, lease, ambient)
     return owner
   }
@@ -640,10 +679,13 @@ export class Sandbox<C = unknown> {
       if (this.#recentlyEnded.length > RECENT_COUNT) this.#recentlyEnded.shift()
     }
     this.#registry.remove(owner)
+    const lost = this.#lostTransaction.get(owner)
+    this.#lostTransaction.delete(owner)
     publish('checkin', () => ({
       ...this.#ownerEvent(owner),
       heldMs: Date.now() - owner.since,
       reason,
+      ...(lost ? { transactionLost: lost } : {}),
     }))
   }
 

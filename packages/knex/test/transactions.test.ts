@@ -168,3 +168,27 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex transactions on %s', (dialec
     expect(sandboxErrorIn(error)?.code).toBe('NO_OWNER')
   })
 })
+
+describe('knex on PostgreSQL: a COMMIT hidden from the lexer cannot commit', () => {
+  let cell: KnexCell
+  beforeAll(() => {
+    cell = knexCell('postgres')
+  })
+  afterAll(() => cell.close())
+
+  test('after SET standard_conforming_strings = off, knex.raw with a crafted string fails (42601); nothing commits', async () => {
+    const tag = randomUUID().slice(0, 12)
+    // The lexer reads `'a\'` as a string (one statement); the server, with backslash escapes,
+    // reads a select, a COMMIT, an insert and a select.
+    const attack = `select 'a\\'b'; commit; insert into sandbox_items (tag, name) values ('${tag}', 'hidden'); select 'c\\'d'`
+    await cell.sandbox.run(async () => {
+      await cell.db('sandbox_items').insert({ tag, name: 'before' })
+      await cell.db.raw("set standard_conforming_strings = 'off'")
+      await expect(cell.db.raw(attack)).rejects.toMatchObject({ code: '42601' })
+      await cell.db.raw("set standard_conforming_strings = 'on'")
+      await cell.db('sandbox_items').insert({ tag, name: 'after' })
+      expect(await itemNames(cell.db, tag)).toEqual(['before', 'after'])
+    })
+    expect(await cell.committed.count(tag)).toBe(0)
+  })
+})

@@ -21,6 +21,13 @@ export interface SandboxDriver<Conn = unknown> {
   /** Runs one statement: message-shaped on purpose (sql + params in, rows out), so it can cross a port. */
   query(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
   /**
+   * Runs one of the app's statements (`sandbox.query`) on an owner's connection, where it must
+   * not break the owner's transaction: PostgreSQL protects it with a savepoint (a failure
+   * leaves the transaction as it was, not aborted) and sends it alone in its message. Optional:
+   * by default `query` runs it.
+   */
+  statement?(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
+  /**
    * Ends a root owner's use of the connection: rolls back its transaction and clears what else
    * the session kept (MySQL's temporary tables and variables outlive a ROLLBACK). Optional: by
    * default `transactions.rollback` runs.
@@ -48,6 +55,15 @@ export interface SandboxDriver<Conn = unknown> {
     error: unknown,
     isolation: IsolationLevel | undefined,
   ): Promise<void> | undefined
+  /**
+   * After each statement on an owner's connection: the server reports that no transaction is
+   * open on it (PostgreSQL's ReadyForQuery status 'I'), so the statement ended the owner's
+   * transaction, however its text was read. The sandbox then begins it again, in the same turn,
+   * and the statement fails with TRANSACTION_COMMITTED. Read after every statement: synchronous
+   * and cheap, a promise only while the server's answer is still on its way (after `error`).
+   * Optional: drivers that cannot tell leave it out.
+   */
+  outsideTransaction?(conn: Conn, error?: unknown): boolean | Promise<boolean>
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
   /**

@@ -23,6 +23,8 @@ export interface CheckinEvent extends OwnerEvent {
   /** How long the owner held its connection. */
   heldMs: number
   reason: 'checkin' | 'timeout' | 'connection-lost' | 'parent-ended' | 'close'
+  /** A statement ended the owner's transaction (TRANSACTION_COMMITTED): that error. */
+  transactionLost?: Error
 }
 
 export interface QueryEvent {

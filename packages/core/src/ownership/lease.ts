@@ -44,6 +44,17 @@ export { DRAIN_MS }
 export type Recover = (error: unknown) => Promise<void> | undefined
 
 /**
+ * The server's word on the owner's transaction after each statement (PostgreSQL's
+ * ReadyForQuery status). `ended`: no transaction is open any more; `restart` begins it again
+ * (and the nested owners' savepoints), in the failing statement's turn, and resolves to the
+ * error the statement fails with instead of its result.
+ */
+export interface TransactionWatch {
+  ended(error?: unknown): boolean | Promise<boolean>
+  restart(cause: unknown): Promise<Error>
+}
+
+/**
  * One physical connection held for a root owner and the owners nested in it. It serves one
  * client at a time (a hold), queues the rest FIFO with a bounded wait, and knows the stack of
  * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
@@ -53,17 +64,20 @@ export class Lease<C> {
   readonly root: Owner
   /** @internal */
   readonly recover: Recover | undefined
+  /** @internal */
+  readonly watch: TransactionWatch | undefined
   /** Root first; a nested owner is pushed at checkout and popped at its end. */
   readonly stack: Owner[]
   #holder: Hold<C> | undefined
   readonly #queue: Request<C>[] = []
   readonly #nestWaiters: NestWaiter[] = []
 
-  constructor(conn: C, root: Owner, recover?: Recover) {
+  constructor(conn: C, root: Owner, recover?: Recover, watch?: TransactionWatch) {
     this.conn = conn
     this.root = root
     this.stack = [root]
     this.recover = recover
+    this.watch = watch
   }
 
   get top(): Owner {
@@ -345,11 +359,7 @@ export class Hold<C> {
     if (this.#released || !owner.isLive) {
       this.#settled(order, releaseAfter)
       return Promise.reject(
-        this.#released
-          ? new Error(
-              'sqlsandbox: this connection was already released; take a new one for more statements',
-            )
-          : owner.lateError(this.client.describe()),
+        this.#released ? releasedHoldError() : owner.lateError(this.client.describe()),
       )
     }
     const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
@@ -360,9 +370,31 @@ export class Hold<C> {
       return Promise.reject(error).catch(failed)
     }
     return running.then((result) => {
-      this.#settled(order, releaseAfter)
-      return result
+      const ended = owner.isLive ? this.#lease.watch?.ended() : undefined
+      const settle = () => {
+        this.#settled(order, releaseAfter)
+        return result
+      }
+      return ended ? this.#afterEnded(ended, undefined, order, releaseAfter, settle) : settle()
     }, failed)
+  }
+
+  /**
+   * The server said the statement ended the owner's transaction (or will say, `ended` a
+   * promise): a new one begins first, in this turn, then the statement fails. Otherwise `next`.
+   */
+  #afterEnded<T>(
+    ended: true | Promise<boolean>,
+    cause: unknown,
+    order: Hold<C>,
+    releaseAfter: boolean,
+    next: () => T | Promise<T>,
+  ): Promise<T> {
+    const fail = (error: unknown) => this.#fail(error, order, releaseAfter)
+    return Promise.resolve(ended).then((yes) => {
+      if (yes && this.client.owner.isLive) return this.#lease.watch!.restart(cause).then(fail, fail)
+      return next()
+    })
   }
 
   #settled(order: Hold<C>, releaseAfter: boolean): void {
@@ -374,6 +406,17 @@ export class Hold<C> {
 
   /** Still within the failing statement's turn: the driver may have to repair the connection first. */
   #failed(error: unknown, order: Hold<C>, releaseAfter: boolean): Promise<never> | never {
+    const live = this.client.owner.isLive
+    const ended = live ? this.#lease.watch?.ended(error) : undefined
+    if (ended) {
+      return this.#afterEnded<never>(ended, error, order, releaseAfter, () =>
+        this.#recover(error, order, releaseAfter),
+      )
+    }
+    return this.#recover(error, order, releaseAfter)
+  }
+
+  #recover(error: unknown, order: Hold<C>, releaseAfter: boolean): Promise<never> | never {
     const repairing = this.client.owner.isLive ? this.#lease.recover?.(error) : undefined
     if (!repairing) return this.#fail(error, order, releaseAfter)
     const fail = () => this.#fail(error, order, releaseAfter)
@@ -395,6 +438,21 @@ export class Hold<C> {
     if (!late && isServerError(error)) Error.captureStackTrace(error)
     throw late ?? error
   }
+}
+
+const NOT_RUN = Symbol('sqlsandbox.notRun')
+
+/** A statement queued on a hold that was released before its turn: it never ran. */
+function releasedHoldError(): Error {
+  const error = new Error(
+    'sqlsandbox: this connection was already released; take a new one for more statements',
+  )
+  Object.defineProperty(error, NOT_RUN, { value: true })
+  return error
+}
+
+export function isReleasedHoldError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && NOT_RUN in error
 }
 
 /** An error a database server sent (pg's DatabaseError, mysql2's errors), not the app's own. */

@@ -5,6 +5,7 @@ import {
   type Statement,
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
+import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
@@ -27,8 +28,11 @@ export interface StatementExecutor<C, Q, R> {
   readonly dialect: Dialect
   /** The SQL text, or undefined when it cannot be read (a pg Submittable): it then runs as it is. */
   textOf(query: Q): string | undefined
-  /** Runs the app's query unchanged; `protect`: a failure must not abort the owner's transaction. */
-  run(conn: C, query: Q, protect: boolean): Promise<R>
+  /**
+   * Runs the app's query unchanged; `protect`: a failure must not abort the owner's transaction;
+   * `pooled`: a plain pooled connection (auto mode, unboxedRun), where it goes as production sends it.
+   */
+  run(conn: C, query: Q, protect: boolean, pooled?: boolean): Promise<R>
   /** Runs the sandbox's statements in order (PostgreSQL may send them as one simple query). */
   control(conn: C, statements: string[]): Promise<void>
   /** What the app gets for a statement that was rewritten (BEGIN → SAVEPOINT) or skipped. */
@@ -161,8 +165,16 @@ export class StatementRouter<C, Q, R> {
   }
 
   #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
-    const own = this.#heldSession(caller.identity)?.txTurn as RoutedConnection<C> | undefined
-    if (own) return this.#onTurn(own, query, statement, caller)
+    const held = this.#heldSession(caller.identity)
+    const own = held?.txTurn as RoutedConnection<C> | undefined
+    if (own) {
+      return this.#onTurn(own, query, statement, caller).catch((error: unknown) => {
+        // Queued in an app transaction that a statement before it ended (TRANSACTION_COMMITTED):
+        // it never ran, and runs now as the caller's next statement.
+        if (held!.txTurn === own || !isReleasedHoldError(error)) throw error
+        return this.#executeOne(query, statement, caller)
+      })
+    }
     const turn = this.#sandbox.connectionNow({
       owner: caller.owner,
       joinScope: statement.kind !== 'begin',
@@ -174,7 +186,7 @@ export class StatementRouter<C, Q, R> {
 
   #onTurn(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
-    if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false))
+    if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false, true))
     const session = this.#session(turn)
     if (statement.kind !== 'other') {
       return this.#runTransactionStatement(turn, session, statement, query, caller)

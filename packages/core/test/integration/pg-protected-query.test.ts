@@ -187,7 +187,7 @@ describe('protectedQuery, inside a transaction on a real server', () => {
       expect(remove).toMatchObject({ command: 'DELETE', rowCount: 0 })
     })
 
-    test('parameterless statements (the simple-query path) give the same Result', async () => {
+    test('parameterless statements (sent with the extended protocol) give the same Result', async () => {
       await compare({ text: "insert into items (id, tag) values (1, 'x; y')" })
       const select = await compare({
         text: "select id, tag, 'it''s' as quote from items -- the end",
@@ -313,17 +313,16 @@ describe('protectedQuery, inside a transaction on a real server', () => {
       expect(await count()).toBe(1)
     })
 
-    test('texts canProtect() refuses, wrapped anyway, are reported and leave the transaction usable', async () => {
-      await expect(run({ text: '-- nothing' })).rejects.toThrow(
-        /the text ran as 0 \(canProtect\(\) is false/,
-      )
-      await expect(run({ text: "insert into items values (1, 'a'); select 1" })).rejects.toThrow(
-        /the text ran as 2 \(canProtect\(\) is false/,
-      )
-      // The extended protocol reports an empty statement as such, so that path copes.
-      const empty = await compare({ text: '-- nothing', queryMode: 'extended' })
-      expect(empty.command).toBeNull()
+    test('a parameterless text of several statements, wrapped anyway, is refused by the server (42601) and undone', async () => {
+      await run({ text: "insert into items (id, tag) values (1, 'kept')" })
+      const error = await failure(run({ text: "insert into items values (2, 'a'); commit" }))
+      expect(error.code).toBe('42601')
       expect(await count()).toBe(1)
+    })
+
+    test('a text of only comments gives the empty result client.query gives', async () => {
+      const empty = await compare({ text: '-- nothing' })
+      expect(empty.command).toBeNull()
     })
 
     test('a multi-statement text with parameters fails as with client.query, and is undone', async () => {

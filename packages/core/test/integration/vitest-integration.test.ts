@@ -47,6 +47,13 @@ describe('useSandbox: every test owns a connection', () => {
     expect(await names()).toEqual([])
   })
 
+  test.fails('a test that caught the error of a statement that ended its transaction still fails, at its checkin', async () => {
+    await insert('before a hidden rollback')
+    const routed = await sandbox.connection()
+    await routed.run((client) => client.query('ROLLBACK')).catch(() => {})
+    routed.release()
+  })
+
   let afterTimeout: Promise<unknown> | undefined
   test.fails('a test that times out is checked in when vitest gives up on it…', {
     timeout: 100,

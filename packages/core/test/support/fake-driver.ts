@@ -4,11 +4,15 @@ import type { QueryResult, SandboxDriver } from '../../src/index.js'
 export interface FakeConnection {
   id: number
   closed: boolean
+  /** Set by the statement `end transaction` (a hidden COMMIT), cleared by BEGIN. */
+  outside?: boolean
 }
 
 /**
  * A scripted driver for the ownership state machine's unit tests: it records every call
- * (`connect`, statements, `destroy`) and understands `sleep N` and `fail`. No database.
+ * (`connect`, statements, `destroy`) and understands `sleep N`, `fail`, `end transaction` and
+ * `end transaction and fail` (after which it reports, as PostgreSQL's status would, that no
+ * transaction is open). No database.
  */
 export function fakeDriver() {
   let nextId = 1
@@ -30,6 +34,9 @@ export function fakeDriver() {
       if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep[1])))
       if (conn.closed) throw new Error(`connection ${conn.id} was closed during the statement`)
       if (sql === 'fail') throw new Error('statement failed')
+      if (sql === 'end transaction' || sql === 'end transaction and fail') conn.outside = true
+      if (sql === 'end transaction and fail') throw new Error('statement failed')
+      if (sql === 'BEGIN') conn.outside = false
       return { rows: [{ conn: conn.id }], rowCount: 1 }
     },
     async destroy(conn) {
@@ -37,6 +44,7 @@ export function fakeDriver() {
       open.delete(conn)
       log.push(`${conn.id} destroy`)
     },
+    outsideTransaction: (conn) => conn.outside === true,
     describe: () => 'fake://',
   }
   return { driver, log, open }

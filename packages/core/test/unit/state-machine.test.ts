@@ -27,6 +27,59 @@ describe('ownership state machine (scripted driver)', () => {
     ])
   })
 
+  test('a statement after which the driver reports no transaction fails with TRANSACTION_COMMITTED; the transaction and the nested savepoints begin again in its turn', async () => {
+    const { sandbox, log } = setup()
+    const outcome = await sandbox
+      .run(async () => {
+        const inner = await sandbox
+          .run(async () => {
+            const error = await sandbox.query('end transaction').catch((e: unknown) => e)
+            expect(error).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+            await sandbox.query('inner next')
+          })
+          .catch((e: unknown) => e)
+        expect(inner).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+        await sandbox.query('outer next')
+      })
+      .catch((e: unknown) => e)
+    expect(outcome).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+    expect(log).toEqual([
+      '1 connect',
+      '1 BEGIN',
+      '1 SAVEPOINT sqlsandbox_owner_1',
+      '1 end transaction',
+      '1 BEGIN',
+      '1 SAVEPOINT sqlsandbox_owner_1',
+      '1 inner next',
+      '1 ROLLBACK TO SAVEPOINT sqlsandbox_owner_1; RELEASE SAVEPOINT sqlsandbox_owner_1',
+      '1 outer next',
+      '1 ROLLBACK',
+    ])
+  })
+
+  test('a failed statement that ended the transaction fails with TRANSACTION_COMMITTED, its own error as the cause', async () => {
+    const { sandbox, log } = setup()
+    const outcome = await sandbox
+      .run(async () => {
+        const error = await sandbox.query('end transaction and fail').catch((e: unknown) => e)
+        expect(error).toMatchObject({
+          code: 'TRANSACTION_COMMITTED',
+          cause: { message: 'statement failed' },
+        })
+        await sandbox.query('next')
+      })
+      .catch((e: unknown) => e)
+    expect(outcome).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+    expect(log).toEqual([
+      '1 connect',
+      '1 BEGIN',
+      '1 end transaction and fail',
+      '1 BEGIN',
+      '1 next',
+      '1 ROLLBACK',
+    ])
+  })
+
   test('a nested owner opens a savepoint on its parent’s connection and undoes it at checkin', async () => {
     const { sandbox, log } = setup()
     await sandbox.run(async () => {

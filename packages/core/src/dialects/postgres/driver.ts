@@ -1,9 +1,17 @@
 import pg from 'pg'
 import { CLOSE_MS } from '../../ownership/bounds.js'
-import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+import type {
+  IsolationLevel,
+  QueryResult,
+  SandboxDriver,
+  TransactionSql,
+} from '../../ownership/driver.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
+import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './commit-guard.js'
 import { findDeferrable } from './deferred-checks.js'
+import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
+import { outsideTransaction, trackTransactionStatus } from './transaction-status.js'
 
 export type PgConnectionConfig = string | pg.ClientConfig
 
@@ -15,14 +23,27 @@ export const postgresTransactions: TransactionSql = {
   rollbackToSavepoint: (name) => [`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`],
 }
 
+/** The same, with the commit guard armed in the BEGIN's round trip (see commit-guard.ts). */
+const guardedTransactions: TransactionSql = {
+  ...postgresTransactions,
+  begin: (options) => postgresTransactions.begin(options).map((b) => `${b}; ${ARM_COMMIT_GUARD}`),
+}
+
 export interface PgDriverOptions {
   /**
    * Where the database has deferrable constraints or constraint triggers, a write outside any
    * app transaction has its deferred checks run before its savepoint's RELEASE, as its own
-   * COMMIT would in production (three statements more in its round trip). false: they run at
+   * COMMIT would in production (four statements more in its round trip). false: they run at
    * the app's COMMITs only. Default true.
    */
   checkDeferredAfterWrites?: boolean
+  /**
+   * The commit guard: each connection gets a temporary table with a deferred constraint trigger
+   * that raises, armed by the owner's BEGIN (same round trip), so the server itself refuses to
+   * commit a test's transaction: a COMMIT that slips past the classifier fails and rolls back.
+   * Needs the TEMP privilege on the database. Default true.
+   */
+  refuseCommits?: boolean
 }
 
 /**
@@ -36,9 +57,11 @@ export function pgDriver(
   options: PgDriverOptions = {},
 ): SandboxDriver<pg.Client> {
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
+  const guarded = options.refuseCommits !== false
+  const transactions = guarded ? guardedTransactions : postgresTransactions
   return {
     dialect: 'postgres',
-    transactions: postgresTransactions,
+    transactions,
     async connect(connectOptions) {
       const client = new pg.Client(withConnectTimeout(clientConfig, connectOptions?.timeoutMs))
       markSandboxClient(client)
@@ -46,20 +69,31 @@ export function pgDriver(
       // The next statement on it fails instead, and the owner's end destroys it.
       client.on('error', () => {})
       await client.connect()
+      trackTransactionStatus(client)
+      if (guarded) await installCommitGuard(client)
       if (options.checkDeferredAfterWrites !== false) await findDeferrable(client)
       return client
     },
     query(client, sql, params) {
-      // pg's callback form: one promise here instead of pg's two and a .then (each one runs
-      // AsyncLocalStorage's hooks on Node 20).
-      return new Promise((resolve, reject) => {
-        const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
-          if (error) return reject(error)
-          const last = Array.isArray(result) ? result[result.length - 1] : result
-          resolve({ rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 })
-        }
-        if (params) client.query(sql, params as unknown[], done)
-        else client.query(sql, done)
+      const running = runQuery(client, sql, params)
+      if (!guarded || !sql.endsWith(ARM_COMMIT_GUARD)) return running
+      return running.catch(async (error: unknown) => {
+        // A DISCARD TEMP / DISCARD ALL outside a test dropped the guard: the owner's BEGIN
+        // failed on it. Set it up again, then BEGIN again.
+        if (!isMissingCommitGuard(error)) throw error
+        await client.query('ROLLBACK')
+        await installCommitGuard(client)
+        return runQuery(client, sql, params)
+      })
+    },
+    statement(client, sql, params) {
+      const config = { text: sql, values: params as unknown[] | undefined }
+      const running = pgExecutor.run(client, { config }, true) as Promise<
+        pg.QueryResult | pg.QueryResult[]
+      >
+      return running.then((result) => {
+        const last = Array.isArray(result) ? result[result.length - 1] : result
+        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
       })
     },
     async endSession(client) {
@@ -71,6 +105,7 @@ export function pgDriver(
       if (wire) wire.parsedStatements = {}
     },
     destroy: closeClient,
+    outsideTransaction,
     connectionId: (client) => (client as pg.Client & { processID?: number }).processID,
     async terminate(client) {
       const pid = (client as pg.Client & { processID?: number }).processID
@@ -94,6 +129,24 @@ export function pgDriver(
       return describePg(clientConfig)
     },
   }
+}
+
+function runQuery(
+  client: pg.Client,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): Promise<QueryResult> {
+  // pg's callback form: one promise here instead of pg's two and a .then (each one runs
+  // AsyncLocalStorage's hooks on Node 20).
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
+      if (error) return reject(error)
+      const last = Array.isArray(result) ? result[result.length - 1] : result
+      resolve({ rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 })
+    }
+    if (params) client.query(sql, params as unknown[], done)
+    else client.query(sql, done)
+  })
 }
 
 function describePg(config: pg.ClientConfig): string {

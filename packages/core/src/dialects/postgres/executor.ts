@@ -4,31 +4,44 @@ import { splitStatements } from '../statements/index.js'
 import { hasDeferrable, mayDefer, releaseStatements } from './deferred-checks.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'
-import { canProtect, type PgQueryConfig } from './protectable.js'
-import { protectedQuery } from './protected-query.js'
-import type { PgQuery, PgSubmittable } from './query-args.js'
+import { canProtect, copiesStdio, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
+import { protectedQuery, repairFailed } from './protected-query.js'
+import type { PgQuery } from './query-args.js'
+import { runOwnedSubmittable, runSubmittable } from './submittable.js'
+import { outsideTransaction } from './transaction-status.js'
 
 /** The one savepoint name per-statement protection uses: each is released before the next. */
 const STATEMENT_SAVEPOINT = 'sqlsandbox_statement'
 
-/** How the router runs pg queries: as they are, protected, or as the sandbox's own statements. */
+/**
+ * How the router runs pg queries: as they are (a plain pooled connection), protected, or as the
+ * sandbox's own statements. On an owner's connection every statement goes alone in its message,
+ * with the extended protocol (parameters or not): the server refuses a text that holds more
+ * than one statement (42601), so a text the lexer read differently from the server (after
+ * `SET standard_conforming_strings = off`, in a multibyte client_encoding) fails instead of
+ * running a hidden COMMIT. COPY … STDIN/STDOUT is the exception: it cannot be prepared.
+ */
 export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   dialect: 'postgres',
   textOf: (query) => query.config?.text,
-  run(client, query, protect) {
+  run(client, query, protect, pooled = false) {
     if (query.submittable) {
-      return protect
-        ? protectedSubmittable(client, query.submittable)
-        : runSubmittable(client, query.submittable)
+      return pooled
+        ? runSubmittable(client, query.submittable)
+        : runOwnedSubmittable(client, query.submittable, protect, STATEMENT_SAVEPOINT)
     }
-    if (protect && canProtect(query.config)) {
-      return protectedQuery(client, STATEMENT_SAVEPOINT, query.config, {
-        checkDeferred: hasDeferrable(client) && mayDefer(query.config.text),
+    const config = query.config
+    if (pooled) return client.query(config as pg.QueryConfig)
+    if (protect && canProtect(config)) {
+      return protectedQuery(client, STATEMENT_SAVEPOINT, config, {
+        checkDeferred: hasDeferrable(client) && mayDefer(config.text),
       })
     }
-    if (protect && isScript(query.config)) return protectedScript(client, query.config.text)
-    // COPY and empty texts run unprotected (COPY inside a pipeline breaks the connection).
-    return client.query(query.config as pg.QueryConfig)
+    if (typeof config.text !== 'string' || copiesStdio(config.text)) {
+      return client.query(config as pg.QueryConfig)
+    }
+    if (isScript(config)) return runScript(client, config, protect)
+    return client.query(alone(config) as pg.QueryConfig)
   },
   async control(client, statements) {
     // One simple query: one round trip, and the server stops at the first failing statement.
@@ -63,82 +76,49 @@ function isScript(config: PgQueryConfig): boolean {
   return !config.values?.length && splitStatements(config.text, 'postgres').length > 1
 }
 
+/** The statement with the extended protocol: alone in its message, as the server then requires. */
+function alone(config: PgQueryConfig): PgQueryConfig {
+  return usesExtendedProtocol(config) ? config : { ...config, queryMode: 'extended' }
+}
+
 /**
- * A parameterless script is one simple query, and the server parses all of it before running
- * any: a syntax error anywhere rejects it whole, so a SAVEPOINT inside the same text would never
- * run. SAVEPOINT goes first, on its own (one more round trip, for scripts only); the script
- * carries the RELEASE (the newline ends a trailing `--` comment). A failure undoes all of the
- * script, as its implicit transaction would in production.
+ * A parameterless script, statement by statement (each alone in its message), with the results
+ * pg returns for the whole text: one per statement. `protect`: in a savepoint, so a failure
+ * undoes all of the script, as its implicit transaction would in production (one round trip
+ * more per statement: scripts are seeds and migrations, not the hot path).
  */
-async function protectedScript(client: pg.Client, text: string): Promise<unknown> {
+async function runScript(
+  client: pg.Client,
+  config: PgQueryConfig,
+  protect: boolean,
+): Promise<pg.QueryResult[]> {
   const sp = STATEMENT_SAVEPOINT
-  await client.query(`SAVEPOINT ${sp}`)
-  let results: unknown
-  // The deferred checks too, where the database has something deferrable (see protectedQuery).
-  const after = releaseStatements(sp, hasDeferrable(client))
+  if (protect) await client.query(`SAVEPOINT ${sp}`)
+  const results: pg.QueryResult[] = []
   try {
-    results = await client.query(`${text}\n;${after.join('; ')}`)
-  } catch (error) {
-    try {
-      await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
-    } catch (repairError) {
-      throw new Error(
-        `${(error as Error).message} (and ROLLBACK TO SAVEPOINT ${sp} failed too, so the transaction stays aborted: ${(repairError as Error).message})`,
-        { cause: error },
-      )
+    for (const text of splitStatements(config.text, 'postgres')) {
+      // A part ended the test's transaction: nothing more may run outside it (it would commit
+      // for real). The sandbox begins a new one after this turn and reports TRANSACTION_COMMITTED.
+      if (outsideTransaction(client) === true) return results
+      results.push(await client.query(alone({ ...config, text }) as pg.QueryConfig))
     }
+    if (outsideTransaction(client) === true) return results
+    // The deferred checks too, where the database has something deferrable (see protectedQuery).
+    if (protect) await client.query(releaseStatements(sp, hasDeferrable(client)).join('; '))
+  } catch (error) {
+    if (protect) await repairScript(client, error)
     throw error
   }
-  return Array.isArray(results) ? results.slice(0, -after.length) : results
+  return results
 }
 
-/**
- * A Submittable (pg-cursor, pg-query-stream) writes its own messages and may live across many
- * round trips, so it cannot share the pipelined savepoint: SAVEPOINT goes before it and RELEASE
- * (or, if it failed, ROLLBACK TO) after it, each a round trip of its own. The turn lasts until
- * then, so nothing of the owner's runs in between.
- */
-async function protectedSubmittable(
-  client: pg.Client,
-  submittable: PgSubmittable,
-): Promise<unknown> {
+async function repairScript(client: pg.Client, error: unknown): Promise<void> {
   const sp = STATEMENT_SAVEPOINT
-  await client.query(`SAVEPOINT ${sp}`)
-  let failed = false
-  await runSubmittable(client, submittable, () => {
-    failed = true
-  })
-  // A failed repair means a lost connection: the owner's next statement reports it.
-  await client
-    .query(
-      failed ? `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}` : `RELEASE SAVEPOINT ${sp}`,
-    )
-    .catch(() => {})
-  return submittable
-}
-
-/**
- * A Submittable keeps the connection until its ReadyForQuery (a cursor: until it is closed), so
- * its turn on the owner's connection lasts as long.
- */
-function runSubmittable(
-  client: pg.Client,
-  submittable: PgSubmittable,
-  onError?: () => void,
-): Promise<unknown> {
-  return new Promise((resolve) => {
-    const ready = submittable.handleReadyForQuery
-    submittable.handleReadyForQuery = function (this: PgSubmittable, ...args: unknown[]) {
-      ready?.apply(this, args)
-      resolve(submittable)
-    }
-    const failed = submittable.handleError
-    submittable.handleError = function (this: PgSubmittable, error: Error, ...args: unknown[]) {
-      onError?.()
-      failed?.call(this, error, ...args)
-      // A socket error ends the submittable without a ReadyForQuery.
-      setImmediate(() => resolve(submittable))
-    }
-    client.query(submittable as unknown as pg.QueryConfig)
-  })
+  try {
+    await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
+  } catch (repairError) {
+    // The script ended the test's transaction: the sandbox begins a new one and says so.
+    if (outsideTransaction(client) === true) return
+    throw repairFailed(error, repairError, sp)
+  }
 }

@@ -6,6 +6,7 @@ import { bindClient, type ClientBinding } from '../../transactions/client-bindin
 import { StatementRouter } from '../../transactions/statement-router.js'
 import { pgExecutor } from './executor.js'
 import { type PgQuery, parseQueryArgs, settle } from './query-args.js'
+import { failSubmittable } from './submittable.js'
 
 type Router = StatementRouter<pg.Client, PgQuery, unknown>
 
@@ -39,7 +40,7 @@ export class SandboxPgPool extends pg.Pool {
     if (this.#ended) return settle(Promise.reject(endedError()), callback)
     const done = this.#router.execute(query, { identity: this.sandbox.currentScope() })
     if (query.submittable) {
-      done.catch((error: Error) => query.submittable.handleError?.(error))
+      done.catch((error: Error) => failSubmittable(query.submittable, error))
       return query.submittable
     }
     return settle(done, callback)
@@ -117,7 +118,7 @@ export class SandboxPgClient extends EventEmitter {
     const { query, callback } = parseQueryArgs(args)
     const done = this.#released ? Promise.reject(releasedError()) : this.#execute(query)
     if (query.submittable) {
-      done.catch((error: Error) => query.submittable.handleError?.(error))
+      done.catch((error: Error) => failSubmittable(query.submittable, error))
       return query.submittable
     }
     return settle(done, callback)
@@ -135,7 +136,7 @@ export class SandboxPgClient extends EventEmitter {
 
   #execute(query: PgQuery): Promise<unknown> {
     const { owner, pooled } = this.#binding
-    if (pooled) return pooled.run((client) => pgExecutor.run(client, query, false))
+    if (pooled) return pooled.run((client) => pgExecutor.run(client, query, false, true))
     return this.#router.execute(query, { owner, identity: this })
   }
 }

@@ -12,11 +12,12 @@ export interface PgQueryConfig {
 
 /**
  * False for what must not be wrapped: COPY … FROM STDIN / TO STDOUT, a multi-statement string
- * without parameters (it must go as ONE simple query), an empty text (or only comments and
- * semicolons), and transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, PREPARE
- * TRANSACTION…), which would end or unbalance the savepoint around it. A pg Submittable such as
- * pg-cursor / pg-query-stream never reaches this function: the caller checks
- * `typeof x.submit === 'function'` and bypasses.
+ * without parameters (the executor sends it statement by statement), an empty text (or only
+ * comments and semicolons), and transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
+ * RELEASE, PREPARE TRANSACTION…), which would end or unbalance the savepoint around it. What
+ * this reads only chooses the path: the wrapped statement goes with the extended protocol, so
+ * the server refuses a text that is more than one statement to it. A pg Submittable
+ * (pg-cursor, pg-query-stream) never reaches this function (see submittable.ts).
  */
 export function canProtect(config: PgQueryConfig): boolean {
   const { text } = config
@@ -44,6 +45,14 @@ export function usesExtendedProtocol(config: PgQueryConfig): boolean {
     Boolean(config.name) ||
     (config.values !== undefined && config.values.length > 0)
   )
+}
+
+/** COPY … FROM STDIN / TO STDOUT: it streams, so it cannot be prepared or pipelined. */
+export function copiesStdio(text: string): boolean {
+  const [first] = scanStatements(text, 1)
+  if (first?.[0] !== 'copy') return false
+  const [words] = scanStatements(text)
+  return isCopyStdio(words!)
 }
 
 // --- Statement scanning for canProtect ---

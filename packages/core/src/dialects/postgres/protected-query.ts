@@ -1,6 +1,8 @@
 import pg from 'pg'
+import { isConnectionLoss } from '../../ownership/connection-loss.js'
 import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE, releaseStatements } from './deferred-checks.js'
-import { canProtect, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
+import { canProtect, type PgQueryConfig } from './protectable.js'
+import { outsideTransaction } from './transaction-status.js'
 
 /**
  * Runs `config` on `client` inside `SAVEPOINT <savepoint>` … `RELEASE SAVEPOINT <savepoint>` in one
@@ -107,12 +109,12 @@ const STATEMENT = 1
 /**
  * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
  * ReadyForQuery. SAVEPOINT goes as an unnamed Parse/Bind/Execute with no Sync of its own; behind it
- * a statement with parameters (or a name, or `queryMode: 'extended'`) goes as Parse/Bind/Describe/
- * Execute, then RELEASE's Parse/Bind/Execute and one Sync; a parameterless one goes as the simple
- * query client.query would send, with RELEASE appended (the simple query ends the pipeline, so its
- * ReadyForQuery is the only one). Either way it is one round trip, and the statement is parsed
- * only after SAVEPOINT ran, so even its syntax error is undone; a single simple-query string
- * `SAVEPOINT s; …; RELEASE SAVEPOINT s` would be rejected whole by the parser, SAVEPOINT unrun.
+ * the statement goes as Parse/Bind/Describe/Execute, with or without parameters, then RELEASE's
+ * Parse/Bind/Execute and one Sync: one round trip, and the statement is parsed only after
+ * SAVEPOINT ran, so even its syntax error is undone. The extended protocol takes one statement
+ * per Parse: a text that is more than one statement to the server (whatever canProtect read in
+ * it) fails with 42601 instead of running, so no hidden COMMIT can ride along. pg would send a
+ * parameterless text as a simple query; the result is the same (text format, same fields).
  */
 class ProtectedQuery {
   /** Set by pg's Client when it was created with `binary: true`. */
@@ -132,7 +134,6 @@ class ProtectedQuery {
   /** How many results the server completes when everything ran. */
   readonly #all: number
   #completed = 0
-  #simple = false
   #wire: WireConnection | undefined
   #rowError: unknown
   #settled = false
@@ -178,7 +179,6 @@ class ProtectedQuery {
       return toError(error)
     }
     this.#wire = wire
-    this.#simple = !usesExtendedProtocol(this.#config)
     if (name && parsed === undefined) {
       this.#watchingParse = true
       wire.on('parseComplete', this.#onParseComplete)
@@ -190,15 +190,11 @@ class ProtectedQuery {
     try {
       // Like Connection#_send: a socket already closing is left to the Client's 'end' handling.
       if (stream.writable) stream.write(frames.open)
-      if (this.#simple) {
-        wire.query(text + frames.releaseAfterText)
-      } else {
-        if (parsed === undefined) wire.parse({ text, name })
-        wire.bind({ statement: name, values: params, binary: this.binary })
-        wire.describe({ type: 'P' })
-        wire.execute()
-        if (stream.writable) stream.write(frames.releaseAndSync)
-      }
+      if (parsed === undefined) wire.parse({ text, name })
+      wire.bind({ statement: name, values: params ?? [], binary: this.binary })
+      wire.describe({ type: 'P' })
+      wire.execute()
+      if (stream.writable) stream.write(frames.releaseAndSync)
     } finally {
       stream.uncork?.()
     }
@@ -242,9 +238,6 @@ class ProtectedQuery {
     }
     this.#unwatchParse()
     const savepointRan = this.#completed > SAVEPOINT
-    // A failed SAVEPOINT makes the server skip to the next Sync, and the simple-query path sent
-    // none: without this one it would swallow our query and never be ready again.
-    if (this.#simple && !savepointRan) this.#wire?.sync()
     this.#completed = this.#all
     if (savepointRan) this.#repair(failure)
     else this.#settle(failure)
@@ -288,11 +281,10 @@ class ProtectedQuery {
       `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`,
       (repairError: Error | undefined) =>
         this.#settle(
-          repairError
-            ? new Error(
-                `${failure.message} (and ROLLBACK TO SAVEPOINT ${sp} failed too, so the transaction stays aborted: ${repairError.message})`,
-                { cause: failure },
-              )
+          // Outside any transaction (the statement ended it) there is nothing to repair: the
+          // sandbox begins a new one and reports that instead.
+          repairError && outsideTransaction(this.#client) !== true
+            ? repairFailed(failure, repairError, sp)
             : failure,
         ),
     )
@@ -326,8 +318,6 @@ interface SavepointFrames {
   open: Buffer
   /** The deferred checks' (if asked for) and RELEASE's Parse/Bind/Execute, and the Sync. */
   releaseAndSync: Buffer
-  /** Appended to a simple-query text; the newline ends a trailing `--` comment. */
-  releaseAfterText: string
 }
 
 /**
@@ -344,7 +334,6 @@ function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFr
     frames = {
       open: runUnnamed(`SAVEPOINT ${savepoint}`),
       releaseAndSync: Buffer.concat([...after.map(runUnnamed), frame('S')]),
-      releaseAfterText: `\n;${after.join('; ')}`,
     }
     framesBySavepoint.set(key, frames)
   }
@@ -377,4 +366,18 @@ function cstring(value: string): Buffer {
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
+}
+
+/**
+ * The statement failed and its savepoint could not be rolled back to. A connection that is gone
+ * (killed, cut) is what the statement reports, plainly, so the sandbox sees the loss and ends its
+ * owner; otherwise the transaction stays aborted, and the error says so.
+ */
+export function repairFailed(failure: unknown, repairError: unknown, savepoint: string): Error {
+  if (isConnectionLoss(failure)) return failure as Error
+  if (isConnectionLoss(repairError)) return repairError as Error
+  return new Error(
+    `${(failure as Error).message} (and ROLLBACK TO SAVEPOINT ${savepoint} failed too, so the transaction stays aborted: ${(repairError as Error).message})`,
+    { cause: failure },
+  )
 }
