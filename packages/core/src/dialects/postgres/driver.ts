@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { CLOSE_MS } from '../../ownership/bounds.js'
 import type { IsolationLevel, SandboxDriver, TransactionSql } from '../../ownership/driver.js'
+import { checkPgSettings } from '../connection-settings.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
 import { findDeferrable } from './deferred-checks.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
@@ -32,9 +33,10 @@ export interface PgDriverOptions {
  * const sandbox = createSandbox({ driver: pgDriver(process.env.DATABASE_URL) })
  */
 export function pgDriver(
-  config: PgConnectionConfig = {},
+  config: PgConnectionConfig | undefined,
   options: PgDriverOptions = {},
 ): SandboxDriver<pg.Client> {
+  checkPgSettings(config)
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
   return {
     dialect: 'postgres',
