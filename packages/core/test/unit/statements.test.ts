@@ -462,6 +462,56 @@ describe('classifyScript', () => {
   })
 })
 
+/**
+ * Unicode spaces are identifier characters to both servers' lexers (PostgreSQL's scan.l and
+ * MariaDB's take only ASCII whitespace): a script of one is a statement the server rejects, sent
+ * as it is, never an entry with empty text (what `String.prototype.trim` would make of it).
+ */
+const unicodeSpaces = [
+  '\u00A0',
+  '\u1680',
+  ...Array.from({ length: 11 }, (_, i) => String.fromCharCode(0x2000 + i)),
+  '\u2028',
+  '\u2029',
+  '\u202F',
+  '\u205F',
+  '\u3000',
+  '\uFEFF',
+]
+
+describe('a Unicode space is not blank to the servers', () => {
+  const cases = dialectsOf(unicodeSpaces)
+  test.each(cases)('%s: U+%s alone is one statement with that text', (dialect, _code, space) => {
+    expect(classifyScript(space, dialect)).toEqual([{ text: space, statement: other }])
+    expect(splitStatements(space, dialect)).toEqual([space])
+  })
+  test.each(cases)(
+    '%s: U+%s after a statement is a statement of its own',
+    (dialect, _code, space) => {
+      const script = `select 1; ${space} ;`
+      expect(classifyScript(script, dialect).map((entry) => entry.text)).toEqual([
+        'select 1',
+        space,
+      ])
+    },
+  )
+  test.each(cases)('%s: U+%s around a statement stays in its text', (dialect, _code, space) => {
+    expect(classifyScript(`${space}commit${space}`, dialect)).toEqual([
+      { text: `${space}commit${space}`, statement: other },
+    ])
+  })
+})
+
+function dialectsOf(spaces: string[]): Array<[Dialect, string, string]> {
+  return (['postgres', 'mysql'] as const).flatMap((dialect) =>
+    spaces.map((space): [Dialect, string, string] => [
+      dialect,
+      space.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0'),
+      space,
+    ]),
+  )
+}
+
 const prefilterCases: Array<[Dialect, string, boolean]> = [
   ['postgres', 'select * from t where id = $1', false],
   ['postgres', 'SELECT 1;', false],

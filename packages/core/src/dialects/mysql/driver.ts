@@ -6,6 +6,7 @@ import type {
   SandboxDriver,
   TransactionSql,
 } from '../../ownership/driver.js'
+import { checkMysqlSettings } from '../connection-settings.js'
 import { redact } from '../postgres/driver.js'
 import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
 import { recoverLostTransaction } from './lost-transaction.js'
@@ -49,9 +50,10 @@ export interface MysqlDriverOptions {
  * const sandbox = createSandbox({ driver: mysqlDriver('mysql://root@127.0.0.1:3306/app_test') })
  */
 export function mysqlDriver(
-  config: MysqlConnectionConfig = {},
+  config: MysqlConnectionConfig | undefined,
   options: MysqlDriverOptions = {},
 ): SandboxDriver<mysql.Connection> {
+  checkMysqlSettings(config)
   const xa = options.xa !== false
   const beginTexts = (conn: mysql.Connection, isolation: IsolationLevel | undefined) =>
     xa ? xaBegin(conn, isolationSql(isolation)) : mysqlTransactions.begin({ isolation })

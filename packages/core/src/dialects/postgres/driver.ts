@@ -6,6 +6,7 @@ import type {
   SandboxDriver,
   TransactionSql,
 } from '../../ownership/driver.js'
+import { checkPgSettings } from '../connection-settings.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
 import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './commit-guard.js'
 import { findDeferrable } from './deferred-checks.js'
@@ -53,9 +54,10 @@ export interface PgDriverOptions {
  * const sandbox = createSandbox({ driver: pgDriver(process.env.DATABASE_URL) })
  */
 export function pgDriver(
-  config: PgConnectionConfig = {},
+  config: PgConnectionConfig | undefined,
   options: PgDriverOptions = {},
 ): SandboxDriver<pg.Client> {
+  checkPgSettings(config)
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
   const guarded = options.refuseCommits !== false
   const transactions = guarded ? guardedTransactions : postgresTransactions

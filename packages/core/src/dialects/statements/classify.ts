@@ -9,6 +9,7 @@ import {
   skipTrivia,
   splitStatements,
   tokenEnd,
+  trimSpace,
 } from './split.js'
 import { OTHER, type Statement } from './statement.js'
 
@@ -134,7 +135,7 @@ export function classifyScript(
   if (sql.indexOf(';') === -1) {
     const start = skipTrivia(sql, 0, dialect)
     if (start >= sql.length) return []
-    return [{ text: sql.trim(), statement: classifyAt(sql, start, dialect) }]
+    return [{ text: trimSpace(sql), statement: classifyAt(sql, start, dialect) }]
   }
   return splitStatements(sql, dialect).map((text) => ({
     text,

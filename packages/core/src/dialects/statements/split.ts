@@ -25,8 +25,22 @@ const BACKTICK = 96
 const LF = 10
 const CR = 13
 
+/**
+ * Whitespace as both servers' lexers define it: ASCII only (PostgreSQL's scan.l `space`, MariaDB's
+ * ctype for the connection charset). Unicode spaces (U+00A0, U+2000–U+200A, U+3000, U+FEFF, …)
+ * are identifier characters to both, so never blank here: `String.prototype.trim` and `\s`
+ * disagree. `\v` is whitespace to MariaDB and PostgreSQL 16+ (a syntax error on 15): counting it
+ * as blank is the safe side, as a keyword behind it is still read.
+ */
 export function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13)
+}
+
+/** `sql[start, end)` without the leading and trailing whitespace of `isSpace` (not `trim()`'s). */
+export function trimSpace(sql: string, start = 0, end = sql.length): string {
+  while (start < end && isSpace(sql.charCodeAt(start))) start++
+  while (end > start && isSpace(sql.charCodeAt(end - 1))) end--
+  return sql.slice(start, end)
 }
 
 function isDigit(code: number): boolean {
@@ -232,7 +246,7 @@ export function splitStatements(sql: string, dialect: Dialect): string[] {
   while (pos < sql.length) {
     const code = sql.charCodeAt(pos)
     if (code === SEMICOLON && parens === 0 && body.depth === 0) {
-      if (!empty) statements.push(sql.slice(start, pos).trim())
+      if (!empty) statements.push(trimSpace(sql, start, pos))
       start = pos + 1
       empty = true
       body.reset()
@@ -246,7 +260,7 @@ export function splitStatements(sql: string, dialect: Dialect): string[] {
     if (parens === 0) body.see(sql, pos, end)
     pos = skipTrivia(sql, end, dialect)
   }
-  if (!empty) statements.push(sql.slice(start).trim())
+  if (!empty) statements.push(trimSpace(sql, start))
   return statements
 }
 
