@@ -1,5 +1,6 @@
 import mysql from 'mysql2'
 import { databaseTarget } from '../database-target.js'
+import { ForeignGuards } from '../foreign-guards.js'
 
 /**
  * Statements of mysql2 connections that the sandbox did not open, to a guarded database, are
@@ -15,21 +16,10 @@ export function guardForeignConnections(
   target: { host?: string; port?: number; database?: string },
   refusal: (connection: string) => Error | undefined,
 ): () => void {
-  const guard: Guard = {
-    target: databaseTarget(target.host, target.port ?? 3306, target.database ?? ''),
+  return guards.add(
+    databaseTarget(target.host, target.port ?? 3306, target.database ?? ''),
     refusal,
-  }
-  guards.add(guard)
-  install()
-  return () => {
-    guards.delete(guard)
-    if (guards.size === 0) uninstall()
-  }
-}
-
-interface Guard {
-  target: string
-  refusal: (connection: string) => Error | undefined
+  )
 }
 
 interface Command {
@@ -41,47 +31,28 @@ interface Command {
 /** The commands that carry SQL (an Execute runs what a Prepare, or an earlier one, named). */
 const STATEMENTS = new Set(['Query', 'Prepare', 'Execute'])
 
-const sandboxConnections = new WeakSet<object>()
-const guards = new Set<Guard>()
 type AddCommand = (this: mysql.Connection, command: Command) => unknown
-let original: AddCommand | undefined
-
-function prototype(): { addCommand: AddCommand } {
-  return mysql.Connection.prototype as unknown as { addCommand: AddCommand }
-}
-
-function install(): void {
-  if (original) return
-  const addCommand = prototype().addCommand
-  original = addCommand
-  prototype().addCommand = function (this: mysql.Connection, command: Command) {
+const sandboxConnections = new WeakSet<object>()
+const guards = new ForeignGuards('mysql2', () => {
+  const prototype = mysql.Connection.prototype as unknown as { addCommand: AddCommand }
+  const addCommand = prototype.addCommand
+  prototype.addCommand = function (this: mysql.Connection, command: Command) {
     if (!sandboxConnections.has(this) && STATEMENTS.has(command.constructor.name)) {
-      const error = refusalFor(this)
+      const error = guards.refusalFor(targetOf(this))
       if (error) return fail(this, command, error)
     }
     return addCommand.call(this, command)
   }
-}
+  return () => {
+    prototype.addCommand = addCommand
+  }
+})
 
-function uninstall(): void {
-  if (!original) return
-  prototype().addCommand = original
-  original = undefined
-}
-
-function refusalFor(conn: mysql.Connection): Error | undefined {
+function targetOf(conn: mysql.Connection): string {
   const config = (
     conn as unknown as { config: { host?: string; port?: number; database?: string } }
   ).config
-  const target = databaseTarget(config.host, config.port ?? 3306, config.database ?? '')
-  for (const guard of guards) {
-    if (guard.target !== target) continue
-    const error = guard.refusal(
-      `a mysql2 connection to ${target.replace(/^loopback/, 'localhost')}`,
-    )
-    if (error) return error
-  }
-  return undefined
+  return databaseTarget(config.host, config.port ?? 3306, config.database ?? '')
 }
 
 /** Connections whose refused Prepare has an Execute following it in the same turn. */

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { databaseTarget } from '../database-target.js'
+import { ForeignGuards } from '../foreign-guards.js'
 
 /**
  * Statements of pg clients that the sandbox did not open, to a guarded database, are checked
@@ -16,53 +17,24 @@ export function guardForeignClients(
   config: pg.ClientConfig,
   refusal: (connection: string) => Error | undefined,
 ): () => void {
-  const guard: Guard = { target: targetOf(new pg.Client(config)), refusal }
-  guards.add(guard)
-  install()
-  return () => {
-    guards.delete(guard)
-    if (guards.size === 0) uninstall()
-  }
-}
-
-interface Guard {
-  target: string
-  refusal: (connection: string) => Error | undefined
+  return guards.add(targetOf(new pg.Client(config)), refusal)
 }
 
 const sandboxClients = new WeakSet<object>()
-const guards = new Set<Guard>()
-let original: ((...args: unknown[]) => unknown) | undefined
-
-function install(): void {
-  if (original) return
+const guards = new ForeignGuards('pg', () => {
   const query = pg.Client.prototype.query as unknown as (...args: unknown[]) => unknown
-  original = query
   const guarded = function (this: pg.Client, ...args: unknown[]): unknown {
     if (!sandboxClients.has(this)) {
-      const error = refusalFor(this)
+      const error = guards.refusalFor(targetOf(this))
       if (error) return fail(this, args, error)
     }
     return query.apply(this, args)
   }
   pg.Client.prototype.query = guarded as unknown as typeof pg.Client.prototype.query
-}
-
-function uninstall(): void {
-  if (!original) return
-  pg.Client.prototype.query = original as unknown as typeof pg.Client.prototype.query
-  original = undefined
-}
-
-function refusalFor(client: pg.Client): Error | undefined {
-  const target = targetOf(client)
-  for (const guard of guards) {
-    if (guard.target !== target) continue
-    const error = guard.refusal(`a pg connection to ${target.replace(/^loopback/, 'localhost')}`)
-    if (error) return error
+  return () => {
+    pg.Client.prototype.query = query as unknown as typeof pg.Client.prototype.query
   }
-  return undefined
-}
+})
 
 function targetOf(client: pg.Client): string {
   const params = (client as unknown as { connectionParameters: pg.ClientConfig })
