@@ -359,7 +359,9 @@ export class Sandbox<C = unknown> {
   route(options?: Pick<RouteOptions, 'owner'>): CallerRoute {
     const explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)
     const resolution = this.#registry.resolve(this.#als.getStore(), explicit)
-    if (resolution.kind === 'none') throw noOwnerError(callsite().toString())
+    if (resolution.kind === 'none') {
+      throw noOwnerError(callsite().toString(), this.#als.getStore() === undefined)
+    }
     return resolution
   }
 
@@ -385,7 +387,9 @@ export class Sandbox<C = unknown> {
     if (!explicit && frame?.owner) return this.#acquireOwn(frame, frame.owner, options)
     const scope = frame ?? NO_SCOPE
     const resolution = this.#registry.resolve(frame, explicit)
-    if (resolution.kind === 'none') return Promise.reject(noOwnerError(callsite().toString()))
+    if (resolution.kind === 'none') {
+      return Promise.reject(noOwnerError(callsite().toString(), frame === undefined))
+    }
     if (resolution.kind === 'pooled') return this.#pooledConnection(resolution.via, scope)
     const route = this.#routeTo(resolution.owner, resolution.via, scope)
     return route instanceof Promise ? route : this.#acquire(route, scope, options)

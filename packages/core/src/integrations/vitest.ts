@@ -1,5 +1,5 @@
 import { aroundAll, aroundEach } from 'vitest'
-import type { Owner } from '../ownership/owner.js'
+import { markCheckedOutBy, type Owner } from '../ownership/owner.js'
 import type { CheckoutOptions } from '../sandbox.js'
 import type { ScopedSandbox } from './scoped-sandbox.js'
 
@@ -34,7 +34,13 @@ export function useSandbox(sandbox: ScopedSandbox, options: UseSandboxOptions = 
       await sandbox.scope(runTest)
       return
     }
-    await sandbox.run(() => runTest(), { ...options.checkoutOptions, name: task.name })
+    await sandbox.run(
+      (owner) => {
+        markCheckedOutBy(owner, 'useSandbox(sandbox)')
+        return runTest()
+      },
+      { ...options.checkoutOptions, name: task.name },
+    )
   })
 }
 

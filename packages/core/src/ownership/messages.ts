@@ -1,15 +1,22 @@
 import { docs, OwnershipError, SandboxError, SandboxTimeoutError } from './errors.js'
 import type { Lease } from './lease.js'
-import type { Owner } from './owner.js'
+import { checkedOutBy, type Owner } from './owner.js'
 
 /** Manual mode's answer to a query nobody owns: what happened, and every way out (Ecto's list). */
-export function noOwnerError(where: string): OwnershipError {
+export function noOwnerError(where: string, outsideEveryScope = false): OwnershipError {
+  const context = outsideEveryScope
+    ? 'This context is outside every test’s scope: a module’s top level, a beforeAll or afterAll ' +
+      'hook, or work started from one (a server, a listener, a timer made there), where no test ' +
+      'is running; and no checkout is active outside a scope either. Queries that set up data ' +
+      'for all tests belong in sandbox.unboxedRun(() => …) (they persist) or in a test. Otherwise ' +
+      'give it one of these:\n'
+    : 'Ownership is tracked per async context, and this context has none: it did not check out a ' +
+      'connection, was not allowed by an owner, and the sandbox is not in shared mode. Give it one ' +
+      'of these:\n'
   return new OwnershipError(
     'NO_OWNER',
     `sqlsandbox found no owner for a query from ${where} (mode: manual).\n` +
-      'Ownership is tracked per async context, and this context has none: it did not check out a ' +
-      'connection, was not allowed by an owner, and the sandbox is not in shared mode. Give it one ' +
-      'of these:\n' +
+      context +
       '  - give every test an owner: useSandbox(sandbox) in a vitest setup file ' +
       "(import { useSandbox } from '@sqlsandbox/core/vitest'), sandboxedTest(sandbox) for node:test;\n" +
       '  - or check out here: await sandbox.checkout() in beforeEach, or await sandbox.run(async () => …);\n' +
@@ -23,6 +30,17 @@ export function noOwnerError(where: string): OwnershipError {
 }
 
 export function alreadyOwnerError(current: Owner, inScope: boolean): OwnershipError {
+  const integration = checkedOutBy(current)
+  if (integration) {
+    return new OwnershipError(
+      'ALREADY_OWNER',
+      `This test already owns ${current.describe()}: ${integration} checks out an owner for ` +
+        'every test, and every query of the test already runs in its transaction, so there is ' +
+        'nothing to check out. To check out yourself (in a beforeEach, or with options of your ' +
+        `own), call ${integration.replace(/\)$/, ', { checkout: false })')} instead. ` +
+        docs('test-runners'),
+    )
+  }
   const where = inScope
     ? 'This scope already owns'
     : 'A checkout made outside any scope is still active: contexts without a scope already use'

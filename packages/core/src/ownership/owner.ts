@@ -167,3 +167,14 @@ export class Owner {
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+const integrations = new WeakMap<Owner, string>()
+
+/** A runner integration checked `owner` out (e.g. 'useSandbox(sandbox)'): named in ALREADY_OWNER. */
+export function markCheckedOutBy(owner: Owner, integration: string): void {
+  integrations.set(owner, integration)
+}
+
+export function checkedOutBy(owner: Owner): string | undefined {
+  return integrations.get(owner)
+}

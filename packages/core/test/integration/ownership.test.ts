@@ -149,6 +149,15 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       expect(message).toContain('#ownership-errors')
     })
 
+    test('NO_OWNER says when the query came from outside every test’s scope, and not otherwise', async () => {
+      const s = sandbox()
+      const outside = await insert(s).catch((e: unknown) => e)
+      expect((outside as Error).message).toContain('outside every test’s scope')
+      const inScope = await s.scope(() => insert(s)).catch((e: unknown) => e)
+      expect(inScope).toMatchObject({ code: 'NO_OWNER' })
+      expect((inScope as Error).message).not.toContain('outside every test’s scope')
+    })
+
     test('auto mode: a query without an owner runs on a plain pooled connection (and persists)', async () => {
       const s = sandbox({ mode: 'auto' })
       try {

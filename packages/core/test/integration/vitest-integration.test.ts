@@ -36,6 +36,15 @@ describe('useSandbox: every test owns a connection', () => {
     expect(sandbox.currentOwner()?.name).toBe('the owner is named after the test')
   })
 
+  test('a checkout of the test’s own fails with ALREADY_OWNER, naming useSandbox and the way out', async () => {
+    const error = await sandbox.checkout().catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ALREADY_OWNER' })
+    expect((error as Error).message).toContain(
+      'useSandbox(sandbox) checks out an owner for every test',
+    )
+    expect((error as Error).message).toContain('useSandbox(sandbox, { checkout: false })')
+  })
+
   let lateQuery: Promise<unknown> | undefined
   test('a test that leaks a promise still checks in…', async () => {
     await insert('leaked test')
