@@ -189,6 +189,34 @@ function checkoutAgainstBegin(
 }
 
 /**
+ * The server-enforced guarantee's price: the same checkout + checkin on a sandbox whose driver
+ * goes without it (a plain BEGIN), in the same run.
+ */
+async function guardAgainstPlain<C>(
+  database: string,
+  operation: string,
+  guarded: { run(fn: () => Promise<void>): Promise<void> },
+  guardedDriver: { sessionsEnded(): Promise<void> },
+  plainDriver: SandboxDriver<C> & { sessionsEnded(): Promise<void> },
+): Promise<Row> {
+  const plain = createSandbox({ driver: plainDriver, poolSize: 2 })
+  const settled = async () => {
+    await Promise.all([guardedDriver.sessionsEnded(), plainDriver.sessionsEnded()])
+  }
+  try {
+    return await row(database, operation, 'apart', () =>
+      compare(
+        () => plain.run(async () => {}),
+        () => guarded.run(async () => {}),
+        settled,
+      ),
+    )
+  } finally {
+    await plain.close()
+  }
+}
+
+/**
  * The whole cost, the checkin's ROLLBACK (MySQL: session reset) included: cycles back to back on
  * a one-connection sandbox (each checkout waits for the previous checkin), against raw BEGIN +
  * ROLLBACK on that same connection; blocks of each take turns, and the mean per cycle is compared.
@@ -276,6 +304,15 @@ async function postgres(): Promise<Row[]> {
     )
   })
   rows.push(await checkoutAgainstBegin('postgres', raw, sandbox, driver.sessionsEnded))
+  rows.push(
+    await guardAgainstPlain(
+      'postgres',
+      'checkout + checkin: commit guard (default) against refuseCommits: false',
+      sandbox,
+      driver,
+      benchDriver(pgDriver(PG_URL, { refuseCommits: false }), pgBackend),
+    ),
+  )
   await sandbox.close()
   for (const placement of ['apart', 'together'] as const) {
     rows.push(
@@ -316,24 +353,15 @@ async function mariadb(): Promise<Row[]> {
     )
   })
   rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox, driver.sessionsEnded))
-  // The server-enforced guarantee's price: the same checkout + checkin with a plain BEGIN.
-  const plainDriver = benchDriver(mysqlDriver(MYSQL_URL, { xa: false }), mysqlThread)
-  const plain = createSandbox({ driver: plainDriver, poolSize: 2 })
-  const settled = () => Promise.all([driver.sessionsEnded(), plainDriver.sessionsEnded()])
   rows.push(
-    await row(
+    await guardAgainstPlain(
       'mariadb',
       'checkout + checkin: XA START (default) against BEGIN (xa: false)',
-      'apart',
-      () =>
-        compare(
-          () => plain.run(async () => {}),
-          () => sandbox.run(async () => {}),
-          async () => void (await settled()),
-        ),
+      sandbox,
+      driver,
+      benchDriver(mysqlDriver(MYSQL_URL, { xa: false }), mysqlThread),
     ),
   )
-  await plain.close()
   await sandbox.close()
   const rawQuery = (conn: mysql.Connection, sql: string) =>
     new Promise((resolve, reject) =>

@@ -43,7 +43,6 @@ describe('app transaction translation', () => {
       command: 'COMMIT',
       statements: [
         'SAVEPOINT sqlsandbox_constraints',
-        "SET LOCAL sqlsandbox.checking_constraints = 'on'",
         'SET CONSTRAINTS ALL IMMEDIATE',
         'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
         'RELEASE SAVEPOINT sqlsandbox_constraints',

@@ -1,6 +1,5 @@
 import type pg from 'pg'
 import { isKeyword, skipTrivia, tokenEnd } from '../statements/split.js'
-import { COMMIT_GUARD_NAME } from './commit-guard.js'
 
 /**
  * PostgreSQL checks deferred constraints (and deferrable constraint triggers) at COMMIT. Inside
@@ -10,8 +9,6 @@ import { COMMIT_GUARD_NAME } from './commit-guard.js'
  */
 export const DEFERRED_CONSTRAINT_CHECKS = [
   'SAVEPOINT sqlsandbox_constraints',
-  // The commit guard (commit-guard.ts) lets these checks pass; undone with the savepoint.
-  "SET LOCAL sqlsandbox.checking_constraints = 'on'",
   'SET CONSTRAINTS ALL IMMEDIATE',
   'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
   'RELEASE SAVEPOINT sqlsandbox_constraints',
@@ -21,7 +18,7 @@ export const DEFERRED_CONSTRAINT_CHECKS = [
  * The same before a RELEASE of the savepoint that encloses it: that RELEASE drops the
  * throwaway savepoint too, one statement less on the path of every protected statement.
  */
-export const DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE = DEFERRED_CONSTRAINT_CHECKS.slice(0, 4)
+export const DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE = DEFERRED_CONSTRAINT_CHECKS.slice(0, 3)
 
 /** What ends a protected statement's savepoint: the deferred checks if asked for, its RELEASE. */
 export function releaseStatements(savepoint: string, checkDeferred: boolean): string[] {
@@ -41,10 +38,8 @@ const deferrableIn = new WeakMap<pg.Client, boolean>()
  */
 export async function findDeferrable(client: pg.Client): Promise<void> {
   const { rows } = await client.query<{ deferrable: boolean }>(
-    // Not the commit guard: every connection has one (and sees the others' in the catalog).
-    'SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE condeferrable AND conname <> $1) OR ' +
-      'EXISTS (SELECT 1 FROM pg_trigger WHERE tgdeferrable AND NOT tgisinternal AND tgname <> $1) AS deferrable',
-    [COMMIT_GUARD_NAME],
+    'SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE condeferrable) OR ' +
+      'EXISTS (SELECT 1 FROM pg_trigger WHERE tgdeferrable AND NOT tgisinternal) AS deferrable',
   )
   deferrableIn.set(client, rows[0]?.deferrable === true)
 }

@@ -39,10 +39,10 @@ export interface PgDriverOptions {
    */
   checkDeferredAfterWrites?: boolean
   /**
-   * The commit guard: each connection gets a temporary table with a deferred constraint trigger
-   * that raises, armed by the owner's BEGIN (same round trip), so the server itself refuses to
-   * commit a test's transaction: a COMMIT that slips past the classifier fails and rolls back.
-   * Needs the TEMP privilege on the database. Default true.
+   * The commit guard: the owner's BEGIN declares, in the same round trip, a cursor WITH HOLD
+   * over a function that raises, so the server itself refuses to commit a test's transaction:
+   * a COMMIT that slips past the classifier fails and rolls back (see commit-guard.ts). Needs
+   * the TEMP privilege (for the function, made once per connection). Default true.
    */
   refuseCommits?: boolean
 }
@@ -80,7 +80,7 @@ export function pgDriver(
       const running = runQuery(client, sql, params)
       if (!guarded || !sql.endsWith(ARM_COMMIT_GUARD)) return running
       return running.catch(async (error: unknown) => {
-        // A DISCARD TEMP / DISCARD ALL outside a test dropped the guard: the owner's BEGIN
+        // A DISCARD TEMP / DISCARD ALL outside a test dropped the guard's function: the BEGIN
         // failed on it. Set it up again, then BEGIN again.
         if (!isMissingCommitGuard(error)) throw error
         await client.query('ROLLBACK')
