@@ -267,6 +267,15 @@ describe('PostgreSQL server guarantees', () => {
       },
     )
 
+    test('after DISCARD TEMP (the guard’s function gone) a COMMIT still fails: nothing commits', async () => {
+      const { error, checkin } = await underAttack(async () => {
+        await pool.query('discard temp')
+        await hidden('COMMIT')
+      })
+      expect(error).toBeDefined()
+      expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+    })
+
     test('after SET session_replication_role = replica the guard still refuses', async () => {
       const { checkin } = await underAttack(async () => {
         await pool.query('set session_replication_role = replica')
