@@ -344,7 +344,7 @@ export class Sandbox<C = unknown> {
    */
   async #restartTransaction(lease: Lease<C>, cause: unknown): Promise<Error> {
     await this.beginAgain(lease.conn, lease.root)
-    const error = transactionEndedError(cause)
+    const error = this.driver.transactionEndedError?.(cause) ?? transactionEndedError(cause)
     for (const owner of lease.stack) {
       if (owner.isLive && !this.#lostTransaction.has(owner)) this.#lostTransaction.set(owner, error)
     }

@@ -64,6 +64,11 @@ export interface SandboxDriver<Conn = unknown> {
    * Optional: drivers that cannot tell leave it out.
    */
   outsideTransaction?(conn: Conn, error?: unknown): boolean | Promise<boolean>
+  /**
+   * With `outsideTransaction`: what the statement that ended the owner's transaction fails with
+   * (what the server did, what it cost the test, the fix), `cause` its own error if it failed.
+   */
+  transactionEndedError?(cause: unknown): Error
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
   /**

@@ -1,4 +1,3 @@
-import { isCommitGuardRefusal } from '../dialects/postgres/commit-guard.js'
 import { docs, SandboxError } from '../ownership/errors.js'
 import { markTransactionLost } from '../ownership/transaction-lost.js'
 
@@ -22,29 +21,18 @@ export function transactionCommittedError(text: string | undefined): SandboxErro
 }
 
 /**
- * PostgreSQL reported no open transaction after a statement on an owner's connection (its
- * ReadyForQuery status): a COMMIT, END, ROLLBACK, ABORT or PREPARE TRANSACTION reached the
- * server unrecognised. `cause`: the statement's own error, if it failed (the commit guard's
- * refusal: nothing was committed). The caller has already begun a new transaction on the connection, in the same turn.
+ * The server reported no open transaction after a statement on an owner's connection (the
+ * driver's `outsideTransaction`); a driver with words of its own gives `transactionEndedError`.
+ * The caller has already begun a new transaction on the connection, in the same turn.
  */
 export function transactionEndedError(cause: unknown): SandboxError {
-  const outcome = isCommitGuardRefusal(cause)
-    ? 'The sandbox’s commit guard made that COMMIT fail, so nothing was committed, but the ' +
-      'server rolled back everything the test had written before it.'
-    : 'It was a ROLLBACK or ABORT (what the test wrote before it is rolled back) or, with the ' +
-      'commit guard off (pgDriver’s refuseCommits: false) or dropped (DISCARD TEMP), a COMMIT ' +
-      '(what the test wrote before it may be committed for real).'
   const error = new SandboxError(
     'TRANSACTION_COMMITTED',
-    'A statement ended the test’s transaction: PostgreSQL reported no open transaction after it ' +
-      '(ReadyForQuery status I), so a COMMIT, END, ROLLBACK, ABORT or PREPARE TRANSACTION reached ' +
-      'the server that the sandbox did not read as one (a pg Submittable, SQL sent on the ' +
-      'routed connection itself, or a string read differently after SET ' +
-      `standard_conforming_strings or client_encoding). ${outcome} ` +
-      'The sandbox began a new transaction at once, so nothing after it commits, and this ' +
-      'owner’s checkin fails with this error. Send transaction statements as plain SQL through ' +
-      'the drop-in pools (they become savepoints), or run SQL that must commit in ' +
-      `sandbox.unboxedRun(). ${docs('what-the-server-guarantees')}`,
+    'A statement ended the test’s transaction: the server reported no open transaction after ' +
+      'it, so what the test wrote before it was rolled back or committed. The sandbox began a new ' +
+      'transaction at once, so nothing after it commits, and this owner’s checkin fails with this ' +
+      'error. Send transaction statements through the drop-in pools (they become savepoints), or ' +
+      `run SQL that must commit in sandbox.unboxedRun(). ${docs('what-the-server-guarantees')}`,
     cause === undefined ? undefined : { cause },
   )
   markTransactionLost(error)

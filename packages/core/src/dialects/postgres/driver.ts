@@ -12,6 +12,7 @@ import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './co
 import { findDeferrable } from './deferred-checks.js'
 import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
+import { transactionEndedError } from './transaction-ended.js'
 import { outsideTransaction, trackTransactionStatus } from './transaction-status.js'
 
 export type PgConnectionConfig = string | pg.ClientConfig
@@ -108,6 +109,7 @@ export function pgDriver(
     },
     destroy: closeClient,
     outsideTransaction,
+    transactionEndedError,
     connectionId: (client) => (client as pg.Client & { processID?: number }).processID,
     async terminate(client) {
       const pid = (client as pg.Client & { processID?: number }).processID
