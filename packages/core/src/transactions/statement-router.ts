@@ -5,6 +5,7 @@ import {
   type Statement,
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
+import { channels, publish } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
@@ -185,6 +186,26 @@ export class StatementRouter<C, Q, R> {
   }
 
   #onTurn(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
+    if (!channels.query.hasSubscribers) return this.#dispatch(turn, query, statement, caller)
+    const started = performance.now()
+    const result = this.#dispatch(turn, query, statement, caller)
+    const published = (error: unknown) =>
+      publish('query', () => ({
+        sandbox: this.#sandbox.name,
+        owner: turn.owner?.id,
+        via: turn.via,
+        sql: this.#executor.textOf(query) ?? '(a pg Submittable without text)',
+        durationMs: performance.now() - started,
+        error,
+      }))
+    result.then(
+      () => published(undefined),
+      (error: unknown) => published(error),
+    )
+    return result
+  }
+
+  #dispatch(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
     if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false, true))
     const session = this.#session(turn)

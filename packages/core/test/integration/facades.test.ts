@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import diagnostics from 'node:diagnostics_channel'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/index.js'
@@ -53,6 +54,36 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
   afterEach(async () => {
     await Promise.all(sandboxes.splice(0).map((s) => s.close()))
     expect(await db.committedCount(tag)).toBe(0)
+  })
+
+  test('every statement the facade routes is published on sqlsandbox:query, app transactions too', async () => {
+    const { s, pool } = setup()
+    const seen: Array<{ sql: string; via: string; owner: string | undefined; error: unknown }> = []
+    const onQuery = (message: unknown) => seen.push(message as (typeof seen)[number])
+    diagnostics.subscribe('sqlsandbox:query', onQuery)
+    try {
+      await s.run(async (owner) => {
+        await insert(pool)
+        const client = await pool.lease()
+        await client.query('BEGIN')
+        await client.query(`select name from sandbox_items where tag = ${p(1)}`, [tag])
+        await client.query('COMMIT')
+        client.release()
+        await pool.query('select no_such_column from sandbox_items').catch(() => {})
+        expect(seen.map((event) => event.sql.split(' ')[0])).toEqual([
+          'insert',
+          'BEGIN',
+          'select',
+          'COMMIT',
+          'select',
+        ])
+        expect(seen.every((event) => event.owner === owner.id)).toBe(true)
+        expect(seen[0]!.via).toBe('own')
+        expect(seen[4]!.error).toBeInstanceOf(Error)
+      })
+    } finally {
+      diagnostics.unsubscribe('sqlsandbox:query', onQuery)
+    }
   })
 
   test('queries through the pool go to the owner’s connection', async () => {
