@@ -7,7 +7,7 @@ import { docs, SandboxError } from '../../ownership/errors.js'
  * refuse (1399 XAER_RMFAIL) every statement that would commit it — COMMIT, BEGIN, DDL, LOCK
  * TABLES, `EXECUTE IMMEDIATE 'COMMIT'`, compound statements and procedures that commit — and the
  * transaction goes on. So a statement the classifier misreads fails instead of committing the
- * test's rows. Savepoints and temporary tables work inside it, and it costs what BEGIN costs.
+ * test's rows. Savepoints and temporary tables work inside it, at about the cost of BEGIN.
  *
  * XIDs are server-wide: each connection gets a random one, unique across sandboxes and machines
  * that share the server, and not guessable by the code under test (`XA END` + `XA COMMIT … ONE
