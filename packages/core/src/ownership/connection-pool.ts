@@ -3,6 +3,9 @@ import type { SandboxDriver } from './driver.js'
 import { docs, SandboxError, SandboxTimeoutError } from './errors.js'
 import { closedError } from './messages.js'
 
+/** How much longer than the pool's deadline a driver's own connect timeout is set. */
+const CONNECT_GRACE_MS = 100
+
 /** Who holds a pooled connection: named in the timeout message of whoever waits for one. */
 export interface PoolHolder {
   describe(): string
@@ -141,10 +144,11 @@ export class ConnectionPool<C> {
    */
   async #open(timeoutMs: number): Promise<C> {
     this.#opening++
-    const deadline = Date.now() + timeoutMs
     let gaveUp = false
     let timer: NodeJS.Timeout | undefined
-    const opening = this.#driver.connect({ timeoutMs })
+    // The driver's own timeout is a backstop a little later: the pool's deadline decides, and
+    // its message says the server did not answer (two timers of one length fire in either order).
+    const opening = this.#driver.connect({ timeoutMs: timeoutMs + CONNECT_GRACE_MS })
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         gaveUp = true
@@ -160,7 +164,8 @@ export class ConnectionPool<C> {
     try {
       return await Promise.race([opening, late])
     } catch (error) {
-      throw this.#connectFailed(error, Date.now() >= deadline ? timeoutMs : undefined)
+      // The timer's own flag: a timer can fire a millisecond before Date.now() reaches it.
+      throw this.#connectFailed(error, gaveUp ? timeoutMs : undefined)
     } finally {
       clearTimeout(timer)
       this.#opening--
