@@ -14,13 +14,7 @@ import { destroyConnection, pendingOf } from './pending.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
 import { textQuery } from './text-query.js'
-import {
-  refusedInsideXa,
-  serverRefusedCommitError,
-  xaBegin,
-  xaEnded,
-  xaEndRolledBack,
-} from './xa.js'
+import { explainedInsideXa, xaBegin, xaEnded, xaEndRolledBack } from './xa.js'
 
 export type MysqlConnectionConfig = string | mysql.ConnectionOptions
 
@@ -93,10 +87,7 @@ export function mysqlDriver(
         pending.add(reject)
         conn.query(sql, params as unknown[] | undefined, (error, result) => {
           pending.delete(reject)
-          if (error)
-            return reject(
-              refusedInsideXa(conn, error) ? serverRefusedCommitError(sql, error) : error,
-            )
+          if (error) return reject(explainedInsideXa(conn, error, sql))
           const outcome: QueryResult = Array.isArray(result)
             ? { rows: result as Record<string, unknown>[], rowCount: result.length }
             : { rows: [], rowCount: (result as mysql.ResultSetHeader).affectedRows ?? 0 }

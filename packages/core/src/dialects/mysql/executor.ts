@@ -3,7 +3,8 @@ import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { pendingOf } from './pending.js'
 import type { MysqlQuery } from './query-args.js'
 import { reportsNoTransaction } from './server-status.js'
-import { refusedInsideXa, serverRefusedCommitError } from './xa.js'
+import { textQuery } from './text-query.js'
+import { explainedInsideXa } from './xa.js'
 
 /** What the promise API resolves to: `[rows | ResultSetHeader, fields]`. */
 export type MysqlResult = [unknown, unknown]
@@ -32,7 +33,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
         pending.add(reject)
         call(target, query.values, (error, result, fields) => {
           pending.delete(reject)
-          if (error) reject(explained(conn, query, error))
+          if (error) reject(explainedInsideXa(conn, error, query.options.sql))
           else resolve([result, fields])
         })
         return
@@ -49,7 +50,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
       for (const name of ['fields', 'result']) {
         running.on(name, (...args: unknown[]) => events.emit(name, ...args))
       }
-      running.on('error', (raw: Error) => fail(explained(conn, query, raw)))
+      running.on('error', (raw: Error) => fail(explainedInsideXa(conn, raw, query.options.sql)))
       running.on('end', () => {
         pending.delete(fail)
         events.emit('end')
@@ -58,17 +59,7 @@ export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, Mysq
     })
   },
   async control(conn, statements) {
-    for (const statement of statements) {
-      await new Promise<void>((resolve, reject) => {
-        const pending = pendingOf(conn)
-        pending.add(reject)
-        conn.query(statement, (error) => {
-          pending.delete(reject)
-          if (error) reject(error)
-          else resolve()
-        })
-      })
-    }
+    for (const statement of statements) await textQuery(conn, statement)
   },
   emptyResult: () => [okPacket(), undefined],
   part: (query, text) => ({
@@ -93,11 +84,6 @@ function okPacket() {
     warningStatus: 0,
     changedRows: 0,
   }
-}
-
-/** A refusal of the owner's XA transaction becomes the sandbox's error, naming the statement. */
-function explained(conn: mysql.Connection, query: MysqlQuery, error: Error): Error {
-  return refusedInsideXa(conn, error) ? serverRefusedCommitError(query.options.sql, error) : error
 }
 
 function onlySql(options: object): boolean {

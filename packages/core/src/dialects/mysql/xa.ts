@@ -40,11 +40,20 @@ export function xaEnded(conn: mysql.Connection): void {
   active.delete(conn)
 }
 
+/** A refusal of the owner's XA transaction becomes the sandbox's error, naming the statement. */
+export function explainedInsideXa<E>(
+  conn: mysql.Connection,
+  error: E,
+  sql: string | undefined,
+): E | SandboxError {
+  return refusedInsideXa(conn, error) ? serverRefusedCommitError(sql, error) : error
+}
+
 /**
  * The server refused a statement because the owner's XA transaction is open: 1399 in the ACTIVE
  * state is what every statement that commits gets there.
  */
-export function refusedInsideXa(conn: mysql.Connection, error: unknown): boolean {
+function refusedInsideXa(conn: mysql.Connection, error: unknown): boolean {
   const { errno, message } = (error ?? {}) as { errno?: unknown; message?: unknown }
   return (
     errno === 1399 &&
@@ -55,7 +64,7 @@ export function refusedInsideXa(conn: mysql.Connection, error: unknown): boolean
 }
 
 /** What the app gets for a statement the server refused inside the test's XA transaction. */
-export function serverRefusedCommitError(sql: string | undefined, cause: unknown): SandboxError {
+function serverRefusedCommitError(sql: string | undefined, cause: unknown): SandboxError {
   return new SandboxError(
     'IMPLICIT_COMMIT',
     `${describeStatement(sql)} was refused by the server: it would commit the test’s ` +
