@@ -7,7 +7,13 @@ import { controlClient, inheritedOwner, NO_SCOPE, RoutedClient } from './ownersh
 import { isConnectionLoss } from './ownership/connection-loss.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { IsolationLevel, QueryResult, SandboxDriver } from './ownership/driver.js'
-import { type CheckinEvent, channels, type OwnerEvent, publish } from './ownership/events.js'
+import {
+  type CheckinEvent,
+  channels,
+  type OwnerEvent,
+  publish,
+  publishQuery,
+} from './ownership/events.js'
 import { type AcquireOptions, Lease } from './ownership/lease.js'
 import {
   alreadyOwnerError,
@@ -271,10 +277,10 @@ export class Sandbox<C = unknown> {
     }
     try {
       const result = await connection.run(statement)
-      this.#publishQuery(connection, sql, started, undefined)
+      publishQuery(this.name, connection, sql, started, undefined)
       return result
     } catch (error) {
-      this.#publishQuery(connection, sql, started, error)
+      publishQuery(this.name, connection, sql, started, error)
       throw error
     } finally {
       connection.release()
@@ -762,21 +768,5 @@ export class Sandbox<C = unknown> {
         checkedOutAt: owner.checkedOutAt,
       },
     }
-  }
-
-  #publishQuery(
-    connection: RoutedConnection<C>,
-    sql: string,
-    started: number,
-    error: unknown,
-  ): void {
-    publish('query', () => ({
-      sandbox: this.name,
-      owner: connection.owner?.id,
-      via: connection.via,
-      sql,
-      durationMs: performance.now() - started,
-      error,
-    }))
   }
 }

@@ -41,3 +41,21 @@ export function publish<T>(name: ChannelName, build: () => T): void {
   const channel = channels[name]
   if (channel.hasSubscribers) channel.publish(build())
 }
+
+/** A statement that ran on a routed connection (`routed`: its owner and how it was reached). */
+export function publishQuery(
+  sandbox: string,
+  routed: { readonly owner: { readonly id: string } | undefined; readonly via: string },
+  sql: string,
+  started: number,
+  error: unknown,
+): void {
+  publish('query', () => ({
+    sandbox,
+    owner: routed.owner?.id,
+    via: routed.via,
+    sql,
+    durationMs: performance.now() - started,
+    error,
+  }))
+}

@@ -5,7 +5,7 @@ import {
   type Statement,
 } from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
-import { channels, publish } from '../ownership/events.js'
+import { channels, publishQuery } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
@@ -189,15 +189,9 @@ export class StatementRouter<C, Q, R> {
     if (!channels.query.hasSubscribers) return this.#dispatch(turn, query, statement, caller)
     const started = performance.now()
     const result = this.#dispatch(turn, query, statement, caller)
+    const sql = this.#executor.textOf(query) ?? '(a pg Submittable without text)'
     const published = (error: unknown) =>
-      publish('query', () => ({
-        sandbox: this.#sandbox.name,
-        owner: turn.owner?.id,
-        via: turn.via,
-        sql: this.#executor.textOf(query) ?? '(a pg Submittable without text)',
-        durationMs: performance.now() - started,
-        error,
-      }))
+      publishQuery(this.#sandbox.name, turn, sql, started, error)
     result.then(
       () => published(undefined),
       (error: unknown) => published(error),
