@@ -7,7 +7,7 @@ import {
   classifyStatement,
   type Dialect,
   needsClassification,
-} from '../packages/core/src/dialects/statements/index.js'
+} from '../packages/core/src/statements/index.js'
 
 const ITERATIONS = 200_000
 const WARMUP = 50_000

@@ -1,10 +1,6 @@
 import { DEFERRED_CONSTRAINT_CHECKS } from '../dialects/postgres/deferred-checks.js'
-import type {
-  Dialect,
-  Statement,
-  TransactionCharacteristics,
-} from '../dialects/statements/index.js'
 import { docs, SandboxError } from '../ownership/errors.js'
+import type { Dialect, Statement, TransactionCharacteristics } from '../statements/index.js'
 import {
   implicitCommitError,
   implicitTransactionWarning,

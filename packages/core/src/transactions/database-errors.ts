@@ -1,4 +1,4 @@
-import type { Dialect, Statement } from '../dialects/statements/index.js'
+import type { Dialect, Statement } from '../statements/index.js'
 
 type Refusal = 'outside-transaction' | 'characteristics-in-transaction' | 'aborted'
 

@@ -1,4 +1,4 @@
-import type { Statement } from '../dialects/statements/index.js'
+import type { Statement } from '../statements/index.js'
 import { chainOutsideTransactionError, databaseError } from './database-errors.js'
 
 /** What running a script needs of the router, for one caller. */

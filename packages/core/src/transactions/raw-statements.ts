@@ -1,10 +1,10 @@
+import { docs, SandboxError } from '../ownership/errors.js'
 import {
   classifyScript,
   type Dialect,
   needsClassification,
   type Statement,
-} from '../dialects/statements/index.js'
-import { docs, SandboxError } from '../ownership/errors.js'
+} from '../statements/index.js'
 
 /** What would end or commit the owner's transaction if sent as it is. */
 const ENDS_TRANSACTION = new Set<Statement['kind']>([

@@ -1,15 +1,15 @@
-import {
-  classifyScript,
-  type Dialect,
-  needsClassification,
-  type Statement,
-} from '../dialects/statements/index.js'
 import type { IsolationLevel } from '../ownership/driver.js'
 import { channels, publishQuery } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import type { RoutedConnection, Sandbox } from '../sandbox.js'
+import {
+  classifyScript,
+  type Dialect,
+  needsClassification,
+  type Statement,
+} from '../statements/index.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import type { Dialect, Statement } from '../../src/dialects/statements/index.js'
+import type { Dialect, Statement } from '../../src/statements/index.js'
 import {
   AppTransaction,
   type IsolationMismatchPolicy,

@@ -8,7 +8,7 @@ import {
   type Statement,
   splitStatements,
   type TransactionCharacteristics,
-} from '../../src/dialects/statements/index.js'
+} from '../../src/statements/index.js'
 
 const other: Statement = { kind: 'other' }
 const begin = (characteristics: TransactionCharacteristics = {}): Statement => ({

@@ -7,7 +7,7 @@ import type {
   TransactionSql,
 } from '../../ownership/driver.js'
 import { checkMysqlSettings } from '../connection-settings.js'
-import { redact } from '../postgres/driver.js'
+import { redactUrl } from '../redact-url.js'
 import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
 import { recoverLostTransaction } from './lost-transaction.js'
 import { destroyConnection, pendingOf } from './pending.js'
@@ -119,7 +119,7 @@ export function mysqlDriver(
     },
     guardForeignConnections: (refusal) => guardForeignConnections(targetOf(config), refusal),
     describe() {
-      if (typeof config === 'string') return redact(config)
+      if (typeof config === 'string') return redactUrl(config)
       return `mysql://${config.host ?? 'localhost'}:${config.port ?? 3306}/${config.database ?? ''}`
     },
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { isKeyword, skipTrivia, tokenEnd } from '../statements/split.js'
+import { isKeyword, skipTrivia, tokenEnd } from '../../statements/split.js'
 
 /**
  * PostgreSQL checks deferred constraints (and deferrable constraint triggers) at COMMIT. Inside

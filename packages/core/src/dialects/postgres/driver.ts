@@ -7,6 +7,7 @@ import type {
   TransactionSql,
 } from '../../ownership/driver.js'
 import { checkPgSettings } from '../connection-settings.js'
+import { redactUrl } from '../redact-url.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
 import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './commit-guard.js'
 import { findDeferrable } from './deferred-checks.js'
@@ -154,15 +155,11 @@ function runQuery(
 }
 
 function describePg(config: pg.ClientConfig): string {
-  if (config.connectionString) return redact(config.connectionString)
+  if (config.connectionString) return redactUrl(config.connectionString)
   const host = config.host ?? process.env.PGHOST ?? 'localhost'
   const port = config.port ?? process.env.PGPORT ?? 5432
   const database = config.database ?? process.env.PGDATABASE ?? ''
   return `postgres://${host}:${port}/${database}`
-}
-
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }
 
 function sqlLevel(level: IsolationLevel): string {

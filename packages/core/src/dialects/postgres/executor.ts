@@ -1,6 +1,6 @@
 import type pg from 'pg'
+import { splitStatements } from '../../statements/index.js'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
-import { splitStatements } from '../statements/index.js'
 import { hasDeferrable, mayDefer, releaseStatements } from './deferred-checks.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'

@@ -1,4 +1,4 @@
-import { isKeyword, skipTrivia, tokenEnd } from '../statements/split.js'
+import { isKeyword, skipTrivia, tokenEnd } from '../../statements/split.js'
 
 const PG = 'postgres'
 const DOT = 46

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { docs, SandboxError } from '../../ownership/errors.js'
-import { classifyScript } from '../statements/index.js'
+import { classifyScript } from '../../statements/index.js'
 import { copiesStdio } from './protectable.js'
 import type { PgSubmittable } from './query-args.js'
 

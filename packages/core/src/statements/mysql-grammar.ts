@@ -1,4 +1,4 @@
-import type { IsolationLevel } from '../../ownership/driver.js'
+import type { IsolationLevel } from '../ownership/driver.js'
 import { classifyAt } from './classify.js'
 import {
   AT,

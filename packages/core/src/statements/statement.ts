@@ -1,4 +1,4 @@
-import type { IsolationLevel } from '../../ownership/driver.js'
+import type { IsolationLevel } from '../ownership/driver.js'
 
 export interface TransactionCharacteristics {
   isolation?: IsolationLevel

@@ -1,4 +1,4 @@
-import type { IsolationLevel } from '../../ownership/driver.js'
+import type { IsolationLevel } from '../ownership/driver.js'
 import { type Dialect, isKeyword, isWordStart, skipTrivia, tokenEnd } from './split.js'
 import { OTHER, type Statement, type TransactionCharacteristics } from './statement.js'
 
