@@ -48,12 +48,13 @@ export type {
   SandboxOptions,
 }
 
-import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
-import { checkRawStatement } from './transactions/raw-statements.js'
 import {
   transactionCommittedError,
   transactionEndedError,
-} from './transactions/transaction-committed.js'
+} from './ownership/transaction-committed.js'
+import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
+import type { SandboxPort } from './transactions/port.js'
+import { checkRawStatement } from './transactions/raw-statements.js'
 
 /** How many root owners that ended `inspect()` still lists, and for how long. */
 const RECENT_COUNT = 16
@@ -91,7 +92,18 @@ export function createSandbox<C>(options: SandboxOptions<C>): Sandbox<C> {
   return new Sandbox(options)
 }
 
+/** The sandbox's side of the seam the facades and the statement router use (not public API). */
+export function sandboxPort<C>(sandbox: Sandbox<C>): SandboxPort<C> {
+  return readPort(sandbox)
+}
+
+let readPort: <C>(sandbox: Sandbox<C>) => SandboxPort<C>
+
 export class Sandbox<C = unknown> {
+  static {
+    readPort = (sandbox) => sandbox.#port
+  }
+
   readonly name: string
   readonly driver: SandboxDriver<C>
   readonly onIsolationMismatch: IsolationMismatchPolicy
@@ -117,6 +129,7 @@ export class Sandbox<C = unknown> {
   #savepoints = 0
   #closed = false
   #unguard: (() => void) | undefined
+  readonly #port: SandboxPort<C>
 
   constructor(options: SandboxOptions<C>) {
     this.driver = options.driver
@@ -131,6 +144,16 @@ export class Sandbox<C = unknown> {
     this.onIsolationMismatch = options.onIsolationMismatch ?? 'warn'
     this.#pool = new ConnectionPool(options.driver, this.#config.poolSize)
     this.#registry = new OwnershipRegistry(options.mode ?? 'manual')
+    this.#port = {
+      name: this.name,
+      onIsolationMismatch: this.onIsolationMismatch,
+      multipleStatements: options.driver.multipleStatements === true,
+      currentScope: () => this.#als.getStore() ?? NO_SCOPE,
+      route: (routeOptions) => this.route(routeOptions),
+      connectionNow: (routeOptions) => this.#connectionNow(routeOptions),
+      beginAgain: (conn, owner) => this.#beginAgain(conn, owner),
+      inspect: () => this.inspect(),
+    }
     if (options.foreignConnections !== 'allow') {
       this.#unguard = options.driver.guardForeignConnections?.((connection) =>
         this.#foreignRefusal(connection),
@@ -237,11 +260,6 @@ export class Sandbox<C = unknown> {
     return resolution.kind === 'owner' ? resolution.owner : undefined
   }
 
-  /** The identity of the calling scope (facades key an app transaction's turn by it). */
-  currentScope(): object {
-    return this.#als.getStore() ?? NO_SCOPE
-  }
-
   /** Runs fn outside the sandbox: its queries use plain pooled connections, and writes persist. */
   unboxedRun<T>(fn: () => T | Promise<T>): Promise<T> {
     return this.#als.run({ unboxed: true }, async () => fn())
@@ -250,7 +268,7 @@ export class Sandbox<C = unknown> {
   /** One statement, routed to the caller's connection. */
   query(sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<QueryResult> {
     if (channels.query.hasSubscribers) return this.#observedQuery(sql, params, options)
-    const connection = this.connectionNow(options)
+    const connection = this.#connectionNow(options)
     const run = (routed: RoutedConnection<C>) => {
       const statement = this.#rawStatement(routed, sql, params)
       if (statement instanceof Error) {
@@ -316,17 +334,17 @@ export class Sandbox<C = unknown> {
   ): Promise<QueryResult> {
     const result = await this.driver.query(conn, sql, params)
     if (!result.outsideTransaction) return result
-    await this.beginAgain(conn, owner)
+    await this.#beginAgain(conn, owner)
     throw transactionCommittedError(sql)
   }
 
   /**
-   * @internal The server ended `owner`'s transaction (a procedure committed): begins its root's
+   * The server ended `owner`'s transaction (a procedure committed): begins its root's
    * transaction anew on `conn`, with its isolation level, and the savepoints of the owners
    * nested on it, so each one's checkin still has its savepoint to roll back to. Call it in the
    * owner's turn, before anything else may run on the connection.
    */
-  async beginAgain(conn: C, owner: Owner): Promise<void> {
+  async #beginAgain(conn: C, owner: Owner): Promise<void> {
     await this.#begin(conn, owner.root.isolation)
     const { transactions } = this.driver
     for (const nested of this.#registry.leaseOf(owner)?.stack.slice(1) ?? []) {
@@ -349,7 +367,7 @@ export class Sandbox<C = unknown> {
    * error the statement fails with. Every owner on the connection fails its checkin with it.
    */
   async #restartTransaction(lease: Lease<C>, cause: unknown): Promise<Error> {
-    await this.beginAgain(lease.conn, lease.root)
+    await this.#beginAgain(lease.conn, lease.root)
     const error = this.driver.transactionEndedError?.(cause) ?? transactionEndedError(cause)
     for (const owner of lease.stack) {
       if (owner.isLive && !this.#lostTransaction.has(owner)) this.#lostTransaction.set(owner, error)
@@ -371,9 +389,9 @@ export class Sandbox<C = unknown> {
     return resolution
   }
 
-  /** The caller's connection for a sequence of statements: the seam the pg/mysql2 facades use. */
+  /** The caller's connection for a sequence of statements: a turn, exclusive until released. */
   connection(options?: RouteOptions): Promise<RoutedConnection<C>> {
-    const connection = this.connectionNow(options)
+    const connection = this.#connectionNow(options)
     return connection instanceof Promise ? connection : Promise.resolve(connection)
   }
 
@@ -381,7 +399,7 @@ export class Sandbox<C = unknown> {
    * As `connection`, but a free connection comes back synchronously, for facades on the path
    * every statement takes. Failures (no owner, a late caller) are always a rejected promise.
    */
-  connectionNow(options?: RouteOptions): RoutedConnection<C> | Promise<RoutedConnection<C>> {
+  #connectionNow(options?: RouteOptions): RoutedConnection<C> | Promise<RoutedConnection<C>> {
     let explicit: Owner | undefined
     try {
       explicit = options?.owner === undefined ? undefined : this.#knownOwner(options.owner)

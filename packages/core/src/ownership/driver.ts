@@ -72,9 +72,9 @@ export interface SandboxDriver<Conn = unknown> {
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
   /**
-   * MySQL: the connections run multi-statement texts (mysql2's `multipleStatements`). Without it
-   * the server refuses them, so the facades send a script as it is and let it, as the app's own
-   * pool would.
+   * The connections run multi-statement texts (pg's simple queries always; mysql2 with its
+   * `multipleStatements`). Without it the server refuses them, so the facades send a script as
+   * it is and let the server refuse it, as the app's own pool would.
    */
   readonly multipleStatements?: boolean
   /**

@@ -1,5 +1,5 @@
+import type { SandboxInspection } from '../ownership/inspection.js'
 import type { Owner } from '../ownership/owner.js'
-import type { SandboxInspection } from '../sandbox.js'
 
 /** Deadlocks and lock waits (pg 40P01 / 55P03, MySQL 1213 / 1205). */
 export function isLockConflict(error: unknown): boolean {

@@ -2,8 +2,9 @@ import type { IsolationLevel } from '../ownership/driver.js'
 import { channels, publishQuery } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
+import type { RoutedConnection } from '../ownership/routing.js'
+import { transactionCommittedError } from '../ownership/transaction-committed.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
-import type { RoutedConnection, Sandbox } from '../sandbox.js'
 import {
   classifyScript,
   type Dialect,
@@ -13,12 +14,12 @@ import {
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
+import type { SandboxPort } from './port.js'
 import { runPostgresScript } from './postgres-script.js'
 import {
   explainTransactionBlockRefusal,
   isTransactionBlockRefusal,
 } from './transaction-block-errors.js'
-import { transactionCommittedError } from './transaction-committed.js'
 
 /**
  * What a driver facade (pg, mysql2) tells the router about its queries: their text, how to run
@@ -87,11 +88,11 @@ const DEFAULT_ISOLATION: Record<Dialect, IsolationLevel> = {
  * scope that began it run inside it (that scope cannot wait for itself).
  */
 export class StatementRouter<C, Q, R> {
-  readonly #sandbox: Sandbox<C>
+  readonly #sandbox: SandboxPort<C>
   readonly #executor: StatementExecutor<C, Q, R>
   readonly #warned = new Set<string>()
 
-  constructor(sandbox: Sandbox<C>, executor: StatementExecutor<C, Q, R>) {
+  constructor(sandbox: SandboxPort<C>, executor: StatementExecutor<C, Q, R>) {
     this.#sandbox = sandbox
     this.#executor = executor
   }
@@ -121,11 +122,12 @@ export class StatementRouter<C, Q, R> {
   /**
    * A script whose statements must be translated one by one, or the whole text as production
    * sends it: on a plain pooled connection (auto mode, unboxedRun) there is nothing to translate,
-   * and its parts must not go to different connections; on MySQL without multipleStatements the
-   * server refuses the text, as it would the app's (splitting it would run what production cannot).
+   * and its parts must not go to different connections; where the connections do not run
+   * multi-statement texts (mysql2 without multipleStatements) the server refuses the text, as it
+   * would the app's (splitting it would run what production cannot).
    */
   #splitsScripts(caller: Caller): boolean {
-    if (this.#executor.dialect === 'mysql' && !this.#sandbox.driver.multipleStatements) return false
+    if (!this.#sandbox.multipleStatements) return false
     try {
       return this.#sandbox.route({ owner: caller.owner }).kind !== 'pooled'
     } catch {

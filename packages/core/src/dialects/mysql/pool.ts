@@ -3,8 +3,9 @@ import { Readable } from 'node:stream'
 import type mysql from 'mysql2'
 import type { Pool as PromisePool } from 'mysql2/promise'
 import { docs } from '../../ownership/errors.js'
-import type { Sandbox } from '../../sandbox.js'
+import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
+import type { SandboxPort } from '../../transactions/port.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
 import { type MysqlResult, mysqlExecutor } from './executor.js'
 import { type MysqlCallback, type MysqlQuery, parseMysqlArgs } from './query-args.js'
@@ -36,6 +37,7 @@ export function asMysqlPromisePool(pool: SandboxMysqlPool): PromisePool {
 
 export class SandboxMysqlPool extends EventEmitter {
   readonly sandbox: Sandbox<mysql.Connection>
+  readonly #port: SandboxPort<mysql.Connection>
   /** The callback API: `pool.pool.query(sql, values, (error, rows, fields) => …)`. */
   readonly pool: CallbackPool
   readonly #router: Router
@@ -44,7 +46,8 @@ export class SandboxMysqlPool extends EventEmitter {
   constructor(sandbox: Sandbox<mysql.Connection>) {
     super()
     this.sandbox = sandbox
-    this.#router = new StatementRouter(sandbox, mysqlExecutor)
+    this.#port = sandboxPort(sandbox)
+    this.#router = new StatementRouter(this.#port, mysqlExecutor)
     this.pool = new CallbackPool(this)
   }
 
@@ -58,7 +61,7 @@ export class SandboxMysqlPool extends EventEmitter {
 
   async getConnection(): Promise<SandboxMysqlConnection> {
     if (this.#ended) throw endedError()
-    return new SandboxMysqlConnection(this.#router, await bindClient(this.sandbox))
+    return new SandboxMysqlConnection(this.#router, await bindClient(this.#port))
   }
 
   /** Ends this facade only: the sandbox's connections stay (sandbox.close() closes them). */
@@ -69,7 +72,7 @@ export class SandboxMysqlPool extends EventEmitter {
   #run(method: 'query' | 'execute', args: unknown[]): Promise<MysqlResult> {
     const { query } = parseMysqlArgs(method, args)
     if (this.#ended) return Promise.reject(endedError())
-    return this.#router.execute(query, { identity: this.sandbox.currentScope() })
+    return this.#router.execute(query, { identity: this.#port.currentScope() })
   }
 }
 

@@ -65,6 +65,8 @@ export function pgDriver(
   const transactions = guarded ? guardedTransactions : postgresTransactions
   return {
     dialect: 'postgres',
+    // A simple query runs a multi-statement text as one: the facades may split a script.
+    multipleStatements: true,
     transactions,
     async connect(connectOptions) {
       const client = new pg.Client(withConnectTimeout(clientConfig, connectOptions?.timeoutMs))

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
 import { docs } from '../../ownership/errors.js'
-import type { Sandbox } from '../../sandbox.js'
+import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
+import type { SandboxPort } from '../../transactions/port.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
 import { pgExecutor } from './executor.js'
 import { type PgQuery, parseQueryArgs, settle } from './query-args.js'
@@ -25,20 +26,22 @@ export function createPgPool(sandbox: Sandbox<pg.Client>): SandboxPgPool {
 
 export class SandboxPgPool extends pg.Pool {
   readonly sandbox: Sandbox<pg.Client>
+  readonly #port: SandboxPort<pg.Client>
   readonly #router: Router
   #ended = false
 
   constructor(sandbox: Sandbox<pg.Client>) {
     super({ max: 1 })
     this.sandbox = sandbox
-    this.#router = new StatementRouter(sandbox, pgExecutor)
+    this.#port = sandboxPort(sandbox)
+    this.#router = new StatementRouter(this.#port, pgExecutor)
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: pg.Pool#query's overloads return different types per call form
   override query(...args: unknown[]): any {
     const { query, callback } = parseQueryArgs(args)
     if (this.#ended) return settle(Promise.reject(endedError()), callback)
-    const done = this.#router.execute(query, { identity: this.sandbox.currentScope() })
+    const done = this.#router.execute(query, { identity: this.#port.currentScope() })
     if (query.submittable) {
       done.catch((error: Error) => failSubmittable(query.submittable, error))
       return query.submittable
@@ -56,7 +59,7 @@ export class SandboxPgPool extends pg.Pool {
   ): any {
     const leased = this.#ended
       ? Promise.reject(endedError())
-      : bindClient(this.sandbox).then((binding) => new SandboxPgClient(this.#router, binding))
+      : bindClient(this.#port).then((binding) => new SandboxPgClient(this.#router, binding))
     if (!callback) return leased
     leased.then(
       (client) => callback(undefined, client as unknown as pg.PoolClient, () => client.release()),

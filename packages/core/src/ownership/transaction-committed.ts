@@ -1,5 +1,5 @@
-import { docs, SandboxError } from '../ownership/errors.js'
-import { markTransactionLost } from '../ownership/transaction-lost.js'
+import { docs, SandboxError } from './errors.js'
+import { markTransactionLost } from './transaction-lost.js'
 
 /**
  * A CALL ended the owner's transaction (MySQL: the procedure COMMITs, or runs a statement that
