@@ -1,19 +1,19 @@
-import { DEFERRED_CONSTRAINT_CHECKS } from '../dialects/postgres/deferred-checks.js'
 import { docs, SandboxError } from '../ownership/errors.js'
-import type { Dialect, Statement, TransactionCharacteristics } from '../statements/index.js'
+import type { Statement, TransactionCharacteristics } from '../statements/index.js'
 import {
   implicitCommitError,
   implicitTransactionWarning,
   prepareTransactionError,
 } from './app-transaction-messages.js'
 import { undoCommitEffects } from './commit-effects.js'
-import { chainOutsideTransactionError, databaseError } from './database-errors.js'
+import type { SavepointStatement, TransactionSemantics } from './semantics.js'
 
 /** What to do when the app asks for an isolation level or access mode a savepoint cannot give. */
 export type IsolationMismatchPolicy = 'ignore' | 'warn' | 'error'
 
 export interface AppTransactionOptions {
-  dialect: Dialect
+  /** How the server treats transaction statements: what is emulated. */
+  semantics: TransactionSemantics
   /** The owner's own transaction: what every app transaction inside it really gets. */
   owner: TransactionCharacteristics
   onIsolationMismatch: IsolationMismatchPolicy
@@ -45,7 +45,7 @@ export interface Step {
 export class AppTransaction {
   readonly #options: AppTransactionOptions
   #savepoint: string | undefined
-  /** PostgreSQL: a statement failed inside the app transaction, so only a rollback works now. */
+  /** A statement failed inside the app transaction, and the server aborts it: only a rollback works now. */
   #aborted = false
   #count = 0
   /**
@@ -81,7 +81,7 @@ export class AppTransaction {
 
   /** A statement inside the app transaction failed: on PostgreSQL only a rollback works now. */
   failed(): void {
-    if (this.open && this.#isPostgres) this.#aborted = true
+    if (this.open && this.#semantics.failedStatementAborts) this.#aborted = true
   }
 
   /** Forgets the app transaction (its savepoint was undone with an owner's). */
@@ -142,7 +142,12 @@ export class AppTransaction {
   }
 
   #other(): Step {
-    if (!this.open) return { plan: { action: 'run', protect: this.#isPostgres }, settle: noop }
+    if (!this.open) {
+      return {
+        plan: { action: 'run', protect: this.#semantics.failedStatementAborts },
+        settle: noop,
+      }
+    }
     this.#ran = true
     return {
       plan: { action: 'run', protect: false },
@@ -154,7 +159,9 @@ export class AppTransaction {
 
   /** AND CHAIN with no transaction open: PostgreSQL refuses it, MySQL begins one all the same. */
   #chainOutside(command: 'COMMIT' | 'ROLLBACK'): Step {
-    if (this.#isPostgres) return refuse(chainOutsideTransactionError(command))
+    if (this.#semantics.chainOutsideTransaction === 'refused') {
+      return refuse(this.#semantics.refusal({ kind: 'chain-outside-transaction', command }))
+    }
     const step = this.#begin({})
     return step.plan.action === 'rewrite' ? { ...step, plan: { ...step.plan, command } } : step
   }
@@ -166,7 +173,7 @@ export class AppTransaction {
     const mismatch = this.#checkCharacteristics(characteristics, readOnly)
     if (mismatch) return refuse(mismatch)
     // PostgreSQL warns: already in a transaction (and applies its access mode all the same).
-    if (this.open && this.#isPostgres) {
+    if (this.open && this.#semantics.beginInTransaction === 'ignored') {
       return readOnly ? this.#setReadOnly('BEGIN') : skip('BEGIN')
     }
     const savepoint = this.#nextSavepoint()
@@ -204,7 +211,7 @@ export class AppTransaction {
    */
   #appliesReadOnly(characteristics: TransactionCharacteristics): boolean {
     return (
-      this.#isPostgres &&
+      this.#semantics.readOnlySavepoints &&
       characteristics.accessMode === 'read only' &&
       (this.#options.owner.accessMode ?? 'read write') === 'read write'
     )
@@ -216,8 +223,8 @@ export class AppTransaction {
     if (!savepoint) return chain ? this.#chainOutside('COMMIT') : skip('COMMIT')
     if (this.#aborted) return this.#rollback(chain, 'ROLLBACK') // PostgreSQL: COMMIT of a failed transaction rolls back
     if (this.#readOnly) return this.#rollback(chain, 'COMMIT')
-    const checks = this.#isPostgres ? DEFERRED_CONSTRAINT_CHECKS : []
-    const restore = undoCommitEffects(this.#localSettings, this.#commitDrops)
+    const checks = this.#semantics.commitChecks
+    const restore = undoCommitEffects(this.#semantics, this.#localSettings, this.#commitDrops)
     const next = chain ? this.#nextSavepoint() : undefined
     return {
       plan: {
@@ -272,25 +279,31 @@ export class AppTransaction {
     }
   }
 
-  #appSavepoint(statement: Extract<Statement, { name: string }>): Step {
+  #appSavepoint(statement: SavepointStatement): Step {
     if (this.open) {
       this.#ran = true
       return {
         plan: { action: 'run', protect: false },
         settle: (ok) => {
           if (statement.kind === 'rollback-to' && ok) this.#aborted = false
-          else if (!ok && this.#isPostgres) this.#aborted = true
+          else if (!ok && this.#semantics.failedStatementAborts) this.#aborted = true
         },
       }
     }
     // Outside a transaction the server would refuse these (MySQL takes a lone SAVEPOINT and forgets it).
-    if (statement.kind === 'savepoint' && !this.#isPostgres) return skip('SAVEPOINT')
-    return refuse(databaseError(this.#options.dialect, 'outside-transaction', statement))
+    if (
+      statement.kind === 'savepoint' &&
+      this.#semantics.savepointOutsideTransaction === 'ignored'
+    ) {
+      return skip('SAVEPOINT')
+    }
+    return refuse(this.#semantics.refusal({ kind: 'outside-transaction', statement }))
   }
 
   #setTransaction(characteristics: TransactionCharacteristics, scope: string): Step {
-    if (!this.#isPostgres && this.open && scope === 'transaction') {
-      return refuse(databaseError('mysql', 'characteristics-in-transaction', undefined))
+    const { characteristicsInTransaction } = this.#semantics
+    if (characteristicsInTransaction === 'refused' && this.open && scope === 'transaction') {
+      return refuse(this.#semantics.refusal({ kind: 'characteristics-in-transaction' }))
     }
     if (this.#aborted) return this.#abortedRefusal()
     const readOnly =
@@ -335,13 +348,13 @@ export class AppTransaction {
     return undefined
   }
 
-  /** PostgreSQL: what a failed transaction answers to anything but its end (25P02). */
+  /** What a failed transaction answers to anything but its end (PostgreSQL's 25P02). */
   #abortedRefusal(): Step {
-    return refuse(databaseError('postgres', 'aborted', undefined))
+    return refuse(this.#semantics.refusal({ kind: 'aborted' }))
   }
 
-  get #isPostgres(): boolean {
-    return this.#options.dialect === 'postgres'
+  get #semantics(): TransactionSemantics {
+    return this.#options.semantics
   }
 
   #nextSavepoint(): string {

@@ -1,4 +1,4 @@
-import { restoreSettingsStatement } from '../dialects/postgres/local-settings.js'
+import type { TransactionSemantics } from './semantics.js'
 
 /** What production's COMMIT ends of a statement, and a RELEASE keeps for the rest of the test. */
 export interface CommitEffects {
@@ -10,10 +10,13 @@ export interface CommitEffects {
 
 /** PostgreSQL: the statements that undo what a COMMIT would have ended (settings back, tables dropped). */
 export function undoCommitEffects(
+  semantics: TransactionSemantics,
   settingsBefore: ReadonlyMap<string, string | null>,
   tables: Iterable<string>,
 ): string[] {
   const statements = [...tables].map((table) => `DROP TABLE IF EXISTS ${table}`)
-  if (settingsBefore.size > 0) statements.push(restoreSettingsStatement(settingsBefore))
+  if (settingsBefore.size > 0 && semantics.restoreSettings) {
+    statements.push(semantics.restoreSettings(settingsBefore))
+  }
   return statements
 }

@@ -1,4 +1,3 @@
-import type { IsolationLevel } from '../ownership/driver.js'
 import { channels, publishQuery } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
@@ -13,9 +12,10 @@ import {
 } from '../statements/index.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
+import { runImplicitBlockScript } from './implicit-block.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
 import type { SandboxPort } from './port.js'
-import { runPostgresScript } from './postgres-script.js'
+import type { TransactionSemantics } from './semantics.js'
 import {
   explainTransactionBlockRefusal,
   isTransactionBlockRefusal,
@@ -27,7 +27,10 @@ import {
  * was rewritten or skipped.
  */
 export interface StatementExecutor<C, Q, R> {
+  /** Whose lexer reads the texts. */
   readonly dialect: Dialect
+  /** How the server treats transaction statements: what the router and app transactions emulate. */
+  readonly semantics: TransactionSemantics
   /** The SQL text, or undefined when it cannot be read (a pg Submittable): it then runs as it is. */
   textOf(query: Q): string | undefined
   /**
@@ -75,11 +78,6 @@ interface Session {
  */
 const sessions = new WeakMap<object, Session>()
 const heldBy = new WeakMap<object, Session>()
-
-const DEFAULT_ISOLATION: Record<Dialect, IsolationLevel> = {
-  postgres: 'read committed',
-  mysql: 'repeatable read',
-}
 
 /**
  * Routes each statement of the app to its owner's connection and translates the app's
@@ -149,14 +147,16 @@ export class StatementRouter<C, Q, R> {
     script: Array<{ text: string; statement: Statement }>,
     caller: Caller,
   ): Promise<R> {
-    if (this.#executor.dialect === 'postgres') {
-      return runPostgresScript(script, {
-        run: (statement, text) =>
+    const { semantics } = this.#executor
+    if (semantics.scriptsRunAsOneBlock) {
+      const steps = {
+        run: (statement: Statement, text: string) =>
           this.#executeOne(this.#executor.part(query, text), statement, caller),
         transactionOpen: () => this.#heldSession(caller.identity) !== undefined,
-        emptyResult: (command) => this.#executor.emptyResult(command, query),
-        combine: (results) => this.#executor.combine(results),
-      })
+        emptyResult: (command: string) => this.#executor.emptyResult(command, query),
+        combine: (results: R[]) => this.#executor.combine(results),
+      }
+      return runImplicitBlockScript(script, steps, semantics)
     }
     const results: R[] = []
     for (const part of script) {
@@ -217,7 +217,7 @@ export class StatementRouter<C, Q, R> {
   #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
     const open = session.tx.open
     if (open) session.tx.noteStatement()
-    const protect = !open && this.#executor.dialect === 'postgres'
+    const protect = !open && this.#executor.semantics.failedStatementAborts
     const run = (conn: C) => this.#executor.run(conn, query, protect)
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
     const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
@@ -249,7 +249,11 @@ export class StatementRouter<C, Q, R> {
         tx.rememberSettings(before)
         if (effects.table) tx.dropAtCommit(effects.table)
       } else {
-        const undo = undoCommitEffects(before, effects.table ? [effects.table] : [])
+        const undo = undoCommitEffects(
+          executor.semantics,
+          before,
+          effects.table ? [effects.table] : [],
+        )
         if (undo.length > 0) await executor.control(conn, undo)
       }
       return result
@@ -353,10 +357,10 @@ export class StatementRouter<C, Q, R> {
   }
 
   #newTransaction(owner: Owner | undefined): AppTransaction {
-    const dialect = this.#executor.dialect
+    const { semantics } = this.#executor
     return new AppTransaction({
-      dialect,
-      owner: { isolation: owner?.isolation ?? DEFAULT_ISOLATION[dialect] },
+      semantics,
+      owner: { isolation: owner?.isolation ?? semantics.defaultIsolation },
       onIsolationMismatch: this.#sandbox.onIsolationMismatch,
       warn: (message, code = 'SQLSANDBOX_ISOLATION') => {
         if (this.#warned.has(message)) return

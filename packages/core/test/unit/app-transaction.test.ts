@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { mysqlSemantics } from '../../src/dialects/mysql/semantics.js'
+import { postgresSemantics } from '../../src/dialects/postgres/semantics.js'
 import type { Dialect, Statement } from '../../src/statements/index.js'
 import {
   AppTransaction,
@@ -10,7 +12,7 @@ import {
 function transaction(dialect: Dialect, policy: IsolationMismatchPolicy = 'warn') {
   const warnings: string[] = []
   const tx = new AppTransaction({
-    dialect,
+    semantics: dialect === 'postgres' ? postgresSemantics : mysqlSemantics,
     owner: { isolation: 'read committed' },
     onIsolationMismatch: policy,
     warn: (message) => warnings.push(message),

@@ -2,6 +2,7 @@ import type mysql from 'mysql2'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { pendingOf } from './pending.js'
 import type { MysqlQuery } from './query-args.js'
+import { mysqlSemantics } from './semantics.js'
 import { reportsNoTransaction } from './server-status.js'
 import { textQuery } from './text-query.js'
 import { explainedInsideXa } from './xa.js'
@@ -16,6 +17,7 @@ export type MysqlResult = [unknown, unknown]
  */
 export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, MysqlResult> = {
   dialect: 'mysql',
+  semantics: mysqlSemantics,
   textOf: (query) => query.options.sql,
   run(conn, query) {
     return new Promise((resolve, reject) => {

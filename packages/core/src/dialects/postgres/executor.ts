@@ -7,6 +7,7 @@ import { onCommitDropTable } from './on-commit-drop.js'
 import { canProtect, copiesStdio, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
 import { protectedQuery, repairFailed } from './protected-query.js'
 import type { PgQuery } from './query-args.js'
+import { postgresSemantics } from './semantics.js'
 import { runOwnedSubmittable, runSubmittable } from './submittable.js'
 import { outsideTransaction } from './transaction-status.js'
 
@@ -23,6 +24,7 @@ const STATEMENT_SAVEPOINT = 'sqlsandbox_statement'
  */
 export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   dialect: 'postgres',
+  semantics: postgresSemantics,
   textOf: (query) => query.config?.text,
   run(client, query, protect, pooled = false) {
     if (query.submittable) {

@@ -1,5 +1,5 @@
 import type { Statement } from '../statements/index.js'
-import { chainOutsideTransactionError, databaseError } from './database-errors.js'
+import type { SavepointStatement, TransactionSemantics } from './semantics.js'
 
 /** What running a script needs of the router, for one caller. */
 export interface ScriptSteps<R> {
@@ -22,9 +22,10 @@ const ROLLBACK: Statement = { kind: 'rollback', chain: false }
  * makes it the explicit transaction, statements before it included. Here such a block is an
  * app transaction begun and ended for the script.
  */
-export async function runPostgresScript<R>(
+export async function runImplicitBlockScript<R>(
   script: Array<{ text: string; statement: Statement }>,
   steps: ScriptSteps<R>,
+  semantics: TransactionSemantics,
 ): Promise<R> {
   const results: R[] = []
   let implicit = false
@@ -47,7 +48,7 @@ export async function runPostgresScript<R>(
     const outsideBlockOnly =
       kind === 'savepoint' || kind === 'release' || kind === 'rollback-to' || chained
     try {
-      if (implicit && outsideBlockOnly) throw implicitBlockError(part.statement)
+      if (implicit && outsideBlockOnly) throw implicitBlockError(part.statement, semantics)
       results.push(await steps.run(part.statement, part.text))
     } catch (error) {
       if (implicit) await endBlock(ROLLBACK, 'ROLLBACK').catch(() => {})
@@ -60,13 +61,13 @@ export async function runPostgresScript<R>(
 }
 
 /** What PostgreSQL answers to these inside an implicit block: they need a transaction block. */
-function implicitBlockError(statement: Statement): Error {
+function implicitBlockError(statement: Statement, semantics: TransactionSemantics): Error {
   if (statement.kind === 'commit' || statement.kind === 'rollback') {
-    return chainOutsideTransactionError(statement.kind === 'commit' ? 'COMMIT' : 'ROLLBACK')
+    const command = statement.kind === 'commit' ? 'COMMIT' : 'ROLLBACK'
+    return semantics.refusal({ kind: 'chain-outside-transaction', command })
   }
-  return databaseError(
-    'postgres',
-    'outside-transaction',
-    statement as Extract<Statement, { name: string }>,
-  )
+  return semantics.refusal({
+    kind: 'outside-transaction',
+    statement: statement as SavepointStatement,
+  })
 }

@@ -1,0 +1,49 @@
+import type { IsolationLevel } from '../ownership/driver.js'
+import type { Statement } from '../statements/index.js'
+
+/** An app's SAVEPOINT, RELEASE or ROLLBACK TO. */
+export type SavepointStatement = Extract<Statement, { name: string }>
+
+/** A transaction statement the server itself would refuse, had it run as in production. */
+export type Refusal =
+  | { kind: 'outside-transaction'; statement: SavepointStatement }
+  | { kind: 'chain-outside-transaction'; command: 'COMMIT' | 'ROLLBACK' }
+  | { kind: 'characteristics-in-transaction' }
+  | { kind: 'aborted' }
+
+/**
+ * How a server treats transaction statements where PostgreSQL and MySQL differ: what the app
+ * transaction's state machine and the router emulate, declared by each dialect
+ * (`dialects/<name>/semantics.ts`) instead of asked of its name.
+ */
+export interface TransactionSemantics {
+  /** A transaction's isolation level when nobody sets one. */
+  readonly defaultIsolation: IsolationLevel
+  /**
+   * A failed statement aborts the transaction until it ends (PostgreSQL): statements outside an
+   * app transaction are protected so the test's transaction survives them, and inside one only
+   * its rollback works after a failure.
+   */
+  readonly failedStatementAborts: boolean
+  /** BEGIN inside a transaction: PostgreSQL warns and goes on; MySQL commits the open one first. */
+  readonly beginInTransaction: 'ignored' | 'commits-first'
+  /** COMMIT/ROLLBACK AND CHAIN with no transaction: PostgreSQL refuses; MySQL begins one. */
+  readonly chainOutsideTransaction: 'refused' | 'begins'
+  /** A lone SAVEPOINT with no transaction: PostgreSQL refuses; MySQL takes it and forgets it. */
+  readonly savepointOutsideTransaction: 'refused' | 'ignored'
+  /** SET TRANSACTION for the current transaction inside one: MySQL refuses; PostgreSQL takes it. */
+  readonly characteristicsInTransaction: 'refused' | 'allowed'
+  /** A subtransaction may turn read-only (PostgreSQL's SET TRANSACTION READ ONLY in a savepoint). */
+  readonly readOnlySavepoints: boolean
+  /** What production's COMMIT checks first (PostgreSQL: deferred constraints), run before RELEASE. */
+  readonly commitChecks: readonly string[]
+  /**
+   * A script's statements outside a transaction run as one implicit transaction block
+   * (PostgreSQL's simple query); otherwise each runs as if sent alone.
+   */
+  readonly scriptsRunAsOneBlock: boolean
+  /** The statement that gives settings set for the transaction only their earlier values. */
+  restoreSettings?(before: ReadonlyMap<string, string | null>): string
+  /** The error the server raises for `refusal`: same message and code fields as in production. */
+  refusal(refusal: Refusal): Error
+}
