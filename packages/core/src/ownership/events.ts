@@ -59,3 +59,24 @@ export function publishQuery(
     error,
   }))
 }
+
+/** The part of every owner's message that names the sandbox and the owner. */
+export function ownerEvent(
+  sandbox: string,
+  owner: {
+    readonly id: string
+    readonly name: string | undefined
+    readonly parent: { readonly id: string } | undefined
+    readonly checkedOutAt: string
+  },
+): OwnerEvent {
+  return {
+    sandbox,
+    owner: {
+      id: owner.id,
+      name: owner.name,
+      parent: owner.parent?.id,
+      checkedOutAt: owner.checkedOutAt,
+    },
+  }
+}

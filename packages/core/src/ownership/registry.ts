@@ -2,15 +2,17 @@ import { type Frame, type Resolution, resolveCaller } from './caller.js'
 import { docs, OwnershipError } from './errors.js'
 import type { Lease } from './lease.js'
 import type { Owner } from './owner.js'
+import type { Tenure } from './tenure.js'
 
 export type Mode = 'manual' | 'auto' | { shared: Owner }
 
 /**
- * The only writer of who owns what: live owners and their leases, allowance counts, the mode,
- * and the fallback owner of a checkout made outside any scope. Plain maps; no I/O.
+ * The only writer of who owns what: live owners and their tenures (lease, savepoint, timer),
+ * allowance counts, the mode, and the fallback owner of a checkout made outside any scope.
+ * Plain maps; no I/O.
  */
 export class OwnershipRegistry<C> {
-  readonly #owners = new Map<string, { owner: Owner; lease: Lease<C> }>()
+  readonly #owners = new Map<string, Tenure<C>>()
   readonly #allowances = new Map<Owner, number>()
   #baseMode: 'manual' | 'auto'
   #shared: Owner | undefined
@@ -54,9 +56,9 @@ export class OwnershipRegistry<C> {
     })
   }
 
-  add(owner: Owner, lease: Lease<C>, ambient: boolean): void {
-    this.#owners.set(owner.id, { owner, lease })
-    if (ambient) this.#ambient = owner
+  add(tenure: Tenure<C>, ambient: boolean): void {
+    this.#owners.set(tenure.owner.id, tenure)
+    if (ambient) this.#ambient = tenure.owner
   }
 
   /** Forgets an ended owner; shared mode and the fallback owner end with it. */
@@ -69,6 +71,12 @@ export class OwnershipRegistry<C> {
 
   leaseOf(owner: Owner): Lease<C> | undefined {
     return this.#owners.get(owner.id)?.lease
+  }
+
+  /** A live owner's tenure (undefined once it has ended). */
+  tenureOf(owner: Owner): Tenure<C> | undefined {
+    const tenure = this.#owners.get(owner.id)
+    return tenure?.owner === owner ? tenure : undefined
   }
 
   byId(id: string): Owner | undefined {

@@ -1,0 +1,190 @@
+import { settlesWithin } from './bounds.js'
+import type { Callsite } from './callsite.js'
+import { controlClient } from './clients.js'
+import { isConnectionLoss } from './connection-loss.js'
+import type { ConnectionPool } from './connection-pool.js'
+import type { IsolationLevel, SandboxDriver } from './driver.js'
+import type { Endings } from './endings.js'
+import { Lease } from './lease.js'
+import { beginTimeoutError, nestedIsolationError, nestTimeoutError } from './messages.js'
+import { Owner } from './owner.js'
+import type { OwnershipRegistry } from './registry.js'
+import { transactionEndedError } from './transaction-committed.js'
+
+export interface CheckoutRequest {
+  name?: string | undefined
+  ownershipTimeout?: number | undefined
+  isolation?: IsolationLevel | undefined
+}
+
+export interface CheckoutLimits {
+  readonly ownershipTimeout: number
+  readonly poolSize: number
+  readonly checkoutTimeout: number
+  readonly queueTimeout: number
+}
+
+/**
+ * Makes owners: a root owner gets a pooled connection inside its transaction, a nested one a
+ * savepoint on its parent's connection. Also begins an owner's transaction again after the
+ * server ended it. Every wait is bounded by checkoutTimeout.
+ */
+export class Checkouts<C> {
+  readonly #driver: SandboxDriver<C>
+  readonly #pool: ConnectionPool<C>
+  readonly #registry: OwnershipRegistry<C>
+  readonly #endings: Endings<C>
+  readonly #limits: CheckoutLimits
+  readonly #isolation: IsolationLevel | undefined
+  #savepoints = 0
+
+  constructor(options: {
+    driver: SandboxDriver<C>
+    pool: ConnectionPool<C>
+    registry: OwnershipRegistry<C>
+    endings: Endings<C>
+    limits: CheckoutLimits
+    isolation: IsolationLevel | undefined
+  }) {
+    this.#driver = options.driver
+    this.#pool = options.pool
+    this.#registry = options.registry
+    this.#endings = options.endings
+    this.#limits = options.limits
+    this.#isolation = options.isolation
+  }
+
+  /** `ambient`: checked out outside any scope, the owner becomes the fallback of every context. */
+  async root(request: CheckoutRequest, ambient: boolean, at: Callsite): Promise<Owner> {
+    const owner = this.#newOwner(request, undefined, at)
+    const conn = await this.#beginOnPooledConnection(owner)
+    const { recover, outsideTransaction } = this.#driver
+    const lease: Lease<C> = new Lease(
+      conn,
+      owner,
+      (error) => {
+        // The connection died under the owner: it ends now, and its statements say why.
+        if (isConnectionLoss(error)) {
+          void this.#endings.end(
+            owner,
+            { state: 'connection-lost', cause: error },
+            'connection-lost',
+          )
+          return undefined
+        }
+        return recover?.(conn, error, owner.isolation)
+      },
+      outsideTransaction && {
+        ended: (error) => outsideTransaction(conn, error),
+        restart: (cause) => this.#restartTransaction(lease, cause),
+      },
+    )
+    this.#registry.add({ owner, lease }, ambient)
+    return owner
+  }
+
+  async nested(parent: Owner, request: CheckoutRequest, at: Callsite): Promise<Owner> {
+    const late = parent.lateError('a nested checkout')
+    if (late) throw late
+    if (request.isolation) throw nestedIsolationError(parent)
+    const lease = this.#registry.leaseOf(parent)!
+    const owner = this.#newOwner(request, parent, at)
+    const timeout = this.#limits.checkoutTimeout
+    await lease.push(owner, timeout, () => nestTimeoutError(owner, lease, timeout))
+    const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
+    let unanswered: Error | undefined
+    try {
+      await lease.execute(controlClient(parent, owner), this.#limits.queueTimeout, async (conn) => {
+        const opened = this.#driver.query(conn, this.#driver.transactions.savepoint(savepoint))
+        if (await settlesWithin(opened, timeout)) return opened
+        unanswered = beginTimeoutError(owner, timeout, this.#driver.describe(), 'savepoint')
+        throw unanswered
+      })
+    } catch (error) {
+      lease.pop(owner)
+      // A server that does not answer a SAVEPOINT: the connection is of no use to anyone now.
+      if (error !== undefined && error === unanswered) {
+        const cause = { state: 'connection-lost', cause: error } as const
+        void this.#endings.end(lease.root, cause, 'connection-lost')
+      }
+      throw error
+    }
+    this.#registry.add({ owner, lease, savepoint }, false)
+    return owner
+  }
+
+  /**
+   * The server ended `owner`'s transaction (a procedure committed): begins its root's
+   * transaction anew on `conn`, with its isolation level, and the savepoints of the owners
+   * nested on it, so each one's checkin still has its savepoint to roll back to. Call it in the
+   * owner's turn, before anything else may run on the connection.
+   */
+  async beginAgain(conn: C, owner: Owner): Promise<void> {
+    await this.#begin(conn, owner.root.isolation)
+    const { transactions } = this.#driver
+    for (const nested of this.#registry.leaseOf(owner)?.stack.slice(1) ?? []) {
+      const savepoint = this.#registry.tenureOf(nested)?.savepoint
+      if (savepoint) await this.#driver.query(conn, transactions.savepoint(savepoint))
+    }
+  }
+
+  /** The root owner's transaction: the driver's own begin (MySQL: XA), or its BEGIN texts. */
+  async #begin(conn: C, isolation: IsolationLevel | undefined): Promise<void> {
+    if (this.#driver.begin) return this.#driver.begin(conn, isolation)
+    for (const statement of this.#driver.transactions.begin({ isolation })) {
+      await this.#driver.query(conn, statement)
+    }
+  }
+
+  /**
+   * The server reported no transaction after a statement on `lease` (PostgreSQL's
+   * ReadyForQuery status): begins it again, before anything else runs there, and gives the
+   * error the statement fails with. Every owner on the connection fails its checkin with it.
+   */
+  async #restartTransaction(lease: Lease<C>, cause: unknown): Promise<Error> {
+    await this.beginAgain(lease.conn, lease.root)
+    const error = this.#driver.transactionEndedError?.(cause) ?? transactionEndedError(cause)
+    for (const owner of lease.stack) {
+      const tenure = owner.isLive ? this.#registry.tenureOf(owner) : undefined
+      if (tenure && !tenure.lostTransaction) tenure.lostTransaction = error
+    }
+    return error
+  }
+
+  /**
+   * A pooled connection inside the owner's transaction, within checkoutTimeout. An idle
+   * connection that the server or the network closed (a restart, a KILL, an idle cut) fails its
+   * BEGIN: it is discarded and the next one tried, so a test never fails for a connection it
+   * never used. A BEGIN the server does not answer closes the connection at the deadline.
+   */
+  async #beginOnPooledConnection(owner: Owner): Promise<C> {
+    const timeout = this.#limits.checkoutTimeout
+    const deadline = Date.now() + timeout
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.#pool.acquire(owner, Math.max(0, deadline - Date.now()))
+      const begun = this.#begin(conn, owner.isolation)
+      if (!(await settlesWithin(begun, Math.max(0, deadline - Date.now())))) {
+        await this.#pool.destroy(conn)
+        throw beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction')
+      }
+      try {
+        await begun
+        return conn
+      } catch (error) {
+        await this.#pool.destroy(conn)
+        const retry = isConnectionLoss(error) && attempt < this.#limits.poolSize
+        if (!retry || Date.now() >= deadline) throw error
+      }
+    }
+  }
+
+  #newOwner(request: CheckoutRequest, parent: Owner | undefined, at: Callsite): Owner {
+    return new Owner({
+      name: request.name,
+      parent,
+      isolation: request.isolation ?? this.#isolation,
+      checkedOutAt: at,
+      ownershipTimeout: request.ownershipTimeout ?? this.#limits.ownershipTimeout,
+    })
+  }
+}
