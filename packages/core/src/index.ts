@@ -36,3 +36,5 @@ export {
   type SandboxInspection,
   type SandboxOptions,
 } from './sandbox.js'
+export type { TranslatingDriver } from './sandbox-types.js'
+export type { TransactionSemantics } from './transactions/semantics.js'

@@ -1,11 +1,21 @@
 import type { IsolationLevel, SandboxDriver } from './ownership/driver.js'
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
+import type { TransactionSemantics } from './transactions/semantics.js'
 
 export type { OwnerInspection, SandboxInspection } from './ownership/inspection.js'
 export type { CallerRoute, RoutedConnection, RouteOptions } from './ownership/routing.js'
 
+/**
+ * A driver, with its server's transaction semantics where it declares them (pgDriver and
+ * mysqlDriver do): `sandbox.query()` then translates the app's transaction statements as the
+ * drop-in pools do. Without them its statements are sent as they are.
+ */
+export type TranslatingDriver<C> = SandboxDriver<C> & {
+  readonly semantics?: TransactionSemantics | undefined
+}
+
 export interface SandboxOptions<C> {
-  driver: SandboxDriver<C>
+  driver: TranslatingDriver<C>
   /** 'manual' (default): a query with no owner fails. 'auto': it runs on a plain pooled connection. */
   mode?: 'manual' | 'auto'
   /** An owner holding its connection longer than this loses it (rolled back). Default 120 000 ms. */

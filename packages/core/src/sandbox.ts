@@ -28,8 +28,9 @@ import type {
   SandboxOptions,
 } from './sandbox-types.js'
 import type { IsolationMismatchPolicy } from './transactions/app-transaction.js'
+import { driverExecutor, type RawQuery } from './transactions/driver-executor.js'
 import type { SandboxPort } from './transactions/port.js'
-import { rawQuery } from './transactions/raw-query.js'
+import { StatementRouter } from './transactions/statement-router.js'
 
 export type {
   CallerRoute,
@@ -89,6 +90,8 @@ export class Sandbox<C = unknown> {
   readonly #endings: Endings<C>
   readonly #routes: Routes<C>
   readonly #port: SandboxPort<C>
+  /** `query()`'s statements, translated and routed as the drop-in pools' are. */
+  readonly #router: StatementRouter<C, RawQuery, QueryResult>
   #closed = false
   #unguard: (() => void) | undefined
 
@@ -114,6 +117,7 @@ export class Sandbox<C = unknown> {
     this.#checkouts = new Checkouts({ driver, pool, registry, endings, limits, isolation })
     this.#routes = new Routes({ als: this.#als, registry, pool, queueTimeout, checkoutTimeout })
     this.#port = this.#newPort()
+    this.#router = new StatementRouter(this.#port, driverExecutor(driver, driver.semantics))
     if (options.foreignConnections !== 'allow') {
       this.#unguard = driver.guardForeignConnections?.((connection) =>
         this.#foreignRefusal(connection),
@@ -214,9 +218,21 @@ export class Sandbox<C = unknown> {
     return this.#als.run({ unboxed: true }, async () => fn())
   }
 
-  /** One statement, routed to the caller's connection. */
+  /**
+   * One statement (or script), routed to the caller's connection. The app's transaction
+   * statements in it are translated as the drop-in pools translate them (BEGIN → SAVEPOINT).
+   */
   query(sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<QueryResult> {
-    return rawQuery(this.#port, this.driver, sql, params, options)
+    let owner: Owner | undefined
+    if (options?.owner !== undefined) {
+      try {
+        owner = this.#routes.knownOwner(options.owner)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    const identity = this.#port.currentScope()
+    return this.#router.execute({ sql, params }, owner ? { owner, identity } : { identity })
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { IsolationLevel } from '../ownership/driver.js'
-import type { Statement } from '../statements/index.js'
+import { SandboxError } from '../ownership/errors.js'
+import type { Dialect, Statement } from '../statements/index.js'
 
 /** An app's SAVEPOINT, RELEASE or ROLLBACK TO. */
 export type SavepointStatement = Extract<Statement, { name: string }>
@@ -17,6 +18,8 @@ export type Refusal =
  * (`dialects/<name>/semantics.ts`) instead of asked of its name.
  */
 export interface TransactionSemantics {
+  /** Whose SQL the lexer reads the texts as; undefined: texts are not read, all run as they are. */
+  readonly dialect: Dialect | undefined
   /** A transaction's isolation level when nobody sets one. */
   readonly defaultIsolation: IsolationLevel
   /**
@@ -47,3 +50,26 @@ export interface TransactionSemantics {
   /** The error the server raises for `refusal`: same message and code fields as in production. */
   refusal(refusal: Refusal): Error
 }
+
+/**
+ * For a driver that declares no semantics of its own: its texts are not read, so every
+ * statement runs as it is, with nothing translated or emulated.
+ */
+export const SENT_AS_IS: TransactionSemantics = Object.freeze({
+  dialect: undefined,
+  defaultIsolation: 'read committed',
+  failedStatementAborts: false,
+  beginInTransaction: 'commits-first',
+  chainOutsideTransaction: 'begins',
+  savepointOutsideTransaction: 'ignored',
+  characteristicsInTransaction: 'allowed',
+  readOnlySavepoints: false,
+  commitChecks: [],
+  scriptsRunAsOneBlock: false,
+  // Never asked: with no lexer, no statement is read as a transaction statement.
+  refusal: (refusal: Refusal) =>
+    new SandboxError(
+      'TRANSACTION_CONTROL',
+      `The driver declares no transaction semantics, so the sandbox cannot emulate the server here (${refusal.kind}).`,
+    ),
+})

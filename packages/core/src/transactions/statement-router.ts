@@ -4,12 +4,7 @@ import type { Owner } from '../ownership/owner.js'
 import type { RoutedConnection } from '../ownership/routing.js'
 import { transactionCommittedError } from '../ownership/transaction-committed.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
-import {
-  classifyScript,
-  type Dialect,
-  needsClassification,
-  type Statement,
-} from '../statements/index.js'
+import { classifyScript, needsClassification, type Statement } from '../statements/index.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { runImplicitBlockScript } from './implicit-block.js'
@@ -27,9 +22,10 @@ import {
  * was rewritten or skipped.
  */
 export interface StatementExecutor<C, Q, R> {
-  /** Whose lexer reads the texts. */
-  readonly dialect: Dialect
-  /** How the server treats transaction statements: what the router and app transactions emulate. */
+  /**
+   * How the server treats transaction statements: what the router and app transactions emulate,
+   * and whose lexer reads the texts.
+   */
   readonly semantics: TransactionSemantics
   /** The SQL text, or undefined when it cannot be read (a pg Submittable): it then runs as it is. */
   textOf(query: Q): string | undefined
@@ -103,10 +99,11 @@ export class StatementRouter<C, Q, R> {
   execute(query: Q, caller: Caller): Promise<R> {
     try {
       const text = this.#executor.textOf(query)
-      if (text === undefined || !needsClassification(text, this.#executor.dialect)) {
+      const dialect = this.#executor.semantics.dialect
+      if (text === undefined || dialect === undefined || !needsClassification(text, dialect)) {
         return this.#executeOne(query, OTHER, caller)
       }
-      const script = classifyScript(text, this.#executor.dialect)
+      const script = classifyScript(text, dialect)
       if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
         return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
       }

@@ -115,15 +115,31 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     })
   })
 
-  test('sandbox.query refuses what would end the owner’s transaction; unboxedRun allows it', async () => {
+  test('sandbox.query translates the app’s transaction statements as the pools do: nothing commits', async () => {
     const { s, pool } = setup()
+    const add = (name: string) =>
+      s.query(`insert into sandbox_items (tag, name) values (${p(1)}, ${p(2)})`, [tag, name])
+    const seen = async () =>
+      (await s.query(`select name from sandbox_items where tag = ${p(1)} order by id`, [tag])).rows
     await s.run(async () => {
       await insert(pool, 'kept')
-      for (const sql of ['COMMIT', 'rollback', '/* x */ BEGIN', 'select 1; commit']) {
-        await expect(s.query(sql)).rejects.toMatchObject({ code: 'TRANSACTION_CONTROL' })
-      }
-      expect(await names(pool)).toEqual(['kept'])
+      await s.query('BEGIN')
+      await add('rolled back')
+      await s.query('rollback')
+      await s.query('/* x */ BEGIN')
+      await add('committed into the test')
+      // The app transaction is the scope's: the pool's statements from it run inside it too.
+      await insert(pool, 'through the pool, inside it')
+      await s.query('COMMIT')
+      // With no app transaction open, as on a plain connection: nothing to commit, no error.
+      await s.query('COMMIT')
+      expect((await seen()).map((row) => row.name)).toEqual([
+        'kept',
+        'committed into the test',
+        'through the pool, inside it',
+      ])
     })
+    // afterEach: nothing of it was committed. Outside the sandbox a COMMIT is sent as it is.
     await s.unboxedRun(() => s.query('COMMIT'))
   })
 

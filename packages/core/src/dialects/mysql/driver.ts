@@ -1,16 +1,13 @@
 import mysql from 'mysql2'
 import { CLOSE_MS } from '../../ownership/bounds.js'
-import type {
-  IsolationLevel,
-  QueryResult,
-  SandboxDriver,
-  TransactionSql,
-} from '../../ownership/driver.js'
+import type { IsolationLevel, QueryResult, TransactionSql } from '../../ownership/driver.js'
+import type { TranslatingDriver } from '../../sandbox-types.js'
 import { checkMysqlSettings } from '../connection-settings.js'
 import { redactUrl } from '../redact-url.js'
 import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
 import { recoverLostTransaction } from './lost-transaction.js'
 import { destroyConnection, pendingOf } from './pending.js'
+import { mysqlSemantics } from './semantics.js'
 import { reportsNoTransaction } from './server-status.js'
 import { rememberSession, resetSession } from './session-reset.js'
 import { textQuery } from './text-query.js'
@@ -46,7 +43,7 @@ export interface MysqlDriverOptions {
 export function mysqlDriver(
   config: MysqlConnectionConfig | undefined,
   options: MysqlDriverOptions = {},
-): SandboxDriver<mysql.Connection> {
+): TranslatingDriver<mysql.Connection> {
   checkMysqlSettings(config)
   const xa = options.xa !== false
   const beginTexts = (conn: mysql.Connection, isolation: IsolationLevel | undefined) =>
@@ -62,6 +59,7 @@ export function mysqlDriver(
     return conn
   }
   return {
+    semantics: mysqlSemantics,
     dialect: 'mysql',
     transactions: mysqlTransactions,
     multipleStatements: allowsMultipleStatements(config),

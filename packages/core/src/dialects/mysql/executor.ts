@@ -16,7 +16,6 @@ export type MysqlResult = [unknown, unknown]
  * savepoint statements fail as prepared statements (error 1295).
  */
 export const mysqlExecutor: StatementExecutor<mysql.Connection, MysqlQuery, MysqlResult> = {
-  dialect: 'mysql',
   semantics: mysqlSemantics,
   textOf: (query) => query.options.sql,
   run(conn, query) {

@@ -2,6 +2,7 @@ import type { Refusal, TransactionSemantics } from '../../transactions/semantics
 
 /** MySQL's and MariaDB's transaction behaviour, as the app transaction's state machine emulates it. */
 export const mysqlSemantics: TransactionSemantics = {
+  dialect: 'mysql',
   defaultIsolation: 'repeatable read',
   failedStatementAborts: false,
   beginInTransaction: 'commits-first',

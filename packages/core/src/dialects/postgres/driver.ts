@@ -1,11 +1,7 @@
 import pg from 'pg'
 import { CLOSE_MS } from '../../ownership/bounds.js'
-import type {
-  IsolationLevel,
-  QueryResult,
-  SandboxDriver,
-  TransactionSql,
-} from '../../ownership/driver.js'
+import type { IsolationLevel, QueryResult, TransactionSql } from '../../ownership/driver.js'
+import type { TranslatingDriver } from '../../sandbox-types.js'
 import { checkPgSettings } from '../connection-settings.js'
 import { redactUrl } from '../redact-url.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
@@ -13,6 +9,7 @@ import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './co
 import { findDeferrable } from './deferred-checks.js'
 import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
+import { postgresSemantics } from './semantics.js'
 import { transactionEndedError } from './transaction-ended.js'
 import { outsideTransaction, trackTransactionStatus } from './transaction-status.js'
 
@@ -58,12 +55,13 @@ export interface PgDriverOptions {
 export function pgDriver(
   config: PgConnectionConfig | undefined,
   options: PgDriverOptions = {},
-): SandboxDriver<pg.Client> {
+): TranslatingDriver<pg.Client> {
   checkPgSettings(config)
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
   const guarded = options.refuseCommits !== false
   const transactions = guarded ? guardedTransactions : postgresTransactions
   return {
+    semantics: postgresSemantics,
     dialect: 'postgres',
     // A simple query runs a multi-statement text as one: the facades may split a script.
     multipleStatements: true,

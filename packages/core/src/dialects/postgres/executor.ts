@@ -23,7 +23,6 @@ const STATEMENT_SAVEPOINT = 'sqlsandbox_statement'
  * running a hidden COMMIT. COPY … STDIN/STDOUT is the exception: it cannot be prepared.
  */
 export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
-  dialect: 'postgres',
   semantics: postgresSemantics,
   textOf: (query) => query.config?.text,
   run(client, query, protect, pooled = false) {

@@ -4,6 +4,7 @@ import { restoreSettingsStatement } from './local-settings.js'
 
 /** PostgreSQL's transaction behaviour, as the app transaction's state machine emulates it. */
 export const postgresSemantics: TransactionSemantics = {
+  dialect: 'postgres',
   defaultIsolation: 'read committed',
   failedStatementAborts: true,
   beginInTransaction: 'ignored',
