@@ -23,7 +23,7 @@ export {
   type OwnerEvent,
   type QueryEvent,
 } from './ownership/events.js'
-export { Owner, type OwnerState } from './ownership/owner.js'
+export type { Owner, OwnerState } from './ownership/owner.js'
 export type { Mode } from './ownership/registry.js'
 export { markTransactionLost } from './ownership/transaction-lost.js'
 export {

@@ -1,15 +1,10 @@
-export {
-  type MysqlConnectionConfig,
-  type MysqlDriverOptions,
-  mysqlDriver,
-  mysqlTransactions,
-} from './driver.js'
+export { type MysqlConnectionConfig, type MysqlDriverOptions, mysqlDriver } from './driver.js'
 export {
   asMysqlPromisePool,
-  CallbackConnection,
-  CallbackPool,
+  type CallbackConnection,
+  type CallbackPool,
   createMysqlPool,
-  SandboxMysqlConnection,
+  type SandboxMysqlConnection,
   SandboxMysqlPool,
-  StreamingQuery,
+  type StreamingQuery,
 } from './pool.js'

@@ -1,7 +1,2 @@
-export {
-  type PgConnectionConfig,
-  type PgDriverOptions,
-  pgDriver,
-  postgresTransactions,
-} from './driver.js'
-export { createPgPool, SandboxPgClient, SandboxPgPool } from './pool.js'
+export { type PgConnectionConfig, type PgDriverOptions, pgDriver } from './driver.js'
+export { createPgPool, type SandboxPgClient, SandboxPgPool } from './pool.js'
