@@ -16,8 +16,8 @@
 import mysql from 'mysql2'
 import pg from 'pg'
 // The built package, as users run it (tsx's transform adds per-closure costs of its own).
-import { createMysqlPool, mysqlDriver } from '../packages/core/dist/dialects/mysql/index.js'
-import { createPgPool, pgDriver } from '../packages/core/dist/dialects/postgres/index.js'
+import { mysqlDriver, sandboxedMysqlPool } from '../packages/core/dist/dialects/mysql/index.js'
+import { pgDriver, sandboxedPgPool } from '../packages/core/dist/dialects/postgres/index.js'
 import { createSandbox, type SandboxDriver } from '../packages/core/dist/index.js'
 import { MYSQL_URL, PG_URL } from '../packages/core/test/support/databases.js'
 import { type Placement, pinCpus } from './pin.js'
@@ -262,7 +262,7 @@ async function postgres(): Promise<Row[]> {
   pinning.pinServer(await pgBackend(raw))
   const driver = benchDriver(pgDriver(PG_URL), pgBackend)
   const sandbox = createSandbox({ driver, poolSize: 2 })
-  const pool = createPgPool(sandbox)
+  const pool = sandboxedPgPool(sandbox)
   const rows: Row[] = []
   await sandbox.run(async () => {
     const owned = await ownedConnection<pg.Client>(sandbox)
@@ -329,7 +329,7 @@ async function mariadb(): Promise<Row[]> {
   const raw = rawConnection.promise()
   const driver = benchDriver(mysqlDriver(MYSQL_URL), mysqlThread)
   const sandbox = createSandbox({ driver, poolSize: 2 })
-  const pool = createMysqlPool(sandbox)
+  const pool = sandboxedMysqlPool(sandbox)
   const rows: Row[] = []
   await sandbox.run(async () => {
     const owned = await ownedConnection<mysql.Connection>(sandbox)

@@ -47,7 +47,7 @@ const refusals: Record<string, OrderRefusal> = {
 
 /**
  * The demo app: a tiny shop over the `pg.Pool` it is given (in production a real pool, in the
- * tests `createPgPool(sandbox)`). It knows nothing about tests.
+ * tests `sandboxedPgPool(sandbox)`). It knows nothing about tests.
  */
 export function createShop(pool: pg.Pool) {
   return {

@@ -1,5 +1,5 @@
 import { createSandbox } from '@sqlsandbox/core'
-import { createPgPool, pgDriver } from '@sqlsandbox/core/pg'
+import { pgDriver, sandboxedPgPool } from '@sqlsandbox/core/pg'
 import pg from 'pg'
 import { test } from 'vitest'
 import { createShop } from '../src/shop.js'
@@ -29,7 +29,7 @@ export const sandbox =
     : createSandbox({ driver: pgDriver(connection), poolSize: concurrency })
 
 /** The pool the app is given: the sandbox's drop-in `pg.Pool`, or a real one. */
-export const pool: pg.Pool = sandbox ? createPgPool(sandbox) : new pg.Pool(connection)
+export const pool: pg.Pool = sandbox ? sandboxedPgPool(sandbox) : new pg.Pool(connection)
 
 export const shop = createShop(pool)
 

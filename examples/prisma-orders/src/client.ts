@@ -1,6 +1,6 @@
 import { type Prisma, PrismaClient } from '../generated/client.js'
 
-/** What the client talks through: `new PrismaPg(pool)` in production, `prismaSandbox(sandbox)` in the tests. */
+/** What the client talks through: `new PrismaPg(pool)` in production, `sandboxedPrismaAdapter(sandbox)` in the tests. */
 export type ClientAdapter = Prisma.PrismaClientOptionsWithAdapter['adapter']
 
 /**

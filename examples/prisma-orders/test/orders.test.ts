@@ -3,7 +3,7 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { clientPerOwner, prismaSandbox } from '@sqlsandbox/prisma'
+import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 import { afterAll, expect, test } from 'vitest'
 import { createApp } from '../src/app.js'
 import { createClient } from '../src/client.js'
@@ -12,7 +12,7 @@ import { jsonPost } from './support/json.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox) // every test owns a connection inside BEGIN … ROLLBACK
-const prisma = clientPerOwner(sandbox, () => createClient(prismaSandbox(sandbox)))
+const prisma = clientPerOwner(sandbox, () => createClient(sandboxedPrismaAdapter(sandbox)))
 const app = createApp(prisma)
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { createSandbox } from '@sqlsandbox/core'
 import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { clientPerOwner, prismaSandbox } from '@sqlsandbox/prisma'
+import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../src/app.js'
@@ -17,7 +17,7 @@ import { jsonPost } from './support/json.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
-const prisma = clientPerOwner(sandbox, () => createClient(prismaSandbox(sandbox)))
+const prisma = clientPerOwner(sandbox, () => createClient(sandboxedPrismaAdapter(sandbox)))
 
 afterAll(async () => {
   await prisma.$disconnect()

@@ -13,7 +13,7 @@ export function wrongDialectError(
 ): SandboxError {
   const other = actual === 'postgres' || actual === 'mysql' ? DRIVERS[actual].entry : undefined
   return new SandboxError(
-    'INVALID_OPTION',
+    'UNSUPPORTED_DIALECT',
     `${helper}() needs a sandbox over ${expected}, but this sandbox's driver is for ${actual}. ` +
       `Create the sandbox with createSandbox({ driver: ${DRIVERS[expected].driver} })` +
       (other ? `, or use the helpers of '@sqlsandbox/drizzle/${other}' for this one.` : '.'),

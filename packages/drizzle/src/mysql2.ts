@@ -1,5 +1,5 @@
 import type { Sandbox } from '@sqlsandbox/core'
-import { asMysqlPromisePool, createMysqlPool } from '@sqlsandbox/core/mysql2'
+import { asMysqlPromisePool, sandboxedMysqlPool as newMysqlPool } from '@sqlsandbox/core/mysql2'
 import { drizzle, type MySql2Database, type MySql2DrizzleConfig } from 'drizzle-orm/mysql2'
 import type mysql from 'mysql2'
 import type { Pool } from 'mysql2/promise'
@@ -25,7 +25,7 @@ export function sandboxedMysqlPool(sandbox: Sandbox<mysql.Connection>): Pool {
     // The facade implements what Drizzle's mysql2 session calls (query, execute, getConnection;
     // a connection's query, release, and `.connection.query().stream()` with `end()` for
     // `.iterator()`): test/mysql2.test.ts covers each path.
-    pool = asMysqlPromisePool(createMysqlPool(sandbox))
+    pool = asMysqlPromisePool(newMysqlPool(sandbox))
     pools.set(sandbox, pool)
   }
   return pool

@@ -1,5 +1,5 @@
 import type { Sandbox } from '@sqlsandbox/core'
-import { createPgPool, type SandboxPgPool } from '@sqlsandbox/core/pg'
+import { sandboxedPgPool as newPgPool, type SandboxPgPool } from '@sqlsandbox/core/pg'
 import type { DrizzleConfig } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
@@ -22,7 +22,7 @@ export function sandboxedPgPool(sandbox: Sandbox<pg.Client>): SandboxPgPool {
   if (dialect !== 'postgres') throw wrongDialectError('sandboxedPgPool', 'postgres', dialect)
   let pool = pools.get(sandbox)
   if (!pool) {
-    pool = createPgPool(sandbox)
+    pool = newPgPool(sandbox)
     pools.set(sandbox, pool)
   }
   return pool

@@ -382,7 +382,7 @@ describe('ownership and the facade', () => {
     try {
       const misuse = () => sandboxedPgPool(mysqlSandbox as unknown as typeof sandbox)
       expect(misuse).toThrow(/needs a sandbox over postgres.*'@sqlsandbox\/drizzle\/mysql2'/)
-      expect(sandboxErrorIn(catching(misuse))?.code).toBe('INVALID_OPTION')
+      expect(sandboxErrorIn(catching(misuse))?.code).toBe('UNSUPPORTED_DIALECT')
     } finally {
       await mysqlSandbox.close()
     }

@@ -33,14 +33,14 @@ interface KnexRunner {
 
 /**
  * A Knex client class whose every connection is a lease of the caller's owned connection:
- * give it to `knex({ client })` in the test config (or use `sandboxKnexConfig`). `base` is the
+ * give it to `knex({ client })` in the test config (or use `sandboxedKnexConfig`). `base` is the
  * app's client: `'pg'`, `'mysql2'`, or the app's own subclass of one; it defaults to the
  * sandbox's dialect.
  *
  * @example
- * const db = knex({ ...appConfig, client: sandboxKnexClient(sandbox, appConfig.client) })
+ * const db = knex({ ...appConfig, client: sandboxedKnexClient(sandbox, appConfig.client) })
  */
-export function sandboxKnexClient(
+export function sandboxedKnexClient(
   sandbox: KnexSandbox,
   base?: string | KnexClientClass,
 ): KnexClientClass {
@@ -120,17 +120,26 @@ export function sandboxKnexClient(
   return SandboxKnexClient as unknown as KnexClientClass
 }
 
+/** @deprecated Renamed sandboxedKnexClient (one naming scheme across the packages); this alias stays until 1.0. */
+export const sandboxKnexClient = sandboxedKnexClient
+
 /**
  * The app's Knex config, routed through the sandbox: every query, transaction and stream of
  * the knex instance made from it runs on its caller's owned connection.
  *
  * @example
- * const db = knex(sandboxKnexConfig(sandbox, appConfig))
+ * const db = knex(sandboxedKnexConfig(sandbox, appConfig))
  */
-export function sandboxKnexConfig(sandbox: KnexSandbox, appConfig: Knex.Config = {}): Knex.Config {
+export function sandboxedKnexConfig(
+  sandbox: KnexSandbox,
+  appConfig: Knex.Config = {},
+): Knex.Config {
   const base = appConfig.client as string | KnexClientClass | undefined
-  return { ...appConfig, client: sandboxKnexClient(sandbox, base) }
+  return { ...appConfig, client: sandboxedKnexClient(sandbox, base) }
 }
+
+/** @deprecated Renamed sandboxedKnexConfig (one naming scheme across the packages); this alias stays until 1.0. */
+export const sandboxKnexConfig = sandboxedKnexConfig
 
 /** The runner, made to tell acquireConnection whose builder it runs and whether it streams. */
 function asBuilderRun(runner: KnexRunner, maker: Owner | undefined): KnexRunner {
@@ -184,7 +193,7 @@ function dialectOf(sandbox: KnexSandbox): SandboxDialect {
   const dialect = sandbox.driver.dialect
   if (dialect === 'postgres' || dialect === 'mysql') return dialect
   throw new SandboxError(
-    'INVALID_OPTION',
+    'UNSUPPORTED_DIALECT',
     `@sqlsandbox/knex runs on sandboxes over pgDriver or mysqlDriver, not over a '${dialect}' driver. See the @sqlsandbox/knex README, section #limits.`,
   )
 }
@@ -212,7 +221,8 @@ function detectVersion(
 }
 
 function rawConnectionError(action: string): Error {
-  return new Error(
+  return new SandboxError(
+    'UNSUPPORTED_OPERATION',
     `A sandboxed knex client cannot ${action}: its connections are leases of the test's owned connection, and a connection of its own would run outside the test's transaction. See the @sqlsandbox/knex README, section #limits.`,
   )
 }

@@ -1,2 +1,8 @@
-export { type KnexSandbox, sandboxKnexClient, sandboxKnexConfig } from './client.js'
+export {
+  type KnexSandbox,
+  sandboxedKnexClient,
+  sandboxedKnexConfig,
+  sandboxKnexClient,
+  sandboxKnexConfig,
+} from './client.js'
 export type { KnexClientClass } from './knex-dialects.js'

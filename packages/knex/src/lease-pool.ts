@@ -1,4 +1,4 @@
-import type { Sandbox } from '@sqlsandbox/core'
+import { type Sandbox, SandboxError } from '@sqlsandbox/core'
 import type mysql from 'mysql2'
 import type pg from 'pg'
 import type { SandboxDialect } from './knex-dialects.js'
@@ -39,8 +39,8 @@ export function leaseSource(sandbox: Sandbox<unknown>, dialect: SandboxDialect):
 }
 
 async function pgFacade(sandbox: Sandbox<unknown>): Promise<Facade> {
-  const { createPgPool } = await import('@sqlsandbox/core/pg')
-  const pool = createPgPool(sandbox as Sandbox<pg.Client>)
+  const { sandboxedPgPool } = await import('@sqlsandbox/core/pg')
+  const pool = sandboxedPgPool(sandbox as Sandbox<pg.Client>)
   return {
     statements: () => ({
       query: (...args) => pool.query(...args),
@@ -52,8 +52,8 @@ async function pgFacade(sandbox: Sandbox<unknown>): Promise<Facade> {
 }
 
 async function mysqlFacade(sandbox: Sandbox<unknown>): Promise<Facade> {
-  const { createMysqlPool } = await import('@sqlsandbox/core/mysql2')
-  const pool = createMysqlPool(sandbox as Sandbox<mysql.Connection>)
+  const { sandboxedMysqlPool } = await import('@sqlsandbox/core/mysql2')
+  const pool = sandboxedMysqlPool(sandbox as Sandbox<mysql.Connection>)
   return {
     // Knex's mysql dialects speak the callback API.
     statements: () => ({
@@ -130,7 +130,8 @@ export class OwnerLeasePool {
 }
 
 export function destroyedError(): Error {
-  return new Error(
+  return new SandboxError(
+    'CLIENT_DESTROYED',
     "Unable to acquire a connection: this knex instance was destroyed (knex.destroy()). The sandbox's connections are still open: call knex.initialize() or make a new knex instance. See the @sqlsandbox/knex README, section #limits.",
   )
 }

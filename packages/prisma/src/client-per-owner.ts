@@ -17,7 +17,7 @@ interface Disconnectable {
  * cannot. Clients are reused by later owners once their owner has ended.
  *
  * @example
- * const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) }))
+ * const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
  * test.concurrent('a', () => sandbox.run(() => prisma.item.findUnique({ where: { id: 1 } })))
  */
 export function clientPerOwner<Client extends Disconnectable>(

@@ -1,17 +1,20 @@
+import { SandboxError } from '@sqlsandbox/core'
+
 const BRAND = Symbol.for('sqlsandbox.prisma.error')
 
-export type PrismaSandboxErrorCode = 'SHARED_CLIENT' | 'DUPLICATE_PG' | 'UNSUPPORTED_DIALECT'
+export type PrismaSandboxErrorCode =
+  | 'SHARED_CLIENT'
+  | 'DUPLICATE_PG'
+  | 'UNSUPPORTED_DIALECT'
+  | 'UNSUPPORTED_TYPE'
 
-/** What @sqlsandbox/prisma refuses: a stable `code`, and a message that says what, why and the fix. */
-export class PrismaSandboxError extends Error {
-  readonly code: PrismaSandboxErrorCode
+/**
+ * What @sqlsandbox/prisma refuses: a stable `code`, and a message that says what, why and the
+ * fix. A SandboxError like every sqlsandbox error (`isSandboxError` is true for it).
+ */
+export class PrismaSandboxError extends SandboxError {
+  declare readonly code: PrismaSandboxErrorCode
   readonly [BRAND] = true
-
-  constructor(code: PrismaSandboxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-    this.name = 'PrismaSandboxError'
-  }
 }
 
 /** True for a PrismaSandboxError, also across duplicate installs. */

@@ -5,4 +5,8 @@ export {
   type PrismaSandboxErrorCode,
 } from './errors.js'
 export type { PrismaPgOptions } from './postgres-adapter.js'
-export { type PrismaSandboxOptions, prismaSandbox } from './prisma-sandbox.js'
+export {
+  type PrismaSandboxOptions,
+  prismaSandbox,
+  sandboxedPrismaAdapter,
+} from './prisma-sandbox.js'

@@ -164,10 +164,10 @@ function insertIdOf(result: unknown): string | undefined {
 
 /** The adapter over core's mysql2 facade; relation joins as @prisma/adapter-mariadb decides them. */
 export async function connectMysql(sandbox: Sandbox<mysql.Connection>): Promise<SqlDriverAdapter> {
-  const { createMysqlPool } = await import('@sqlsandbox/core/mysql2')
+  const { sandboxedMysqlPool } = await import('@sqlsandbox/core/mysql2')
   let facade = facades.get(sandbox)
   if (!facade) {
-    const pool = createMysqlPool(sandbox)
+    const pool = sandboxedMysqlPool(sandbox)
     facade = serverVersion(sandbox, pool).then((version) => ({
       pool,
       info: { supportsRelationJoins: supportsRelationJoins(version) },

@@ -1,4 +1,5 @@
 import { type ArgType, type ColumnType, ColumnTypeEnum } from '@prisma/driver-adapter-utils'
+import { PrismaSandboxError } from './errors.js'
 
 /** The part of a mysql2 field packet the conversions read. */
 export interface MysqlField {
@@ -106,7 +107,10 @@ export function columnTypeOf(field: MysqlField): ColumnType {
     case T.GEOMETRY:
       return ColumnTypeEnum.Bytes
     default:
-      throw new Error(`Unsupported MySQL column type ${field.columnType} (column ${field.name})`)
+      throw new PrismaSandboxError(
+        'UNSUPPORTED_TYPE',
+        `@sqlsandbox/prisma cannot read MySQL column type ${field.columnType} (column ${field.name}): it maps the types Prisma's own MySQL adapter maps. Cast the column in the query, or file an issue with the column's type.`,
+      )
   }
 }
 

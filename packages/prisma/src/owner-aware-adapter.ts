@@ -80,7 +80,7 @@ function sharedClientError(busy: Owner, caller: Owner): PrismaSandboxError {
       'running on it. Prisma batches findUnique calls made in the same tick and sends them from ' +
       "the first caller's async context, so through a shared client one test's query can run in " +
       "another test's transaction. Give each owner its own client: " +
-      'clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) })). ' +
+      'clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) })). ' +
       docs('concurrent-tests'),
   )
 }

@@ -18,13 +18,13 @@ export async function connectPostgres(
   sandbox: Sandbox<pg.Client>,
   options: PrismaPgOptions | undefined,
 ): Promise<SqlDriverAdapter> {
-  const [{ PrismaPg }, { createPgPool }] = await Promise.all([
+  const [{ PrismaPg }, { sandboxedPgPool }] = await Promise.all([
     import('@prisma/adapter-pg'),
     import('@sqlsandbox/core/pg'),
   ])
   let pool = pools.get(sandbox)
   if (!pool) {
-    pool = createPgPool(sandbox)
+    pool = sandboxedPgPool(sandbox)
     assertSamePg(pool)
     // Each client's adapter listens for pool errors: many clients (one per owner) are expected.
     pool.setMaxListeners(0)

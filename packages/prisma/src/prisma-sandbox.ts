@@ -21,10 +21,10 @@ export interface PrismaSandboxOptions {
  *
  * @example
  * const sandbox = createSandbox({ driver: pgDriver(url) })
- * const prisma = new PrismaClient({ adapter: prismaSandbox(sandbox) })
+ * const prisma = new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) })
  * await sandbox.run(() => prisma.item.create({ data: { tag: 't', name: 'tea' } })) // rolled back
  */
-export function prismaSandbox(
+export function sandboxedPrismaAdapter(
   sandbox: Sandbox<pg.Client> | Sandbox<mysql.Connection>,
   options: PrismaSandboxOptions = {},
 ): SqlDriverAdapterFactory {
@@ -47,11 +47,14 @@ export function prismaSandbox(
   }
 }
 
+/** @deprecated Renamed sandboxedPrismaAdapter (one naming scheme across the packages); this alias stays until 1.0. */
+export const prismaSandbox = sandboxedPrismaAdapter
+
 function providerOf(dialect: string): 'postgres' | 'mysql' {
   if (dialect === 'postgres' || dialect === 'mysql') return dialect
   throw new PrismaSandboxError(
     'UNSUPPORTED_DIALECT',
-    `prismaSandbox() supports sandboxes over pgDriver and mysqlDriver; this one's driver is "${dialect}". ` +
+    `sandboxedPrismaAdapter() supports sandboxes over pgDriver and mysqlDriver; this one's driver is "${dialect}". ` +
       `Create the sandbox with pgDriver(url) from @sqlsandbox/core/pg or mysqlDriver(url) from @sqlsandbox/core/mysql2. ${docs('api')}`,
   )
 }

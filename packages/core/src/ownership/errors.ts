@@ -21,7 +21,17 @@ export type SandboxErrorCode =
   | 'TRANSACTION_COMMITTED'
   | 'PREPARE_TRANSACTION'
   | 'TRANSACTION_CONTROL'
+  | 'TRANSACTION_ABORTED'
   | 'FOREIGN_CONNECTION'
+  | 'CONNECTION_RELEASED'
+  | 'UNSUPPORTED_DIALECT'
+  | 'UNSUPPORTED_DRIVER'
+  | 'UNSUPPORTED_OPERATION'
+  | 'UNSUPPORTED_TYPE'
+  | 'CLIENT_DESTROYED'
+  // @sqlsandbox/prisma's
+  | 'SHARED_CLIENT'
+  | 'DUPLICATE_PG'
 
 /** Every error sqlsandbox raises: a stable `code`, a message that says what, why and how to fix. */
 export class SandboxError extends Error {

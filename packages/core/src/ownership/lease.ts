@@ -1,6 +1,6 @@
 import { DRAIN_MS, settlesWithin } from './bounds.js'
 import type { Via } from './caller.js'
-import { docs, SandboxTimeoutError } from './errors.js'
+import { docs, SandboxError, SandboxTimeoutError } from './errors.js'
 import type { Owner } from './owner.js'
 
 /** Who asks for the owned connection: an owner, reached from some context (its scope). */
@@ -444,8 +444,10 @@ const NOT_RUN = Symbol('sqlsandbox.notRun')
 
 /** A statement queued on a hold that was released before its turn: it never ran. */
 function releasedHoldError(): Error {
-  const error = new Error(
-    'sqlsandbox: this connection was already released; take a new one for more statements',
+  const error = new SandboxError(
+    'CONNECTION_RELEASED',
+    'This routed connection was already released (release() ended its turn), so the statement ' +
+      'was not run. Take a new one with sandbox.connection() for more statements.',
   )
   Object.defineProperty(error, NOT_RUN, { value: true })
   return error

@@ -94,8 +94,8 @@ export function noOwnerToCheckinError(): OwnershipError {
   )
 }
 
-export function closedError(): SandboxError {
-  return new SandboxError(
+export function closedError(): OwnershipError {
+  return new OwnershipError(
     'SANDBOX_CLOSED',
     'The sandbox is closed (sandbox.close() was called), so nothing can be checked out. Close it ' +
       `once, after the last test. ${docs('api')}`,
@@ -113,8 +113,8 @@ export function foreignConnectionError(
     `sqlsandbox refused a query from ${connection}, which is not the sandbox’s, sent from ${where} ` +
       `in a context of ${owner.describe()}. It would run outside the test’s transaction, and what it ` +
       'writes would be committed for real: the app (or its ORM client) still uses its own pool, ' +
-      'not the sandbox’s. Give the app the sandbox’s pool — createPgPool(sandbox) / ' +
-      'createMysqlPool(sandbox), or the ORM package’s client — by mocking the app’s db module ' +
+      'not the sandbox’s. Give the app the sandbox’s pool — sandboxedPgPool(sandbox) / ' +
+      'sandboxedMysqlPool(sandbox), or the ORM package’s client — by mocking the app’s db module ' +
       '(vi.mock) or from its config. A connection meant to work outside the test (reading what was ' +
       'committed, seeding for real) runs in sandbox.unboxedRun(() => …); ' +
       `createSandbox({ foreignConnections: 'allow' }) turns this check off. ${docs('foreign-connections')}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import mysql from 'mysql2'
 import { afterAll, beforeEach, describe, expect, test } from 'vitest'
-import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
+import { mysqlDriver, sandboxedMysqlPool } from '../../src/dialects/mysql/index.js'
 import { createSandbox, type Sandbox } from '../../src/index.js'
 import { MYSQL_URL } from '../support/databases.js'
 
@@ -77,7 +77,7 @@ describe('MySQL: statements that would commit are refused by the server, and not
       poolSize: 2,
     })
     sandboxes.push(sandbox)
-    return { sandbox, pool: createMysqlPool(sandbox) }
+    return { sandbox, pool: sandboxedMysqlPool(sandbox) }
   }
   const committed = async () => {
     const [rows] = await raw.query('select count(*) as n from sandbox_items where tag = ?', [tag])

@@ -1,5 +1,5 @@
-import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
-import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { mysqlDriver, sandboxedMysqlPool } from '../../src/dialects/mysql/index.js'
+import { pgDriver, sandboxedPgPool } from '../../src/dialects/postgres/index.js'
 import { createSandbox } from '../../src/index.js'
 import { type ContractOps, defineContractSuite } from '../../src/testkit/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
@@ -69,7 +69,7 @@ defineContractSuite({
   url: PG_URL,
   async setup() {
     const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-    const pool = createPgPool(sandbox)
+    const pool = sandboxedPgPool(sandbox)
     const exec: Exec = async (sql, params) => (await pool.query(sql, params)).rows
     const begin = async () => {
       const client = await pool.connect()
@@ -88,7 +88,7 @@ defineContractSuite({
   url: MYSQL_URL,
   async setup() {
     const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
-    const pool = createMysqlPool(sandbox)
+    const pool = sandboxedMysqlPool(sandbox)
     const rows = ([result]: [unknown, unknown]) =>
       (Array.isArray(result) ? result : []) as Record<string, unknown>[]
     const exec: Exec = async (sql, params) => rows(await pool.query(sql, params))

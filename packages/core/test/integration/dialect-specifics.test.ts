@@ -6,18 +6,18 @@ import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
-  createMysqlPool,
   mysqlDriver,
   type SandboxMysqlPool,
+  sandboxedMysqlPool,
 } from '../../src/dialects/mysql/index.js'
-import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { pgDriver, sandboxedPgPool } from '../../src/dialects/postgres/index.js'
 import { createSandbox } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
 import { lockstep } from '../support/lockstep.js'
 
 describe('pg facade specifics', () => {
   const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-  const pool = createPgPool(sandbox)
+  const pool = sandboxedPgPool(sandbox)
   const raw = new pg.Pool({ connectionString: PG_URL, max: 1 })
   let tag: string
   beforeEach(() => {
@@ -151,7 +151,7 @@ describe('pg facade specifics', () => {
 
   test('the next owner on a connection does not inherit session advisory locks or SQL PREPAREs', async () => {
     const own = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
-    const ownPool = createPgPool(own)
+    const ownPool = sandboxedPgPool(own)
     const named = { name: 'sqlsandbox_named_again', text: 'select $1::int as n' }
     try {
       for (const round of [1, 2]) {
@@ -232,7 +232,7 @@ describe('pg facade specifics', () => {
       driver: pgDriver(PG_URL, { checkDeferredAfterWrites: false }),
     })
     try {
-      const uncheckedPool = createPgPool(unchecked)
+      const uncheckedPool = sandboxedPgPool(unchecked)
       await unchecked.run(async () => {
         await uncheckedPool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
           tag,
@@ -490,7 +490,7 @@ describe('pg facade specifics', () => {
 
 describe('mysql2 facade specifics', () => {
   const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
-  const pool = createMysqlPool(sandbox)
+  const pool = sandboxedMysqlPool(sandbox)
   const raw = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 }).promise()
   let tag: string
   beforeEach(() => {
@@ -517,7 +517,7 @@ describe('mysql2 facade specifics', () => {
 
   test('the next owner on a connection gets a clean session: no temporary table, variable or time zone', async () => {
     const own = createSandbox({ driver: mysqlDriver(MYSQL_URL), poolSize: 1 })
-    const ownPool = createMysqlPool(own)
+    const ownPool = sandboxedMysqlPool(own)
     const session = 'select @@time_zone as tz, @leftover as v, @@sql_mode as mode'
     try {
       const first = await own.run(async () => {
@@ -584,7 +584,7 @@ describe('mysql2 facade specifics', () => {
     'without XA, a CALL through %s whose procedure commits fails loudly, and nothing after it commits',
     async (_, callOn) => {
       const plain = createSandbox({ driver: mysqlDriver(MYSQL_URL, { xa: false }), poolSize: 1 })
-      const plainPool = createMysqlPool(plain)
+      const plainPool = sandboxedMysqlPool(plain)
       const call = callOn(plainPool)
       const body = "insert into sandbox_items (tag, name) values (t, 'in procedure'); commit"
       await withProcedure('sandbox_commits', body, async () => {
@@ -657,7 +657,7 @@ describe('mysql2 facade specifics', () => {
       driver: mysqlDriver({ uri: MYSQL_URL, multipleStatements: true }),
     })
     try {
-      const multiPool = createMysqlPool(multi)
+      const multiPool = sandboxedMysqlPool(multi)
       await multi.run(async () => {
         await multiPool.query(script)
         const [rows] = await multiPool.query('select name from sandbox_items where tag = ?', [tag])

@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
-import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { mysqlDriver, sandboxedMysqlPool } from '../../src/dialects/mysql/index.js'
+import { pgDriver, sandboxedPgPool } from '../../src/dialects/postgres/index.js'
 import { createSandbox } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
 
@@ -194,7 +194,7 @@ describe.each([
     p: (n: number) => `$${n}`,
     async open() {
       const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-      const pool = createPgPool(sandbox)
+      const pool = sandboxedPgPool(sandbox)
       const production = new pg.Client(PG_URL)
       await production.connect()
       await production.query(
@@ -239,7 +239,7 @@ describe.each([
       // Scripts run only with the flag, on both sides alike.
       const config = { uri: MYSQL_URL, multipleStatements }
       const sandbox = createSandbox({ driver: mysqlDriver(config) })
-      const pool = createMysqlPool(sandbox)
+      const pool = sandboxedMysqlPool(sandbox)
       const production = await mysql.createConnection(config)
       await production.query(
         'create table if not exists sqlsandbox_diff_items (id int auto_increment primary key, tag varchar(40) not null, name varchar(40) not null)',

@@ -4,7 +4,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, beforeEach, describe, expect, test } from 'vitest'
 import { pgExecutor } from '../../src/dialects/postgres/executor.js'
-import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { pgDriver, sandboxedPgPool } from '../../src/dialects/postgres/index.js'
 import { createSandbox, isSandboxError } from '../../src/index.js'
 import { PG_URL } from '../support/databases.js'
 import { independentPgPool } from '../support/independent.js'
@@ -18,7 +18,7 @@ import { independentPgPool } from '../support/independent.js'
  */
 describe('PostgreSQL server guarantees', () => {
   const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 2 })
-  const pool = createPgPool(sandbox)
+  const pool = sandboxedPgPool(sandbox)
   const raw = independentPgPool(new pg.Pool({ connectionString: PG_URL, max: 1 }))
   let tag: string
 
@@ -346,7 +346,7 @@ describe('PostgreSQL server guarantees', () => {
 
   test('with refuseCommits: false the hidden COMMIT commits, and the statement and the checkin say so', async () => {
     const unguarded = createSandbox({ driver: pgDriver(PG_URL, { refuseCommits: false }) })
-    const unguardedPool = createPgPool(unguarded)
+    const unguardedPool = sandboxedPgPool(unguarded)
     try {
       const { error, checkin } = await unguarded.scope(async () => {
         await unguarded.checkout()

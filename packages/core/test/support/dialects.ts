@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise'
 import pg from 'pg'
-import { createMysqlPool, mysqlDriver } from '../../src/dialects/mysql/index.js'
-import { createPgPool, pgDriver } from '../../src/dialects/postgres/index.js'
+import { mysqlDriver, sandboxedMysqlPool } from '../../src/dialects/mysql/index.js'
+import { pgDriver, sandboxedPgPool } from '../../src/dialects/postgres/index.js'
 import type { Sandbox, SandboxDriver } from '../../src/index.js'
 import { MYSQL_URL, PG_URL } from './databases.js'
 import { independentMysqlPool, independentPgPool } from './independent.js'
@@ -65,7 +65,7 @@ function postgres(): TestDialect {
     end: () => raw.end(),
     param: (n) => `$${n}`,
     facade(sandbox) {
-      const pool = createPgPool(sandbox as Sandbox<pg.Client>)
+      const pool = sandboxedPgPool(sandbox as Sandbox<pg.Client>)
       const rowsOf = (result: pg.QueryResult) => result.rows
       return {
         query: (sql, params) => pool.query(sql, params).then(rowsOf),
@@ -105,7 +105,7 @@ function mariadb(): TestDialect {
     end: () => raw.end(),
     param: () => '?',
     facade(sandbox) {
-      const pool = createMysqlPool(sandbox as unknown as Sandbox<import('mysql2').Connection>)
+      const pool = sandboxedMysqlPool(sandbox as unknown as Sandbox<import('mysql2').Connection>)
       const rowsOf = ([rows]: [unknown, unknown]) =>
         (Array.isArray(rows) ? rows : []) as Record<string, unknown>[]
       return {

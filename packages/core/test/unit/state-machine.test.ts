@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { createSandbox, type Owner, type Sandbox } from '../../src/index.js'
+import { createSandbox, isOwnershipError, type Owner, type Sandbox } from '../../src/index.js'
 import { type FakeConnection, fakeDriver } from '../support/fake-driver.js'
 
 function setup(
@@ -163,7 +163,9 @@ describe('ownership state machine (scripted driver)', () => {
     expect(owners.map((o) => o.state)).toEqual(['checked-in', 'checked-in'])
     expect(log.filter((l) => l.endsWith('ROLLBACK'))).toHaveLength(2)
     expect(open.size).toBe(0)
-    await expect(sandbox.checkout()).rejects.toMatchObject({ code: 'SANDBOX_CLOSED' })
+    const closed = await sandbox.checkout().catch((error: unknown) => error)
+    expect(closed).toMatchObject({ code: 'SANDBOX_CLOSED' })
+    expect(isOwnershipError(closed)).toBe(true)
   })
 
   test('a connection that arrives after its checkout gave up is closed, not leaked', async () => {

@@ -7,4 +7,5 @@ export {
   type SandboxMysqlConnection,
   SandboxMysqlPool,
   type StreamingQuery,
+  sandboxedMysqlPool,
 } from './pool.js'

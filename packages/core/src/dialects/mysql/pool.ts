@@ -19,12 +19,15 @@ type Router = StatementRouter<mysql.Connection, MysqlQuery, MysqlResult>
  * savepoints, and statements that would commit implicitly are refused.
  *
  * @example
- * const pool = createMysqlPool(sandbox)
+ * const pool = sandboxedMysqlPool(sandbox)
  * await sandbox.run(() => pool.query('insert into users (name) values (?)', ['ada']))
  */
-export function createMysqlPool(sandbox: Sandbox<mysql.Connection>): SandboxMysqlPool {
+export function sandboxedMysqlPool(sandbox: Sandbox<mysql.Connection>): SandboxMysqlPool {
   return new SandboxMysqlPool(sandbox)
 }
+
+/** @deprecated Renamed sandboxedMysqlPool (one naming scheme across the packages); this alias stays until 1.0. */
+export const createMysqlPool = sandboxedMysqlPool
 
 /**
  * The facade typed as `mysql2/promise`'s `Pool`, for code (and ORMs) that ask for that type. It

@@ -1,2 +1,2 @@
 export { type PgConnectionConfig, type PgDriverOptions, pgDriver } from './driver.js'
-export { createPgPool, type SandboxPgClient, SandboxPgPool } from './pool.js'
+export { createPgPool, type SandboxPgClient, SandboxPgPool, sandboxedPgPool } from './pool.js'

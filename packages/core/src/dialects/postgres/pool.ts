@@ -17,12 +17,15 @@ type Router = StatementRouter<pg.Client, PgQuery, unknown>
  * into savepoints. Give it to Drizzle, adapter-pg or your own code in place of the app's pool.
  *
  * @example
- * const pool = createPgPool(sandbox)
+ * const pool = sandboxedPgPool(sandbox)
  * await sandbox.run(() => pool.query('insert into users (name) values ($1)', ['ada']))
  */
-export function createPgPool(sandbox: Sandbox<pg.Client>): SandboxPgPool {
+export function sandboxedPgPool(sandbox: Sandbox<pg.Client>): SandboxPgPool {
   return new SandboxPgPool(sandbox)
 }
+
+/** @deprecated Renamed sandboxedPgPool (one naming scheme across the packages); this alias stays until 1.0. */
+export const createPgPool = sandboxedPgPool
 
 export class SandboxPgPool extends pg.Pool {
   readonly sandbox: Sandbox<pg.Client>

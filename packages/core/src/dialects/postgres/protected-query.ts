@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { isConnectionLoss } from '../../ownership/connection-loss.js'
+import { SandboxError } from '../../ownership/errors.js'
 import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE, releaseStatements } from './deferred-checks.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { outsideTransaction } from './transaction-status.js'
@@ -93,7 +94,10 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
   const Result = exported.Result
   const prepareValue = exported.utils?.prepareValue
   if (typeof Result !== 'function' || typeof prepareValue !== 'function') {
-    throw new Error('protectedQuery needs pg 8 (pg.Result and pg.utils.prepareValue are missing)')
+    throw new SandboxError(
+      'UNSUPPORTED_DRIVER',
+      'sqlsandbox needs pg 8: this pg has no pg.Result or pg.utils.prepareValue. Install pg@^8.11.',
+    )
   }
   return {
     Result: Result as ResultConstructor,
@@ -270,8 +274,9 @@ class ProtectedQuery {
     const queue = (this.#client as unknown as { _queryQueue?: unknown })._queryQueue
     if (!Array.isArray(queue)) {
       this.#settle(
-        new Error(
-          `${failure.message} (and the transaction stays aborted: pg's Client has no _queryQueue to run ROLLBACK TO SAVEPOINT ${sp} in)`,
+        new SandboxError(
+          'TRANSACTION_ABORTED',
+          `${failure.message} (and the transaction stays aborted: pg's Client has no _queryQueue to run ROLLBACK TO SAVEPOINT ${sp} in). Install pg@^8.11.`,
           { cause: failure },
         ),
       )
@@ -376,8 +381,9 @@ function toError(error: unknown): Error {
 export function repairFailed(failure: unknown, repairError: unknown, savepoint: string): Error {
   if (isConnectionLoss(failure)) return failure as Error
   if (isConnectionLoss(repairError)) return repairError as Error
-  return new Error(
-    `${(failure as Error).message} (and ROLLBACK TO SAVEPOINT ${savepoint} failed too, so the transaction stays aborted: ${(repairError as Error).message})`,
+  return new SandboxError(
+    'TRANSACTION_ABORTED',
+    `${(failure as Error).message} (and ROLLBACK TO SAVEPOINT ${savepoint} failed too, so the test’s transaction stays aborted until the test ends: ${(repairError as Error).message})`,
     { cause: failure },
   )
 }
