@@ -1,14 +1,14 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { mysqlDriver } from '@sqlsandbox/core/mysql2'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { sandboxKnexConfig } from '@sqlsandbox/knex'
+import { sandboxedKnexConfig } from '@sqlsandbox/knex'
 import knex, { type Knex } from 'knex'
 import { MYSQL_URL } from './support/databases.js'
 import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 
 const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
 useSandbox(sandbox)
-const db: Knex = knex(sandboxKnexConfig(sandbox, { client: 'mysql2' })) // the app's Knex config
+const db: Knex = knex(sandboxedKnexConfig(sandbox, { client: 'mysql2' })) // the app's Knex config
 
 describeSandboxedOrm({
   name: 'Knex on MariaDB',

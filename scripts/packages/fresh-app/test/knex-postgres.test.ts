@@ -1,14 +1,14 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { sandboxKnexConfig } from '@sqlsandbox/knex'
+import { sandboxedKnexConfig } from '@sqlsandbox/knex'
 import knex, { type Knex } from 'knex'
 import { PG_URL } from './support/databases.js'
 import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
-const db: Knex = knex(sandboxKnexConfig(sandbox, { client: 'pg' })) // the app's Knex config
+const db: Knex = knex(sandboxedKnexConfig(sandbox, { client: 'pg' })) // the app's Knex config
 
 describeSandboxedOrm({
   name: 'Knex on PostgreSQL',

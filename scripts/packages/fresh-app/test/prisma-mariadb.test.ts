@@ -1,7 +1,7 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { mysqlDriver } from '@sqlsandbox/core/mysql2'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { clientPerOwner, prismaSandbox } from '@sqlsandbox/prisma'
+import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 import { PrismaClient } from '../generated/mysql/client.js'
 import { MYSQL_URL } from './support/databases.js'
 import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
@@ -9,7 +9,7 @@ import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
 useSandbox(sandbox)
 // a client per test (owner): Prisma's same-tick batching cannot mix concurrent tests
-const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) }))
+const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
 
 describeSandboxedOrm({
   name: 'Prisma on MariaDB',

@@ -1,7 +1,7 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { clientPerOwner, prismaSandbox } from '@sqlsandbox/prisma'
+import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 import { PrismaClient } from '../generated/postgres/client.js'
 import { PG_URL } from './support/databases.js'
 import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
@@ -9,7 +9,7 @@ import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
 // a client per test (owner): Prisma's same-tick batching cannot mix concurrent tests
-const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) }))
+const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
 
 describeSandboxedOrm({
   name: 'Prisma on PostgreSQL',
