@@ -9,7 +9,10 @@ import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 const sandbox = createSandbox({ driver: mysqlDriver(MYSQL_URL) })
 useSandbox(sandbox)
 // a client per test (owner): Prisma's same-tick batching cannot mix concurrent tests
-const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
+const prisma = clientPerOwner(
+  sandbox,
+  () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),
+)
 
 describeSandboxedOrm({
   name: 'Prisma on MariaDB',
