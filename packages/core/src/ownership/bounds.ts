@@ -15,24 +15,47 @@ export const CLOSE_MS = 1_000
 /**
  * Waits for `work` at most `ms`: true when it settled in time (fulfilled or rejected: the caller
  * only needs it over), false when the bound ran out, after `onLate` (which closes what is stuck).
+ * One promise and one timer: it is on the path of every checkout and checkin.
  */
-export async function settlesWithin(
+export function settlesWithin(
   work: Promise<unknown>,
   ms: number,
   onLate?: () => void,
 ): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms).unref()
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      onLate?.()
+      resolve(false)
+    }, ms)
+    timer.unref()
+    const settled = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    work.then(settled, settled)
   })
-  const settled = await Promise.race([
+}
+
+/** What `withinBound` resolves to when the bound ran out first. */
+export const LATE: unique symbol = Symbol('sqlsandbox.late')
+
+/**
+ * `work`'s own outcome (its value, or its rejection) when it settles within `ms`; LATE when the
+ * bound runs out first. One promise and one timer, as settlesWithin.
+ */
+export function withinBound<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  return new Promise<T | typeof LATE>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(LATE), ms)
+    timer.unref()
     work.then(
-      () => true,
-      () => true,
-    ),
-    late,
-  ])
-  clearTimeout(timer)
-  if (!settled) onLate?.()
-  return settled
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 }

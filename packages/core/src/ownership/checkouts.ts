@@ -1,4 +1,4 @@
-import { settlesWithin } from './bounds.js'
+import { LATE, settlesWithin, withinBound } from './bounds.js'
 import type { Callsite } from './callsite.js'
 import { controlClient } from './clients.js'
 import { isConnectionLoss } from './connection-loss.js'
@@ -129,11 +129,15 @@ export class Checkouts<C> {
   }
 
   /** The root owner's transaction: the driver's own begin (MySQL: XA), or its BEGIN texts. */
-  async #begin(conn: C, isolation: IsolationLevel | undefined): Promise<void> {
-    if (this.#driver.begin) return this.#driver.begin(conn, isolation)
-    for (const statement of this.#driver.transactions.begin({ isolation })) {
-      await this.#driver.query(conn, statement)
-    }
+  #begin(conn: C, isolation: IsolationLevel | undefined): Promise<unknown> {
+    const driver = this.#driver
+    if (driver.begin) return driver.begin(conn, isolation)
+    const statements = driver.transactions.begin({ isolation })
+    // Nearly always one statement: no async function (and its promises) around it.
+    if (statements.length === 1) return driver.query(conn, statements[0]!)
+    return (async () => {
+      for (const statement of statements) await driver.query(conn, statement)
+    })()
   }
 
   /**
@@ -162,19 +166,21 @@ export class Checkouts<C> {
     const deadline = Date.now() + timeout
     for (let attempt = 0; ; attempt++) {
       const conn = await this.#pool.acquire(owner, Math.max(0, deadline - Date.now()))
-      const begun = this.#begin(conn, owner.isolation)
-      if (!(await settlesWithin(begun, Math.max(0, deadline - Date.now())))) {
-        await this.#pool.destroy(conn)
-        throw beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction')
-      }
+      let begun: unknown
       try {
-        await begun
-        return conn
+        const remaining = Math.max(0, deadline - Date.now())
+        begun = await withinBound(this.#begin(conn, owner.isolation), remaining)
       } catch (error) {
         await this.#pool.destroy(conn)
         const retry = isConnectionLoss(error) && attempt < this.#limits.poolSize
         if (!retry || Date.now() >= deadline) throw error
+        continue
       }
+      if (begun === LATE) {
+        await this.#pool.destroy(conn)
+        throw beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction')
+      }
+      return conn
     }
   }
 

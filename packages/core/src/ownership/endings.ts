@@ -1,4 +1,4 @@
-import { CLOSE_MS, DRAIN_MS, settlesWithin } from './bounds.js'
+import { CLOSE_MS, DRAIN_MS, LATE, settlesWithin, withinBound } from './bounds.js'
 import { controlClient } from './clients.js'
 import type { ConnectionPool } from './connection-pool.js'
 import type { SandboxDriver } from './driver.js'
@@ -115,15 +115,14 @@ export class Endings<C> {
     const ending = this.#driver.endSession
       ? this.#driver.endSession(lease.conn)
       : this.#driver.query(lease.conn, this.#driver.transactions.rollback)
-    const rolledBack = ending.then(
-      () => true,
-      () => false,
-    )
-    if ((await settlesWithin(rolledBack, DRAIN_MS)) && (await rolledBack)) {
-      this.#pool.release(lease.conn)
-    } else {
-      await this.#pool.destroy(lease.conn)
+    let rolledBack = false
+    try {
+      rolledBack = (await withinBound<unknown>(ending, DRAIN_MS)) !== LATE
+    } catch {
+      // The rollback failed: the connection's state is unknown, it is closed below.
     }
+    if (rolledBack) this.#pool.release(lease.conn)
+    else await this.#pool.destroy(lease.conn)
   }
 
   async #endNested(
