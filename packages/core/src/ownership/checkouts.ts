@@ -54,15 +54,18 @@ export class Checkouts<C> {
     this.#isolation = options.isolation
   }
 
-  /** `ambient`: checked out outside any scope, the owner becomes the fallback of every context. */
+  /**
+   * `ambient`: checked out outside any scope, the owner becomes the fallback of every context.
+   * The owner gets a pooled connection now (opening one if needed, within checkoutTimeout); its
+   * transaction begins with its first statement, so a test that never queries pays no round
+   * trip, and its checkin has nothing to roll back.
+   */
   async root(request: CheckoutRequest, ambient: boolean, at: Callsite): Promise<Owner> {
     const owner = this.#newOwner(request, undefined, at)
-    const conn = await this.#beginOnPooledConnection(owner)
+    const conn: C = await this.#pool.acquire(owner, this.#limits.checkoutTimeout)
     const { recover, outsideTransaction } = this.#driver
-    const lease: Lease<C> = new Lease(
-      conn,
-      owner,
-      (error) => {
+    const lease: Lease<C> = new Lease<C>(conn, owner, {
+      recover: (error) => {
         // The connection died under the owner: it ends now, and its statements say why.
         if (isConnectionLoss(error)) {
           void this.#endings.end(
@@ -72,13 +75,14 @@ export class Checkouts<C> {
           )
           return undefined
         }
-        return recover?.(conn, error, owner.isolation)
+        return recover?.(lease.conn, error, owner.isolation)
       },
-      outsideTransaction && {
-        ended: (error) => outsideTransaction(conn, error),
+      watch: outsideTransaction && {
+        ended: (error) => outsideTransaction(lease.conn, error),
         restart: (cause) => this.#restartTransaction(lease, cause),
       },
-    )
+      begin: () => this.#beginOnLease(owner, lease),
+    })
     this.#registry.add({ owner, lease }, ambient)
     return owner
   }
@@ -156,32 +160,51 @@ export class Checkouts<C> {
   }
 
   /**
-   * A pooled connection inside the owner's transaction, within checkoutTimeout. An idle
+   * The owner's transaction, begun before its first statement, within checkoutTimeout. An idle
    * connection that the server or the network closed (a restart, a KILL, an idle cut) fails its
-   * BEGIN: it is discarded and the next one tried, so a test never fails for a connection it
-   * never used. A BEGIN the server does not answer closes the connection at the deadline.
+   * BEGIN: it is discarded and a new one taken from the pool, so a test never fails for a
+   * connection it never used. A BEGIN that fails otherwise, or gets no answer by the deadline,
+   * ends the owner (its connection is closed) and fails the statement.
    */
-  async #beginOnPooledConnection(owner: Owner): Promise<C> {
+  async #beginOnLease(owner: Owner, lease: Lease<C>): Promise<void> {
     const timeout = this.#limits.checkoutTimeout
     const deadline = Date.now() + timeout
     for (let attempt = 0; ; attempt++) {
-      const conn = await this.#pool.acquire(owner, Math.max(0, deadline - Date.now()))
       let begun: unknown
       try {
         const remaining = Math.max(0, deadline - Date.now())
-        begun = await withinBound(this.#begin(conn, owner.isolation), remaining)
+        begun = await withinBound(this.#begin(lease.conn, owner.isolation), remaining)
       } catch (error) {
-        await this.#pool.destroy(conn)
+        // It ended while its BEGIN ran (timed out, checked in): that is what the statement says.
+        if (!owner.isLive)
+          throw owner.lateError('its first statement', { running: true, cause: error })
         const retry = isConnectionLoss(error) && attempt < this.#limits.poolSize
-        if (!retry || Date.now() >= deadline) throw error
+        if (!retry || Date.now() >= deadline) throw this.#lostAtBegin(owner, error)
+        await this.#pool.destroy(lease.conn)
+        try {
+          lease.replaceConnection(
+            await this.#pool.acquire(owner, Math.max(0, deadline - Date.now())),
+          )
+        } catch (acquireError) {
+          throw this.#lostAtBegin(owner, acquireError)
+        }
         continue
       }
       if (begun === LATE) {
-        await this.#pool.destroy(conn)
-        throw beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction')
+        if (!owner.isLive) throw owner.lateError('its first statement', { running: true })
+        throw this.#lostAtBegin(
+          owner,
+          beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction'),
+        )
       }
-      return conn
+      return
     }
+  }
+
+  /** The owner cannot have its transaction: it ends (its connection closed), and `error` says why. */
+  #lostAtBegin(owner: Owner, error: unknown): unknown {
+    void this.#endings.end(owner, { state: 'connection-lost', cause: error }, 'connection-lost')
+    return error
   }
 
   #newOwner(request: CheckoutRequest, parent: Owner | undefined, at: Callsite): Owner {

@@ -92,7 +92,8 @@ export class ConnectionPool<C> {
 
   /** Closes a connection whose state is unknown; a waiter, if any, gets a fresh one. */
   async destroy(conn: C): Promise<void> {
-    this.#inUse.delete(conn)
+    // Once: an owner's end may destroy a connection its failed BEGIN destroyed already.
+    if (!this.#inUse.delete(conn)) return
     await this.#close(conn)
     const waiter = this.#waiters.shift()
     if (!waiter) return

@@ -100,6 +100,11 @@ export class Endings<C> {
       this.#forget(nested, 'parent-ended')
     }
     const settled = await lease.evict(owner, drain ? DRAIN_MS : 0)
+    // No statement ever ran on it: no transaction to roll back, nothing to reset.
+    if (settled && lease.untouched && owner.state !== 'connection-lost') {
+      this.#pool.release(lease.conn)
+      return
+    }
     if (!settled || owner.state === 'connection-lost') {
       // A statement still running is cut on both ends at once: its server session is terminated
       // (which frees its locks) and its socket closed (which fails it here), each within CLOSE_MS.

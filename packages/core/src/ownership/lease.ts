@@ -60,7 +60,6 @@ export interface TransactionWatch {
  * owners whose savepoints are open on it. No SQL here: statements arrive as functions.
  */
 export class Lease<C> {
-  readonly conn: C
   readonly root: Owner
   /** @internal */
   readonly recover: Recover | undefined
@@ -68,16 +67,75 @@ export class Lease<C> {
   readonly watch: TransactionWatch | undefined
   /** Root first; a nested owner is pushed at checkout and popped at its end. */
   readonly stack: Owner[]
+  #conn: C
   #holder: Hold<C> | undefined
   readonly #queue: Request<C>[] = []
   readonly #nestWaiters: NestWaiter[] = []
+  /** Begins the owner's transaction: on the first statement, so a test that never queries pays no round trip. */
+  readonly #begin: (() => Promise<void>) | undefined
+  #transaction: 'pending' | 'beginning' | 'begun' | 'failed'
+  #beginning: Promise<void> | undefined
 
-  constructor(conn: C, root: Owner, recover?: Recover, watch?: TransactionWatch) {
-    this.conn = conn
+  constructor(
+    conn: C,
+    root: Owner,
+    options: {
+      recover?: Recover | undefined
+      watch?: TransactionWatch | undefined
+      /** Begins the transaction on `conn` (may `replaceConnection` first); undefined: begun. */
+      begin?: (() => Promise<void>) | undefined
+    } = {},
+  ) {
+    this.#conn = conn
     this.root = root
     this.stack = [root]
-    this.recover = recover
-    this.watch = watch
+    this.recover = options.recover
+    this.watch = options.watch
+    this.#begin = options.begin
+    this.#transaction = options.begin ? 'pending' : 'begun'
+  }
+
+  get conn(): C {
+    return this.#conn
+  }
+
+  /** No statement has run on the connection yet, so no transaction was begun: it is as it was. */
+  get untouched(): boolean {
+    return this.#transaction === 'pending'
+  }
+
+  /**
+   * While the transaction is being begun only: the connection turned out dead, and `conn` (a
+   * new one, from the pool) takes its place.
+   */
+  replaceConnection(conn: C): void {
+    if (this.#transaction !== 'beginning') {
+      throw new Error(
+        `sqlsandbox: a lease whose transaction is ${this.#transaction} keeps its connection`,
+      )
+    }
+    this.#conn = conn
+  }
+
+  /**
+   * The transaction's BEGIN, run once, before the first statement on the connection; undefined
+   * once begun (the hot path: no promise). A BEGIN that failed fails every later statement too.
+   */
+  beginOnce(): Promise<void> | undefined {
+    if (this.#transaction !== 'pending') return this.#beginning
+    this.#transaction = 'beginning'
+    const beginning = this.#begin!()
+    this.#beginning = beginning
+    beginning.then(
+      () => {
+        this.#transaction = 'begun'
+        this.#beginning = undefined
+      },
+      () => {
+        this.#transaction = 'failed'
+      },
+    )
+    return beginning
   }
 
   get top(): Owner {
@@ -362,6 +420,28 @@ export class Hold<C> {
         this.#released ? releasedHoldError() : owner.lateError(this.client.describe()),
       )
     }
+    const beginning = this.#lease.beginOnce()
+    if (beginning) {
+      // The owner's first statement: its transaction begins first. A BEGIN that failed ended the
+      // owner; the statement fails with the BEGIN's own error (what went wrong, and the bound).
+      return beginning.then(
+        () => {
+          if (owner.isLive) return this.#start(fn, order, releaseAfter)
+          // It ended while its BEGIN ran (checked in, timed out): the statement never ran.
+          this.#settled(order, releaseAfter)
+          throw owner.lateError(this.client.describe())
+        },
+        (error: unknown) => {
+          this.#settled(order, releaseAfter)
+          throw error
+        },
+      )
+    }
+    return this.#start(fn, order, releaseAfter)
+  }
+
+  #start<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
+    const owner = this.client.owner
     const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
     let running: Promise<T>
     try {

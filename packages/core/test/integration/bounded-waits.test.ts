@@ -89,6 +89,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       const s = sandbox({ ownershipTimeout: 60_000 })
       const facade = db.facade(s)
       const owner = await s.scope(() => s.checkout())
+      await s.allow(owner, () => facade.query('select 1')) // its transaction is begun
       const running = settle(s.allow(owner, () => facade.query(db.sleep(10))))
       await expect.poll(() => s.inspect().owners.find((o) => o.id === owner.id)?.busy).toBe(true)
       await s.checkin(owner)
@@ -121,15 +122,36 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.run(async () => expect(await count(s)).toBe(0))
     })
 
-    test('frozen server: a checkout whose BEGIN gets no answer fails with CHECKOUT_TIMEOUT within checkoutTimeout', async () => {
-      const s = sandbox()
+    test('frozen server: a test whose BEGIN gets no answer fails its first statement with CHECKOUT_TIMEOUT within checkoutTimeout', async () => {
+      // The BEGIN goes with the test's first statement, so the ownership timeout runs meanwhile.
+      const s = sandbox({ ownershipTimeout: 60_000 })
       await s.run(() => insert(s))
       await expect.poll(() => s.inspect().pool.idle).toBe(1) // the next checkout opens none
       proxy.freeze()
-      const outcome = await settle(s.run(() => count(s)))
+      let owner: Owner | undefined
+      const outcome = await settle(
+        s.run(async (checkedOut) => {
+          owner = checkedOut
+          await count(s)
+        }),
+      )
       expect(outcome.error).toMatchObject({ code: 'CHECKOUT_TIMEOUT' })
       expect(outcome.error?.message).toMatch(/waited 500ms \(checkoutTimeout\) for its transaction/)
       expect(outcome.ms).toBeLessThan(CHECKOUT_MS + MARGIN_MS)
+      // The owner cannot go on without its transaction: it ended, and its connection is closed.
+      expect(owner?.state).toBe('connection-lost')
+      await proxy.waitForOpen(0)
+    })
+
+    test('frozen server: the ownership timeout during a first statement’s BEGIN fails it with OWNERSHIP_TIMEOUT within the bound', async () => {
+      const s = sandbox()
+      await s.run(() => insert(s))
+      await expect.poll(() => s.inspect().pool.idle).toBe(1)
+      proxy.freeze()
+      const outcome = await settle(s.run(() => count(s)))
+      expect(outcome.error).toMatchObject({ code: 'OWNERSHIP_TIMEOUT' })
+      expect(outcome.error?.message).toMatch(/its first statement was running/)
+      expect(outcome.ms).toBeLessThan(OWNERSHIP_MS + CLOSE_MS + MARGIN_MS)
       await proxy.waitForOpen(0)
     })
 

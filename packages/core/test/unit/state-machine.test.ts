@@ -148,19 +148,49 @@ describe('ownership state machine (scripted driver)', () => {
 
   test('an idle timed-out owner is rolled back and its connection reused', async () => {
     const { sandbox, log } = setup({ poolSize: 1, ownershipTimeout: 10 })
-    const owner = await sandbox.scope(() => sandbox.checkout())
+    const owner = await sandbox.scope(async () => {
+      const checkedOut = await sandbox.checkout()
+      await sandbox.query('work')
+      return checkedOut
+    })
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(owner.state).toBe('timed-out')
     await sandbox.checkin(owner) // does nothing more
     await sandbox.run(() => sandbox.query('next'))
-    expect(log).toEqual(['1 connect', '1 BEGIN', '1 ROLLBACK', '1 BEGIN', '1 next', '1 ROLLBACK'])
+    expect(log).toEqual([
+      '1 connect',
+      '1 BEGIN',
+      '1 work',
+      '1 ROLLBACK',
+      '1 BEGIN',
+      '1 next',
+      '1 ROLLBACK',
+    ])
+  })
+
+  test('an owner that never queries costs no round trip: its transaction begins with the first statement', async () => {
+    const { sandbox, log } = setup({ poolSize: 1 })
+    await sandbox.run(() => {})
+    await sandbox.run(() => {})
+    expect(log).toEqual(['1 connect'])
+    await sandbox.run(() => sandbox.query('first'))
+    expect(log).toEqual(['1 connect', '1 BEGIN', '1 first', '1 ROLLBACK'])
   })
 
   test('close checks every owner in and closes idle connections', async () => {
     const { sandbox, log, open } = setup()
-    const owners = await Promise.all([1, 2].map(() => sandbox.scope(() => sandbox.checkout())))
+    const owners = await Promise.all(
+      [1, 2, 3].map((n) =>
+        sandbox.scope(async () => {
+          const owner = await sandbox.checkout()
+          // The third never queries: there is nothing of it to roll back.
+          if (n < 3) await sandbox.query('work')
+          return owner
+        }),
+      ),
+    )
     await sandbox.close()
-    expect(owners.map((o) => o.state)).toEqual(['checked-in', 'checked-in'])
+    expect(owners.map((o) => o.state)).toEqual(['checked-in', 'checked-in', 'checked-in'])
     expect(log.filter((l) => l.endsWith('ROLLBACK'))).toHaveLength(2)
     expect(open.size).toBe(0)
     const closed = await sandbox.checkout().catch((error: unknown) => error)
