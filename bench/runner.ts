@@ -1,0 +1,129 @@
+/**
+ * What a test costs through the runner integration, the way users run it: each case file runs in
+ * its own `vitest run` (bench/runner/vitest.config.ts), timed from its first test to its last
+ * (no collection, no connect), in pools forks and threads. A case and its control (the same
+ * tests with no cleanup, or empty tests with no setup) take turns round by round, so a shared
+ * machine's drift hits both; the figure is the rounds' median of (case − control) per test.
+ * Run: npx tsx bench/runner.ts   (the built packages; BENCH_ROUNDS, BENCH_POOLS=forks,threads,
+ * SQLSANDBOX_BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/sqlsandbox_bench)
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const POOLS = (process.env.BENCH_POOLS ?? 'forks,threads').split(',')
+const PG_URL =
+  process.env.SQLSANDBOX_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_bench'
+
+/** Each sandboxed case against its control, with the target the issue sets for the difference. */
+const PAIRS: Array<{ name: string; control: string; sandboxed: string; targetMs?: number }> = [
+  // What an AsyncLocalStorage scope per test costs by itself (no sandbox): the floor under useSandbox.
+  {
+    name: 'empty test, aroundEach in als.run only',
+    control: 'empty-plain',
+    sandboxed: 'empty-als',
+  },
+  { name: 'empty test', control: 'empty-plain', sandboxed: 'empty-sandbox', targetMs: 0.1 },
+  {
+    name: 'raw pg: 1 insert + 1 select',
+    control: 'pg-plain',
+    sandboxed: 'pg-sandbox',
+    targetMs: 0.05,
+  },
+  {
+    name: 'Knex: 1 insert + 1 select',
+    control: 'knex-plain',
+    sandboxed: 'knex-sandbox',
+    targetMs: 0.05,
+  },
+  {
+    name: 'Drizzle: 1 insert + 1 select',
+    control: 'drizzle-plain',
+    sandboxed: 'drizzle-sandbox',
+    targetMs: 0.05,
+  },
+]
+
+async function prepareDatabase(): Promise<void> {
+  const url = new URL(PG_URL)
+  const name = url.pathname.slice(1)
+  url.pathname = '/postgres'
+  const admin = new pg.Client(url.toString())
+  await admin.connect()
+  const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
+  if (exists.rowCount === 0) await admin.query(`create database "${name}"`)
+  await admin.end()
+  const client = new pg.Client(PG_URL)
+  await client.connect()
+  await client.query(`create table if not exists bench_items (
+    id serial primary key, tag text not null, name text not null)`)
+  await client.query('truncate bench_items')
+  await client.end()
+}
+
+/** One `vitest run` of one case file; its ms per test. */
+function runCase(file: string, pool: string, out: string): number {
+  rmSync(out, { force: true })
+  const run = spawnSync(
+    process.execPath,
+    [
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      '--config',
+      'bench/runner/vitest.config.ts',
+      `bench/runner/cases/${file}.case.ts`,
+    ],
+    {
+      env: { ...process.env, BENCH_POOL: pool, BENCH_OUT: out, SQLSANDBOX_BENCH_PG_URL: PG_URL },
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  )
+  if (run.status !== 0) {
+    throw new Error(`${file} (${pool}) failed:\n${run.stdout}\n${run.stderr}`)
+  }
+  const line = readFileSync(out, 'utf8').trim().split('\n').at(-1)!
+  return (JSON.parse(line) as { msPerTest: number }).msPerTest
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+await prepareDatabase()
+const dir = mkdtempSync(join(tmpdir(), 'sqlsandbox-runner-bench-'))
+const out = join(dir, 'result.jsonl')
+console.log(
+  `\nper-test cost through vitest's runner (${ROUNDS} rounds; ms per test; Node ${process.version})\n`,
+)
+console.log('| pool | test | control ms | sandboxed ms | cost over control (rounds) | target |')
+console.log('|---|---|---|---|---|---|')
+try {
+  for (const pool of POOLS) {
+    for (const pair of PAIRS) {
+      const controls: number[] = []
+      const sandboxed: number[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        // Which goes first alternates: a run warms the server's caches for the next.
+        const order = round % 2 ? [pair.sandboxed, pair.control] : [pair.control, pair.sandboxed]
+        for (const file of order) {
+          const ms = runCase(file, pool, out)
+          ;(file === pair.control ? controls : sandboxed).push(ms)
+        }
+      }
+      const costs = sandboxed.map((ms, i) => ms - controls[i]!)
+      const range = `${Math.min(...costs).toFixed(3)}–${Math.max(...costs).toFixed(3)}`
+      console.log(
+        `| ${pool} | ${pair.name} | ${median(controls).toFixed(3)} | ${median(sandboxed).toFixed(3)} | ` +
+          `+${median(costs).toFixed(3)} (${range}) | ${pair.targetMs ? `≤ +${pair.targetMs}` : '—'} |`,
+      )
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,38 @@
+import { appendFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
+
+/** How many tests each write case runs, and each empty case (empty tests are noisier). */
+export const WRITE_TESTS = 200
+export const EMPTY_TESTS = 400
+
+/**
+ * Times the file's tests from its first test's start to its last one's end (no collection, no
+ * connect) and appends `{ case, msPerTest }` to BENCH_OUT for bench/runner.ts.
+ */
+export function timeTests(name: string, tests: number): void {
+  let started = 0
+  beforeAll(() => {
+    started = performance.now()
+  })
+  afterAll(() => {
+    const msPerTest = (performance.now() - started) / tests
+    const out = process.env.BENCH_OUT
+    if (out) appendFileSync(out, `${JSON.stringify({ case: name, msPerTest })}\n`)
+  })
+}
+
+export const PG_URL =
+  process.env.SQLSANDBOX_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_bench'
+
+export const tag = `bench-${process.pid}`
+
+/**
+ * A dependency of one of the workspace's packages (knex, drizzle-orm are not the root's): loaded
+ * as that package loads it, so the case uses the very copy the sandbox's package does.
+ */
+export async function fromPackage<T>(pkg: string, specifier: string): Promise<T> {
+  const require = createRequire(new URL(`../../../packages/${pkg}/package.json`, import.meta.url))
+  return (await import(pathToFileURL(require.resolve(specifier)).href)) as T
+}
