@@ -51,4 +51,10 @@ export interface CheckoutOptions {
   ownershipTimeout?: number
   /** Isolation level of this owner's transaction (root owners only: a savepoint cannot change it). */
   isolation?: IsolationLevel
+  /**
+   * Where the owner is checked out, for messages and `inspect()`, when the caller knows it better
+   * than the call stack does (the runner integrations pass the test's file). Without it the
+   * first stack frame of the caller's code is captured.
+   */
+  location?: string
 }

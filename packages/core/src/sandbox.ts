@@ -132,10 +132,10 @@ export class Sandbox<C = unknown> {
    * the owner becomes the fallback for every context without one: sound for sequential tests.
    */
   checkout(options: CheckoutOptions = {}): Promise<Owner> {
-    return this.#checkout(options, callsite(Sandbox.prototype.checkout))
+    return this.#checkout(options, options.location ?? callsite(Sandbox.prototype.checkout))
   }
 
-  async #checkout(options: CheckoutOptions, at: Callsite): Promise<Owner> {
+  async #checkout(options: CheckoutOptions, at: Callsite | string): Promise<Owner> {
     if (this.#closed) throw closedError()
     const frame = this.#als.getStore()
     const current = frame ? frame.owner : this.#registry.ambient
@@ -170,7 +170,7 @@ export class Sandbox<C = unknown> {
 
   /** checkout → fn in the owner's scope → checkin, also when fn throws. */
   run<T>(fn: (owner: Owner) => T | Promise<T>, options?: CheckoutOptions): Promise<T> {
-    const at = callsite(Sandbox.prototype.run)
+    const at = options?.location ?? callsite(Sandbox.prototype.run)
     return this.#als.run({ parent: this.#als.getStore() }, async () => {
       const owner = await this.#checkout(options ?? {}, at)
       try {

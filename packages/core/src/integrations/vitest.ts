@@ -39,7 +39,8 @@ export function useSandbox(sandbox: ScopedSandbox, options: UseSandboxOptions = 
         markCheckedOutBy(owner, 'useSandbox(sandbox)')
         return runTest()
       },
-      { ...options.checkoutOptions, name: task.name },
+      // The test's file says where better than the stack (vitest's runner), and costs nothing.
+      { location: testFile(task), ...options.checkoutOptions, name: task.name },
     )
   })
 }
@@ -90,4 +91,9 @@ export function ownerFixture(
 export interface CheckoutSandbox {
   checkout(options?: CheckoutOptions): Promise<Owner>
   checkin(owner?: Owner): Promise<void>
+}
+
+/** The test's file as vitest names it (relative to the project root), for messages. */
+function testFile(task: { file?: { name?: string } }): string {
+  return `${task.file?.name ?? 'a test file'} (useSandbox)`
 }

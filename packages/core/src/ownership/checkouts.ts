@@ -60,7 +60,7 @@ export class Checkouts<C> {
    * transaction begins with its first statement, so a test that never queries pays no round
    * trip, and its checkin has nothing to roll back.
    */
-  async root(request: CheckoutRequest, ambient: boolean, at: Callsite): Promise<Owner> {
+  async root(request: CheckoutRequest, ambient: boolean, at: Callsite | string): Promise<Owner> {
     const owner = this.#newOwner(request, undefined, at)
     const conn: C = await this.#pool.acquire(owner, this.#limits.checkoutTimeout)
     const { recover, outsideTransaction } = this.#driver
@@ -87,7 +87,7 @@ export class Checkouts<C> {
     return owner
   }
 
-  async nested(parent: Owner, request: CheckoutRequest, at: Callsite): Promise<Owner> {
+  async nested(parent: Owner, request: CheckoutRequest, at: Callsite | string): Promise<Owner> {
     const late = parent.lateError('a nested checkout')
     if (late) throw late
     if (request.isolation) throw nestedIsolationError(parent)
@@ -207,7 +207,7 @@ export class Checkouts<C> {
     return error
   }
 
-  #newOwner(request: CheckoutRequest, parent: Owner | undefined, at: Callsite): Owner {
+  #newOwner(request: CheckoutRequest, parent: Owner | undefined, at: Callsite | string): Owner {
     return new Owner({
       name: request.name,
       parent,

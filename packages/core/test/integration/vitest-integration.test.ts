@@ -36,6 +36,12 @@ describe('useSandbox: every test owns a connection', () => {
     expect(sandbox.currentOwner()?.name).toBe('the owner is named after the test')
   })
 
+  test('the owner is located by the test’s file, with no stack captured', () => {
+    expect(sandbox.currentOwner()?.checkedOutAt).toBe(
+      'packages/core/test/integration/vitest-integration.test.ts (useSandbox)',
+    )
+  })
+
   test('a checkout of the test’s own fails with ALREADY_OWNER, naming useSandbox and the way out', async () => {
     const error = await sandbox.checkout().catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'ALREADY_OWNER' })
