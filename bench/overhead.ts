@@ -1,7 +1,9 @@
 /**
  * What the sandbox costs over the raw driver, measured in the same run on the same server:
  * a routed SELECT 1, a statement through the drop-in pool facade (on PostgreSQL that includes
- * the per-statement savepoint), and a checkout + checkin against a raw BEGIN + ROLLBACK.
+ * the per-statement savepoint), and a test's cycle (checkout, one SELECT 1, checkin) against a
+ * raw BEGIN + SELECT 1 + ROLLBACK: an owner's transaction begins with its first statement, so a
+ * cycle without one measures no BEGIN at all (shown too).
  * The raw side of a statement runs on the very connection the owner holds, so both sides are
  * served by the same server process (two backends on two shared cores differ by more than the
  * overhead measured here).
@@ -167,25 +169,42 @@ async function row(
   return { database, operation, placement: pinning.describe(placement), ...(await measure()) }
 }
 
-/** The same on both databases: one owner's checkout + checkin against a raw BEGIN + ROLLBACK. */
-function checkoutAgainstBegin(
+/** A test's cycle on a sandbox: checkout, one statement (its transaction begins with it), checkin. */
+interface Cycling {
+  run(fn: () => Promise<unknown>): Promise<unknown>
+  query(sql: string): Promise<unknown>
+}
+
+const cycle = (sandbox: Cycling) => sandbox.run(() => sandbox.query('SELECT 1'))
+
+/** The same on both databases: a test's cycle against a raw BEGIN + SELECT 1 + ROLLBACK. */
+async function checkoutAgainstBegin(
   database: string,
   raw: { query(sql: string): Promise<unknown> },
-  sandbox: { run(fn: () => Promise<void>): Promise<void> },
+  sandbox: Cycling,
   sessionsEnded: () => Promise<void>,
-): Promise<Row> {
+): Promise<Row[]> {
   const begin = async () => {
     await raw.query('BEGIN')
+    await raw.query('SELECT 1')
     await raw.query('ROLLBACK')
   }
-  return row(
-    database,
-    'checkout + checkin as a test awaits it (the checkin’s work is in the background)',
-    'apart',
-    // The next call starts once the checkin's work is done: it would otherwise run inside
-    // whichever call comes next, the raw one half of the time.
-    () => compare(begin, () => sandbox.run(async () => {}), sessionsEnded),
-  )
+  // The next call starts once the checkin's work is done: it would otherwise run inside
+  // whichever call comes next, the raw one half of the time.
+  return [
+    await row(
+      database,
+      'checkout + SELECT 1 + checkin as a test awaits it (the checkin’s work is in the background)',
+      'apart',
+      () => compare(begin, () => cycle(sandbox), sessionsEnded),
+    ),
+    await row(
+      database,
+      'a test that never queries: checkout + checkin, against the raw BEGIN + SELECT 1 + ROLLBACK',
+      'apart',
+      () => compare(begin, () => sandbox.run(async () => {}), sessionsEnded),
+    ),
+  ]
 }
 
 /**
@@ -195,7 +214,7 @@ function checkoutAgainstBegin(
 async function guardAgainstPlain<C>(
   database: string,
   operation: string,
-  guarded: { run(fn: () => Promise<void>): Promise<void> },
+  guarded: Cycling,
   guardedDriver: { sessionsEnded(): Promise<void> },
   plainDriver: SandboxDriver<C> & { sessionsEnded(): Promise<void> },
 ): Promise<Row> {
@@ -206,8 +225,8 @@ async function guardAgainstPlain<C>(
   try {
     return await row(database, operation, 'apart', () =>
       compare(
-        () => plain.run(async () => {}),
-        () => guarded.run(async () => {}),
+        () => cycle(plain),
+        () => cycle(guarded),
         settled,
       ),
     )
@@ -229,7 +248,7 @@ function checkoutBackToBack<C>(
 ): Promise<Row> {
   return row(
     database,
-    'checkout + checkin back to back, the checkin’s work included (mean per block)',
+    'checkout + SELECT 1 + checkin back to back, the checkin’s work included (mean per block)',
     placement,
     async () => {
       const sandbox = createSandbox({ driver, poolSize: 1 })
@@ -241,11 +260,12 @@ function checkoutBackToBack<C>(
         let started = performance.now()
         for (let i = 0; i < block; i++) {
           await rawQuery(conn, 'BEGIN')
+          await rawQuery(conn, 'SELECT 1')
           await rawQuery(conn, 'ROLLBACK')
         }
         const rawMs = performance.now() - started
         started = performance.now()
-        for (let i = 0; i < block; i++) await sandbox.run(async () => {})
+        for (let i = 0; i < block; i++) await cycle(sandbox)
         const sandboxMs = performance.now() - started
         if (round < 0) continue
         rounds.push({ raw: (rawMs * 1000) / block, sandbox: (sandboxMs * 1000) / block })
@@ -303,11 +323,11 @@ async function postgres(): Promise<Row[]> {
       ),
     )
   })
-  rows.push(await checkoutAgainstBegin('postgres', raw, sandbox, driver.sessionsEnded))
+  rows.push(...(await checkoutAgainstBegin('postgres', raw, sandbox, driver.sessionsEnded)))
   rows.push(
     await guardAgainstPlain(
       'postgres',
-      'checkout + checkin: commit guard (default) against refuseCommits: false',
+      'checkout + SELECT 1 + checkin: commit guard (default) against refuseCommits: false',
       sandbox,
       driver,
       benchDriver(pgDriver(PG_URL, { refuseCommits: false }), pgBackend),
@@ -352,11 +372,11 @@ async function mariadb(): Promise<Row[]> {
       ),
     )
   })
-  rows.push(await checkoutAgainstBegin('mariadb', raw, sandbox, driver.sessionsEnded))
+  rows.push(...(await checkoutAgainstBegin('mariadb', raw, sandbox, driver.sessionsEnded)))
   rows.push(
     await guardAgainstPlain(
       'mariadb',
-      'checkout + checkin: XA START (default) against BEGIN (xa: false)',
+      'checkout + SELECT 1 + checkin: XA START (default) against BEGIN (xa: false)',
       sandbox,
       driver,
       benchDriver(mysqlDriver(MYSQL_URL, { xa: false }), mysqlThread),
