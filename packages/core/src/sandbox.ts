@@ -5,7 +5,7 @@ import { type Callsite, callsite } from './ownership/callsite.js'
 import { type CheckoutLimits, Checkouts } from './ownership/checkouts.js'
 import { inheritedOwner, NO_SCOPE } from './ownership/clients.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
-import type { QueryResult, SandboxDriver } from './ownership/driver.js'
+import type { QueryResult, SandboxDriver, StatementOptions } from './ownership/driver.js'
 import { Endings } from './ownership/endings.js'
 import { ownerEvent, publish } from './ownership/events.js'
 import { inspectSandbox } from './ownership/inspection.js'
@@ -222,7 +222,11 @@ export class Sandbox<C = unknown> {
    * One statement (or script), routed to the caller's connection. The app's transaction
    * statements in it are translated as the drop-in pools translate them (BEGIN → SAVEPOINT).
    */
-  query(sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<QueryResult> {
+  query(
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions & StatementOptions,
+  ): Promise<QueryResult> {
     let owner: Owner | undefined
     if (options?.owner !== undefined) {
       try {
@@ -232,7 +236,10 @@ export class Sandbox<C = unknown> {
       }
     }
     const identity = this.#port.currentScope()
-    return this.#router.execute({ sql, params }, owner ? { owner, identity } : { identity })
+    const message = options?.rowMode
+      ? { sql, params, options: { rowMode: options.rowMode } }
+      : { sql, params }
+    return this.#router.execute(message, owner ? { owner, identity } : { identity })
   }
 
   /**

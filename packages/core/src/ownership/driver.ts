@@ -18,15 +18,29 @@ export interface SandboxDriver<Conn = unknown> {
    * would commit.
    */
   begin?(conn: Conn, isolation: IsolationLevel | undefined): Promise<void>
-  /** Runs one statement: message-shaped on purpose (sql + params in, rows out), so it can cross a port. */
-  query(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
+  /**
+   * Runs one statement. Message-shaped on purpose — sql, params and options in, a QueryResult
+   * (plain data: rows, columns, counts) or an error out — so an owner's connection can sit
+   * behind a MessagePort, IPC or a socket without the rest of the sandbox changing.
+   */
+  query(
+    conn: Conn,
+    sql: string,
+    params?: readonly unknown[],
+    options?: StatementOptions,
+  ): Promise<QueryResult>
   /**
    * Runs one of the app's statements (`sandbox.query`) on an owner's connection, where it must
    * not break the owner's transaction: PostgreSQL protects it with a savepoint (a failure
    * leaves the transaction as it was, not aborted) and sends it alone in its message. Optional:
    * by default `query` runs it.
    */
-  statement?(conn: Conn, sql: string, params?: readonly unknown[]): Promise<QueryResult>
+  statement?(
+    conn: Conn,
+    sql: string,
+    params?: readonly unknown[],
+    options?: StatementOptions,
+  ): Promise<QueryResult>
   /**
    * Ends a root owner's use of the connection: rolls back its transaction and clears what else
    * the session kept (MySQL's temporary tables and variables outlive a ROLLBACK). Optional: by
@@ -89,10 +103,26 @@ export interface SandboxDriver<Conn = unknown> {
   describe(): string
 }
 
+/** How a statement's rows come back. */
+export interface StatementOptions {
+  /** 'array': each row an array of values in column order (what ORMs that map columns ask for). */
+  rowMode?: 'array' | undefined
+}
+
+/** A column of a result, as the server described it. */
+export interface ResultField {
+  name: string
+  /** The server's type id (PostgreSQL's type OID, MySQL's column type), where the driver has it. */
+  dataTypeID?: number | undefined
+}
+
 export interface QueryResult<Row = Record<string, unknown>> {
+  /** Objects keyed by column name, or arrays in column order with `rowMode: 'array'`. */
   rows: Row[]
   /** Rows returned or affected. */
   rowCount: number
+  /** The columns of the rows, in order; absent for statements that return none. */
+  fields?: ResultField[] | undefined
   /**
    * The server reported no open transaction after the statement (MySQL's status flags): on an
    * owner's connection, its transaction was committed (a procedure's COMMIT). Drivers that

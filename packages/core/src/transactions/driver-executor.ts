@@ -1,11 +1,12 @@
-import type { QueryResult, SandboxDriver } from '../ownership/driver.js'
+import type { QueryResult, SandboxDriver, StatementOptions } from '../ownership/driver.js'
 import { SENT_AS_IS, type TransactionSemantics } from './semantics.js'
 import type { StatementExecutor } from './statement-router.js'
 
-/** A statement as `sandbox.query()` takes it. */
+/** A statement as `sandbox.query()` takes it: plain data, as it could cross a port. */
 export interface RawQuery {
   readonly sql: string
   readonly params: readonly unknown[] | undefined
+  readonly options?: StatementOptions | undefined
 }
 
 /**
@@ -22,8 +23,10 @@ export function driverExecutor<C>(
     semantics,
     textOf: (query) => query.sql,
     run(conn, query, _protect, pooled = false) {
-      if (pooled || !driver.statement) return driver.query(conn, query.sql, query.params)
-      return driver.statement(conn, query.sql, query.params)
+      if (pooled || !driver.statement) {
+        return driver.query(conn, query.sql, query.params, query.options)
+      }
+      return driver.statement(conn, query.sql, query.params, query.options)
     },
     async control(conn, statements) {
       // One round trip where the connection runs scripts; the server stops at a failing statement.
@@ -31,7 +34,7 @@ export function driverExecutor<C>(
       else for (const statement of statements) await driver.query(conn, statement)
     },
     emptyResult: () => ({ rows: [], rowCount: 0 }),
-    part: (query, text) => ({ sql: text, params: query.params }),
+    part: (query, text) => ({ sql: text, params: query.params, options: query.options }),
     // As the drivers' `statement` answers a script: with its last statement's result.
     combine: (results) => results[results.length - 1] ?? { rows: [], rowCount: 0 },
     endedTransaction: (result) => result.outsideTransaction === true,

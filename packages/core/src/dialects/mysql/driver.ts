@@ -79,16 +79,24 @@ export function mysqlDriver(
       xaEnded(conn)
       return resetSession(conn, pendingOf(conn))
     },
-    query(conn, sql, params) {
+    query(conn, sql, params, statementOptions) {
       return new Promise((resolve, reject) => {
         const pending = pendingOf(conn)
         pending.add(reject)
-        conn.query(sql, params as unknown[] | undefined, (error, result) => {
+        const rowsAsArray = statementOptions?.rowMode === 'array'
+        const query: mysql.QueryOptions = rowsAsArray ? { sql, rowsAsArray } : { sql }
+        conn.query(query, params as unknown[] | undefined, (error, result, fields) => {
           pending.delete(reject)
           if (error) return reject(explainedInsideXa(conn, error, sql))
           const outcome: QueryResult = Array.isArray(result)
             ? { rows: result as Record<string, unknown>[], rowCount: result.length }
             : { rows: [], rowCount: (result as mysql.ResultSetHeader).affectedRows ?? 0 }
+          if (Array.isArray(result) && Array.isArray(fields) && fields.length > 0) {
+            outcome.fields = (fields as mysql.FieldPacket[]).map(({ name, columnType }) => ({
+              name,
+              dataTypeID: columnType,
+            }))
+          }
           if (reportsNoTransaction(result)) outcome.outsideTransaction = true
           resolve(outcome)
         })

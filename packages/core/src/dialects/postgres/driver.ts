@@ -1,6 +1,11 @@
 import pg from 'pg'
 import { CLOSE_MS } from '../../ownership/bounds.js'
-import type { IsolationLevel, QueryResult, TransactionSql } from '../../ownership/driver.js'
+import type {
+  IsolationLevel,
+  QueryResult,
+  StatementOptions,
+  TransactionSql,
+} from '../../ownership/driver.js'
 import type { TranslatingDriver } from '../../sandbox-types.js'
 import { checkPgSettings } from '../connection-settings.js'
 import { redactUrl } from '../redact-url.js'
@@ -78,8 +83,8 @@ export function pgDriver(
       if (options.checkDeferredAfterWrites !== false) await findDeferrable(client)
       return client
     },
-    query(client, sql, params) {
-      const running = runQuery(client, sql, params)
+    query(client, sql, params, statementOptions) {
+      const running = runQuery(client, sql, params, statementOptions)
       if (!guarded || !sql.endsWith(ARM_COMMIT_GUARD)) return running
       return running.catch(async (error: unknown) => {
         // A DISCARD TEMP / DISCARD ALL outside a test dropped the guard's function: the BEGIN
@@ -87,18 +92,19 @@ export function pgDriver(
         if (!isMissingCommitGuard(error)) throw error
         await client.query('ROLLBACK')
         await installCommitGuard(client)
-        return runQuery(client, sql, params)
+        return runQuery(client, sql, params, statementOptions)
       })
     },
-    statement(client, sql, params) {
-      const config = { text: sql, values: params as unknown[] | undefined }
+    statement(client, sql, params, statementOptions) {
+      const config = {
+        text: sql,
+        values: params as unknown[] | undefined,
+        ...(statementOptions?.rowMode ? { rowMode: 'array' as const } : {}),
+      }
       const running = pgExecutor.run(client, { config }, true) as Promise<
         pg.QueryResult | pg.QueryResult[]
       >
-      return running.then((result) => {
-        const last = Array.isArray(result) ? result[result.length - 1] : result
-        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 }
-      })
+      return running.then(queryResult)
     },
     async endSession(client) {
       // A ROLLBACK takes temporary tables, SET and cursors with it, not these two: a session
@@ -140,18 +146,34 @@ function runQuery(
   client: pg.Client,
   sql: string,
   params: readonly unknown[] | undefined,
+  options: StatementOptions | undefined,
 ): Promise<QueryResult> {
   // pg's callback form: one promise here instead of pg's two and a .then (each one runs
   // AsyncLocalStorage's hooks on Node 20).
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
-      if (error) return reject(error)
-      const last = Array.isArray(result) ? result[result.length - 1] : result
-      resolve({ rows: last?.rows ?? [], rowCount: last?.rowCount ?? last?.rows?.length ?? 0 })
+      if (error) reject(error)
+      else resolve(queryResult(result))
     }
-    if (params) client.query(sql, params as unknown[], done)
+    if (options?.rowMode) {
+      const config = { text: sql, values: params as unknown[] | undefined, rowMode: 'array' }
+      client.query(config, done)
+    } else if (params) client.query(sql, params as unknown[], done)
     else client.query(sql, done)
   })
+}
+
+/** pg's result (a script's: its last statement's) as the driver contract's plain data. */
+function queryResult(result: pg.QueryResult | pg.QueryResult[] | undefined): QueryResult {
+  const last = Array.isArray(result) ? result[result.length - 1] : result
+  const outcome: QueryResult = {
+    rows: last?.rows ?? [],
+    rowCount: last?.rowCount ?? last?.rows?.length ?? 0,
+  }
+  if (last?.fields?.length) {
+    outcome.fields = last.fields.map(({ name, dataTypeID }) => ({ name, dataTypeID }))
+  }
+  return outcome
 }
 
 function describePg(config: pg.ClientConfig): string {
