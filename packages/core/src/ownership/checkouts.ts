@@ -181,13 +181,18 @@ export class Checkouts<C> {
         const retry = isConnectionLoss(error) && attempt < this.#limits.poolSize
         if (!retry || Date.now() >= deadline) throw this.#lostAtBegin(owner, error)
         await this.#pool.destroy(lease.conn)
+        let fresh: C
         try {
-          lease.replaceConnection(
-            await this.#pool.acquire(owner, Math.max(0, deadline - Date.now())),
-          )
+          fresh = await this.#pool.acquire(owner, Math.max(0, deadline - Date.now()))
         } catch (acquireError) {
           throw this.#lostAtBegin(owner, acquireError)
         }
+        // Ended meanwhile: its end closed the dead connection, and must not miss this one.
+        if (!owner.isLive) {
+          this.#pool.release(fresh)
+          throw owner.lateError('its first statement', { running: true, cause: error })
+        }
+        lease.replaceConnection(fresh)
         continue
       }
       if (begun === LATE) {
