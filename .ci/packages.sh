@@ -156,9 +156,12 @@ install_app() { # manager, app dir, specs...
     # --prefer-online: a version republished here must not come from npm's metadata cache
     (cd "$app" && quietly 600 install-npm npm install --save-dev --prefer-online --no-audit --no-fund "$@")
   else
-    # a metadata cache of its own, for the same reason; the package store is shared
-    (cd "$app" && quietly 600 install-pnpm "${pnpm[@]}" add --save-dev \
-      "--config.cache-dir=$work/pnpm-cache" "$@")
+    # A cache of its own (metadata, verified lockfiles), for the same reason: pnpm remembers a
+    # version's integrity by registry URL, and this registry's URL is the same on every run
+    # while its tarballs change. pnpm reads --config.cache-dir too late for that, so the
+    # cache's root moves (XDG_CACHE_HOME). The content-addressed store stays shared.
+    (cd "$app" && export XDG_CACHE_HOME="$work/xdg-cache" &&
+      quietly 600 install-pnpm "${pnpm[@]}" add --save-dev "--config.cache-dir=$work/pnpm-cache" "$@")
   fi
 }
 
