@@ -15,4 +15,11 @@ export { defineContractSuite } from './contract.js'
 export { type OrmError, rejectionOf } from './orm-error.js'
 export { type CommittedRows, committedRows, ensureContractSchema } from './schema.js'
 export { type HiddenCommit, MARIADB_HIDDEN_COMMITS, readIsolationLevel } from './server-facts.js'
-export { barrier, isolationWarnings, meeting, observed, queuedOn } from './waits.js'
+export {
+  barrier,
+  isolationWarnings,
+  meeting,
+  observed,
+  publishedQuery,
+  queuedOn,
+} from './waits.js'

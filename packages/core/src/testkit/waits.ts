@@ -1,3 +1,5 @@
+import diagnostics from 'node:diagnostics_channel'
+import type { QueryEvent } from '../ownership/events.js'
 import type { SandboxInspection } from '../sandbox.js'
 
 /** Every wait of the suite ends here at the latest, with a message saying what never happened. */
@@ -80,4 +82,31 @@ export async function isolationWarnings(fn: () => Promise<unknown>): Promise<str
   } finally {
     process.off('warning', onWarning)
   }
+}
+
+/**
+ * The next statement the sandbox publishes on `sqlsandbox:query` that `matches`: what the server
+ * has run (published once it settled), e.g. an ORM's ROLLBACK. Subscribe before the statement
+ * can run; bounded, and named when it never comes.
+ */
+export function publishedQuery(
+  matches: (query: QueryEvent) => boolean,
+  what: string,
+): Promise<QueryEvent> {
+  return new Promise((resolve, reject) => {
+    const onQuery = (message: unknown) => {
+      if (!matches(message as QueryEvent)) return
+      done()
+      resolve(message as QueryEvent)
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`${what}: not published on sqlsandbox:query within ${BOUND_MS}ms`))
+    }, BOUND_MS)
+    const done = () => {
+      clearTimeout(timer)
+      diagnostics.unsubscribe('sqlsandbox:query', onQuery)
+    }
+    diagnostics.subscribe('sqlsandbox:query', onQuery)
+  })
 }
