@@ -79,7 +79,9 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
         ])
         expect(seen.every((event) => event.owner === owner.id)).toBe(true)
         expect(seen[0]!.via).toBe('own')
-        expect(seen[4]!.error).toBeInstanceOf(Error)
+        expect(seen[4]!.error).toMatchObject(
+          db.name === 'postgres' ? { code: '42703' } : { code: 'ER_BAD_FIELD_ERROR', errno: 1054 },
+        )
       })
     } finally {
       diagnostics.unsubscribe('sqlsandbox:query', onQuery)
