@@ -8,7 +8,7 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '../../src/index.js'
-import { meeting, observed, queuedOn } from '../../src/testkit/index.js'
+import { meeting, observed, queuedOn, readIsolationLevel } from '../../src/testkit/index.js'
 import { DIALECTS, firstNumber, type TestDialect } from '../support/dialects.js'
 
 describe.each(DIALECTS.map((make) => [make().name, make] as const))(
@@ -385,8 +385,8 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.run(
         async () => {
           await count(s) // MariaDB lists a transaction once it has touched a table
-          const { rows } = await s.query(db.isolationLevel)
-          expect((rows[0] as { level: string }).level).toBe('serializable')
+          const level = await readIsolationLevel(db.name, async (sql) => (await s.query(sql)).rows)
+          expect(level).toBe('serializable')
         },
         { isolation: 'serializable' },
       )
