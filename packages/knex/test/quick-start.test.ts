@@ -1,13 +1,13 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
-import { sandboxKnexConfig } from '@sqlsandbox/knex'
+import { sandboxedKnexConfig } from '@sqlsandbox/knex'
 import knex from 'knex'
 import { afterAll, expect, test } from 'vitest'
 import { PG_URL } from './support/databases.js'
 
 // The README's quick start, as it is written there.
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-const db = knex(sandboxKnexConfig(sandbox, { client: 'pg' })) // your app's Knex config
+const db = knex(sandboxedKnexConfig(sandbox, { client: 'pg' })) // your app's Knex config
 
 afterAll(async () => {
   await db.destroy()

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { sandboxErrorIn } from '@sqlsandbox/core/testkit'
-import knex from 'knex'
+import knex, { KnexTimeoutError } from 'knex'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { sandboxKnexClient, sandboxKnexConfig } from '../src/index.js'
+import { sandboxedKnexClient, sandboxedKnexConfig } from '../src/index.js'
 import {
   type Dialect,
   itemNames,
   type KnexCell,
   knexCell,
-  MYSQL_URL,
   PG_URL,
   rawQuery,
 } from './support/databases.js'
@@ -32,33 +31,9 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
     for (const tag of tags.splice(0)) expect(await cell.committed.count(tag)).toBe(0)
   })
 
-  test('the app’s own knex, not swapped for the sandbox’s, is refused inside a test; nothing commits', async () => {
-    const tag = newTag()
-    const own = knex({
-      client: dialect === 'postgres' ? 'pg' : 'mysql2',
-      connection: dialect === 'postgres' ? PG_URL : MYSQL_URL,
-      pool: { min: 0, max: 1 },
-    })
-    try {
-      await cell.sandbox.run(async () => {
-        const error = await own('sandbox_items')
-          .insert({ tag, name: 'app knex' })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-        expect(sandboxErrorIn(error)?.code).toBe('FOREIGN_CONNECTION')
-      })
-      // Outside a test it is the app's pool as usual.
-      expect(await own.raw('select 1 as one')).toBeDefined()
-    } finally {
-      await own.destroy()
-    }
-  })
-
   test('knex.destroy() leaves the sandbox’s connections and owners alone', async () => {
     const tag = newTag()
-    const app = knex(sandboxKnexConfig(cell.sandbox, { client: cell.db.client.config.client }))
+    const app = knex(sandboxedKnexConfig(cell.sandbox, { client: cell.db.client.config.client }))
     await cell.sandbox.run(async () => {
       await app('sandbox_items').insert({ tag, name: 'before destroy' })
       const before = await cell.connectionId(app)
@@ -78,10 +53,21 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
   test('.timeout() rejects; with cancel: true the cancel fails (no connection of its own)', async () => {
     const sleep = dialect === 'postgres' ? 'select pg_sleep(0.3)' : 'select sleep(0.3)'
     await cell.sandbox.run(async () => {
-      await expect(cell.db.raw(sleep).timeout(30)).rejects.toThrow(/timeout of 30ms exceeded/)
-      await expect(cell.db.raw(sleep).timeout(30, { cancel: true })).rejects.toThrow(
-        /cancelling of query failed/,
-      )
+      const timedOut = await cell.db
+        .raw(sleep)
+        .timeout(30)
+        .catch((e: unknown) => e)
+      expect(timedOut).toBeInstanceOf(KnexTimeoutError)
+      expect(timedOut).toMatchObject({ message: expect.stringMatching(/timeout of 30ms exceeded/) })
+      const notCancelled = await cell.db
+        .raw(sleep)
+        .timeout(30, { cancel: true })
+        .catch((e: unknown) => e)
+      // Knex puts its own message on the error of the cancel that failed (a plain Error).
+      expect(notCancelled).toMatchObject({
+        message: expect.stringMatching(/cancelling of query failed/),
+        timeout: 30,
+      })
       // The owner goes on once the statements finished on its connection.
       expect(await cell.connectionId()).toBeGreaterThan(0)
     })
@@ -102,7 +88,7 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
     const other = dialect === 'postgres' ? 'mysql2' : 'pg'
     let error: unknown
     try {
-      sandboxKnexConfig(cell.sandbox, { client: other })
+      sandboxedKnexConfig(cell.sandbox, { client: other })
     } catch (e) {
       error = e
     }
@@ -117,7 +103,7 @@ describe.each<Dialect>(['postgres', 'mysql'])('knex lifecycle on %s', (dialect) 
         return 'kept'
       }
     }
-    const app = knex({ client: sandboxKnexClient(cell.sandbox, AppClient) })
+    const app = knex({ client: sandboxedKnexClient(cell.sandbox, AppClient) })
     try {
       expect((app.client as AppClient).appFeature()).toBe('kept')
       expect(app.client).toBeInstanceOf(AppClient)
@@ -148,36 +134,6 @@ describe('knex.schema', () => {
       await cell.close()
     }
   })
-
-  test.each([
-    ["EXECUTE IMMEDIATE 'COMMIT'"],
-    ["EXECUTE IMMEDIATE 'CREATE TABLE knex_chaos (a int)'"],
-    ['BEGIN NOT ATOMIC COMMIT; END'],
-  ])(
-    'mariadb: %s, which the classifier cannot read, is refused by the server; nothing commits',
-    async (attack) => {
-      const cell = knexCell('mysql')
-      const tag = randomUUID().slice(0, 12)
-      try {
-        await cell.sandbox.run(async () => {
-          await cell.db('sandbox_items').insert({ tag, name: 'before' })
-          const error = await cell.db.raw(attack).then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-          expect(sandboxErrorIn(error)?.code).toBe('IMPLICIT_COMMIT')
-          expect(await itemNames(cell.db, tag)).toEqual(['before'])
-        })
-        expect(await cell.committed.count(tag)).toBe(0)
-        const [tables] = await cell.raw(
-          "select count(*) as n from information_schema.tables where table_name = 'knex_chaos'",
-        )
-        expect(Number(tables?.n)).toBe(0)
-      } finally {
-        await cell.close()
-      }
-    },
-  )
 
   test('mariadb: DDL in an owner is refused (IMPLICIT_COMMIT); sandbox.unboxedRun runs it', async () => {
     const cell = knexCell('mysql')
@@ -217,7 +173,7 @@ describe('knex.schema', () => {
 describe('a sandbox in auto mode', () => {
   test('ownerless knex queries and transactions use real connections and really commit', async () => {
     const sandbox = createSandbox({ driver: pgDriver(PG_URL), mode: 'auto' })
-    const db = knex(sandboxKnexConfig(sandbox, { client: 'pg' }))
+    const db = knex(sandboxedKnexConfig(sandbox, { client: 'pg' }))
     const tag = randomUUID().slice(0, 12)
     try {
       await db.transaction(async (trx) => {

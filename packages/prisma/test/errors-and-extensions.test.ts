@@ -7,20 +7,6 @@ for (const db of DATABASES) {
   describe(`errors and extensions × ${db.dialect}`, () => {
     const ctx = useDatabase(db)
 
-    test('a caught P2002 keeps its Prisma code and meta, and later queries work', async () => {
-      const tag = ctx.newTag()
-      await ctx.sandbox.run(async () => {
-        await ctx.prisma.unique.create({ data: { code: `${tag}-c`, tag } })
-        const error = (await rejection(
-          ctx.prisma.unique.create({ data: { code: `${tag}-c`, tag } }),
-        )) as { code?: string; meta?: { modelName?: string } }
-        expect(error.code).toBe('P2002')
-        expect(error.meta?.modelName).toBe('Unique')
-        await ctx.prisma.item.create({ data: { tag, name: 'after' } })
-        expect(await ctx.prisma.item.count({ where: { tag } })).toBe(1)
-      })
-    })
-
     test('a query without an owner fails with sqlsandbox’s error as its cause, message kept', async () => {
       const error = (await rejection(ctx.prisma.item.count())) as Error
       expect(isSandboxError(error.cause)).toBe(true)

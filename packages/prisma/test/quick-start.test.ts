@@ -2,13 +2,16 @@
 import { createSandbox } from '@sqlsandbox/core'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { afterAll, expect, test } from 'vitest'
-import { clientPerOwner, prismaSandbox } from '../src/index.js'
+import { clientPerOwner, sandboxedPrismaAdapter } from '../src/index.js'
 import { PrismaClient } from './generated/postgres/client.js'
 import { committedRows, DATABASES, PG_URL } from './support/databases.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 // One client per test (owner), reused by later tests: concurrent tests stay apart.
-const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: prismaSandbox(sandbox) }))
+const prisma = clientPerOwner(
+  sandbox,
+  () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),
+)
 
 test.concurrent('places an order', () =>
   sandbox.run(async () => {

@@ -49,6 +49,8 @@ const MYSQL_SCHEMA = [
 export interface CommittedRows {
   /** Rows with `tag` really committed in the contract's tables, read outside every sandbox. */
   count(tag: string): Promise<number>
+  /** Whether a table of that name really exists, read outside every sandbox. */
+  tableExists(name: string): Promise<boolean>
   end(): Promise<void>
 }
 
@@ -67,6 +69,10 @@ export function committedRows(dialect: 'postgres' | 'mysql', url: string): Commi
         )
         return Number(rows[0].n)
       },
+      async tableExists(name) {
+        const { rows } = await pool.query('select to_regclass($1) is not null as found', [name])
+        return rows[0].found === true
+      },
       end: () => pool.end(),
     }
   }
@@ -80,6 +86,13 @@ export function committedRows(dialect: 'postgres' | 'mysql', url: string): Commi
         [tag, tag],
       )
       return Number(rows[0]?.n)
+    },
+    async tableExists(name) {
+      const [rows] = await pool.query<mysql.RowDataPacket[]>(
+        'select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?',
+        [name],
+      )
+      return Number(rows[0]?.n) > 0
     },
     end: () => pool.end(),
   }

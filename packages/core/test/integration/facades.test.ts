@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import diagnostics from 'node:diagnostics_channel'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/index.js'
+import { isolationWarnings, observed, queuedOn } from '../../src/testkit/index.js'
 import { DIALECTS, type RawFacade, type TestDialect } from '../support/dialects.js'
 import { lockstep } from '../support/lockstep.js'
 
@@ -79,7 +79,9 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
         ])
         expect(seen.every((event) => event.owner === owner.id)).toBe(true)
         expect(seen[0]!.via).toBe('own')
-        expect(seen[4]!.error).toBeInstanceOf(Error)
+        expect(seen[4]!.error).toMatchObject(
+          db.name === 'postgres' ? { code: '42703' } : { code: 'ER_BAD_FIELD_ERROR', errno: 1054 },
+        )
       })
     } finally {
       diagnostics.unsubscribe('sqlsandbox:query', onQuery)
@@ -232,7 +234,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
       await client.query('BEGIN')
       await insert(client, 'tx')
       const elsewhere = s.allow(owner, () => insert(pool, 'other scope'))
-      await sleep(30)
+      await expect.poll(() => queuedOn(s, owner.id), observed('the other scope waiting')).toBe(1)
       await client.query('ROLLBACK')
       client.release()
       await elsewhere
@@ -248,29 +250,12 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
       await client.query('BEGIN')
       await insert(client, 'tx')
       const elsewhere = s.allow(owner, () => insert(other, 'other scope, other pool'))
-      await sleep(30)
+      await expect.poll(() => queuedOn(s, owner.id), observed('the other scope waiting')).toBe(1)
       await insert(other, 'same scope, other pool')
       await client.query('ROLLBACK')
       client.release()
       await elsewhere
       expect(await names(pool)).toEqual(['other scope, other pool'])
-    })
-  })
-
-  test('racing app transactions on one owner run one after the other', async () => {
-    const { s, pool } = setup()
-    await s.run(async () => {
-      const transaction = async (name: string, fail: boolean) => {
-        const client = await pool.lease()
-        await client.query('BEGIN')
-        await insert(client, `${name} 1`)
-        await sleep(10)
-        await insert(client, `${name} 2`)
-        await client.query(fail ? 'ROLLBACK' : 'COMMIT')
-        client.release()
-      }
-      await Promise.all([transaction('a', false), transaction('b', true), transaction('c', false)])
-      expect(await names(pool)).toEqual(['a 1', 'a 2', 'c 1', 'c 2'])
     })
   })
 
@@ -318,12 +303,9 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
   })
 
   test('the app’s isolation level request warns once; with onIsolationMismatch error it fails', async () => {
-    const warnings: string[] = []
-    const onWarning = (w: Error) => warnings.push(w.message)
-    process.on('warning', onWarning)
-    try {
-      const { s, pool } = setup()
-      await s.run(async () => {
+    const { s, pool } = setup()
+    const warnings = await isolationWarnings(() =>
+      s.run(async () => {
         for (let i = 0; i < 2; i++) {
           const client = await pool.lease()
           if (db.name === 'mysql')
@@ -334,32 +316,29 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
           await client.query('COMMIT')
           client.release()
         }
+      }),
+    )
+    expect(warnings).toEqual([expect.stringContaining('isolation level serializable')])
+    const strict = setup({ onIsolationMismatch: 'error' })
+    await strict.s.run(async () => {
+      const request =
+        db.name === 'postgres'
+          ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
+          : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE'
+      await expect(strict.pool.query(request)).rejects.toMatchObject({
+        code: 'ISOLATION_MISMATCH',
       })
-      await sleep(10)
-      expect(warnings.filter((w) => w.includes('isolation level serializable'))).toHaveLength(1)
-      const strict = setup({ onIsolationMismatch: 'error' })
-      await strict.s.run(async () => {
-        const request =
-          db.name === 'postgres'
-            ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
-            : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE'
-        await expect(strict.pool.query(request)).rejects.toMatchObject({
-          code: 'ISOLATION_MISMATCH',
-        })
-      })
-      const matching = setup({ onIsolationMismatch: 'error', isolation: 'serializable' })
-      await matching.s.run(async () => {
-        const client = await matching.pool.lease()
-        await client.query(
-          db.name === 'postgres'
-            ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
-            : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
-        )
-        client.release()
-      })
-    } finally {
-      process.off('warning', onWarning)
-    }
+    })
+    const matching = setup({ onIsolationMismatch: 'error', isolation: 'serializable' })
+    await matching.s.run(async () => {
+      const client = await matching.pool.lease()
+      await client.query(
+        db.name === 'postgres'
+          ? 'BEGIN ISOLATION LEVEL SERIALIZABLE'
+          : 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+      )
+      client.release()
+    })
   })
 
   test('auto mode: a leased client is a real connection and its transaction really commits', async () => {

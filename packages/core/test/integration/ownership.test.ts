@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import diagnostics from 'node:diagnostics_channel'
 import { EventEmitter } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import {
   createSandbox,
@@ -9,6 +8,7 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '../../src/index.js'
+import { meeting, observed, queuedOn, readIsolationLevel } from '../../src/testkit/index.js'
 import { DIALECTS, firstNumber, type TestDialect } from '../support/dialects.js'
 
 describe.each(DIALECTS.map((make) => [make().name, make] as const))(
@@ -54,14 +54,12 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
 
     test('concurrent owners each get their own connection and see only their own rows', async () => {
       const s = sandbox({ poolSize: 5 })
-      const counts = await Promise.all(
-        [1, 2, 3, 4, 5].map((n) =>
-          s.run(async () => {
-            for (let i = 0; i < n; i++) await insert(s, `n${n}`)
-            await sleep(20)
-            return count(s)
-          }),
-        ),
+      const counts = await meeting(5, 'the concurrent owners', (n, arrive) =>
+        s.run(async () => {
+          for (let i = 0; i <= n; i++) await insert(s, `n${n}`)
+          await arrive() // every owner holds its rows now
+          return count(s)
+        }),
       )
       expect(counts).toEqual([1, 2, 3, 4, 5])
     })
@@ -91,19 +89,23 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       // A queue consumer started outside any owner: its callbacks run in its own context.
       const jobs: Array<() => Promise<unknown>> = []
       const results: Promise<unknown>[] = []
+      let allRan!: () => void
+      const threeRan = new Promise<void>((resolve) => {
+        allRan = resolve
+      })
       const consumer = setInterval(() => {
         const job = jobs.shift()
         if (!job) return
         const result = job()
         result.catch(() => {}) // inspected below, after all three ran
-        results.push(result)
+        if (results.push(result) === 3) allRan()
       }, 1)
       try {
         await s.run(async (owner) => {
           jobs.push(() => insert(s, 'unbound'))
           jobs.push(() => s.allow(owner.id, () => insert(s, 'allowed')))
           jobs.push(s.bind(owner, () => insert(s, 'bound')))
-          while (results.length < 3) await sleep(2)
+          await threeRan
           const [unbound, ...rest] = await Promise.allSettled(results)
           expect(unbound).toMatchObject({ status: 'rejected', reason: { code: 'NO_OWNER' } })
           expect(rest.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled'])
@@ -195,11 +197,18 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       try {
         await s.run(
           async (owner) => {
+            const timedOut = new Promise<void>((resolve) => {
+              diagnostics.subscribe('sqlsandbox:timeout', function once() {
+                diagnostics.unsubscribe('sqlsandbox:timeout', once)
+                resolve()
+              })
+            })
             await insert(s)
-            await sleep(300)
+            await timedOut // published when the 150 ms ran out
             expect(owner.state).toBe('timed-out')
             expect(await db.committedCount(tag)).toBe(0)
-            expect(s.inspect().pool.inUse).toBe(0)
+            // The rollback runs after the event; then the connection is back.
+            await expect.poll(() => s.inspect().pool.inUse, observed('the connection back')).toBe(0)
             const error = await insert(s).catch((e: Error) => e)
             expect(error).toMatchObject({ code: 'OWNERSHIP_TIMEOUT' })
             expect((error as Error).message).toMatch(
@@ -222,8 +231,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.run(
         async () => {
           const slow = s.query(db.sleep(3)).catch((e: Error) => e)
-          await sleep(250)
-          expect(await slow).toBeInstanceOf(Error)
+          expect(await slow).toMatchObject({ code: 'OWNERSHIP_TIMEOUT' })
         },
         { ownershipTimeout: 100 },
       )
@@ -249,9 +257,12 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
     test('checkin while a client is running: the running statement finishes, queued ones are refused', async () => {
       const s = sandbox({ poolSize: 1 })
       const owner = await s.checkout()
+      await s.query('select 1') // the transaction is begun: the sleep is what runs at checkin
       const running = s.query(db.sleep(0.2))
       const queued = s.allow(owner, () => insert(s, 'queued')).catch((e: Error) => e)
-      await sleep(50)
+      await expect
+        .poll(() => queuedOn(s, owner.id), observed('the insert queued behind the sleep'))
+        .toBe(1)
       await s.checkin(owner)
       await running
       expect(await queued).toMatchObject({ code: 'OWNER_CHECKED_IN' })
@@ -289,9 +300,9 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
         await insert(s, 'suite data')
         const seen = await Promise.all(
           [1, 2, 3].map((n) =>
+            // Each sibling asks for its checkout at once: those after the first wait their turn.
             s.run(async () => {
               for (let i = 0; i < n; i++) await insert(s, `test ${n}`)
-              await sleep(10)
               return count(s)
             }),
           ),
@@ -375,8 +386,8 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
       await s.run(
         async () => {
           await count(s) // MariaDB lists a transaction once it has touched a table
-          const { rows } = await s.query(db.isolationLevel)
-          expect((rows[0] as { level: string }).level).toBe('serializable')
+          const level = await readIsolationLevel(db.name, async (sql) => (await s.query(sql)).rows)
+          expect(level).toBe('serializable')
         },
         { isolation: 'serializable' },
       )

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import diagnostics from 'node:diagnostics_channel'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { pgDriver } from '../../src/dialects/postgres/index.js'
-import { createSandbox, type Owner } from '../../src/index.js'
+import { type CheckinEvent, createSandbox, type Owner } from '../../src/index.js'
 import { ownerFixture, useSandbox, useSuiteSandbox } from '../../src/integrations/vitest.js'
 import { committedRows } from '../../src/testkit/index.js'
 import { PG_URL } from '../support/databases.js'
@@ -17,6 +17,18 @@ const names = async () =>
     await sandbox.query('select name from sandbox_items where tag = $1 order by id', [tag])
   ).rows.map((r) => r.name)
 
+/** Resolves once the sandbox publishes the checkin of `owner`. */
+function checkinOf(owner: Owner): Promise<void> {
+  return new Promise((resolve) => {
+    const onCheckin = (message: unknown) => {
+      if ((message as CheckinEvent).owner.id !== owner.id) return
+      diagnostics.unsubscribe('sqlsandbox:checkin', onCheckin)
+      resolve()
+    }
+    diagnostics.subscribe('sqlsandbox:checkin', onCheckin)
+  })
+}
+
 afterAll(async () => {
   expect(await committed.count(tag)).toBe(0)
   await sandbox.close()
@@ -28,7 +40,6 @@ describe('useSandbox: every test owns a connection', () => {
 
   test.concurrent.each([1, 2, 3, 4, 5])('concurrent test %i sees only its own rows', async (n) => {
     for (let i = 0; i < n; i++) await insert(`test ${n}`)
-    await sleep(20)
     expect(await names()).toEqual(Array.from({ length: n }, () => `test ${n}`))
   })
 
@@ -51,15 +62,19 @@ describe('useSandbox: every test owns a connection', () => {
     expect((error as Error).message).toContain('useSandbox(sandbox, { checkout: false })')
   })
 
-  let lateQuery: Promise<unknown> | undefined
-  test('a test that leaks a promise still checks in…', async () => {
-    await insert('leaked test')
-    lateQuery = sleep(50).then(() => insert('late'))
-    lateQuery.catch(() => {})
-  })
-  test('…and its late query is refused; this test is unaffected', async () => {
-    await expect(lateQuery).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
-    expect(await names()).toEqual([])
+  describe('a test that leaks a promise', () => {
+    let lateQuery: Promise<unknown> | undefined
+    // The leaking test's aftermath, checked once it is over: not a test that needs it first.
+    afterAll(async () => {
+      await expect(lateQuery).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
+    })
+
+    test('still checks in; its late query is refused', async () => {
+      await insert('leaked test')
+      // Sent once the sandbox has published this owner's checkin: late for sure.
+      lateQuery = checkinOf(sandbox.currentOwner()!).then(() => insert('late'))
+      lateQuery.catch(() => {})
+    })
   })
 
   test.fails('a test that caught the error of a statement that ended its transaction still fails, at its checkin', async () => {
@@ -69,18 +84,21 @@ describe('useSandbox: every test owns a connection', () => {
     routed.release()
   })
 
-  let afterTimeout: Promise<unknown> | undefined
-  test.fails('a test that times out is checked in when vitest gives up on it…', {
-    timeout: 100,
-  }, async () => {
-    await insert('timed out test')
-    afterTimeout = sleep(300).then(() => insert('after the timeout'))
-    afterTimeout.catch(() => {})
-    await afterTimeout
-  })
-  test('…so its later query is refused, and nothing of it is seen here', async () => {
-    await expect(afterTimeout).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
-    expect(await names()).toEqual([])
+  describe('a test that times out', () => {
+    let afterTimeout: Promise<unknown> | undefined
+    afterAll(async () => {
+      await expect(afterTimeout).rejects.toMatchObject({ code: 'OWNER_CHECKED_IN' })
+    })
+
+    test.fails('is checked in when vitest gives up on it; its later query is refused', {
+      timeout: 100,
+    }, async () => {
+      await insert('timed out test')
+      // Waits for the checkin vitest's timeout brings (the 100 ms are what is under test).
+      afterTimeout = checkinOf(sandbox.currentOwner()!).then(() => insert('after the timeout'))
+      afterTimeout.catch(() => {})
+      await afterTimeout
+    })
   })
 })
 
@@ -91,31 +109,28 @@ describe('useSandbox({ checkout: false }): beforeEach checkout and afterEach che
 
   test.concurrent.each([1, 2, 3])('concurrent hook-owned test %i is isolated', async (n) => {
     for (let i = 0; i < n; i++) await insert(`hooked ${n}`)
-    await sleep(10)
     expect((await names()).length).toBe(n)
   })
 })
 
 describe('useSuiteSandbox: suite data seen by every test, rolled back after the suite', () => {
-  useSuiteSandbox(sandbox)
-  useSandbox(sandbox)
-  beforeAll(async () => {
-    await insert('suite data')
-  })
+  // After the suite's checkin (its own afterAll, in the describe below), from a fresh owner.
+  afterAll(() => sandbox.run(async () => expect(await names()).toEqual([])))
 
-  test('the first test sees the suite’s rows and adds its own', async () => {
-    await insert('first test')
-    expect(await names()).toEqual(['suite data', 'first test'])
-  })
-  test('the next test sees the suite’s rows but not the first test’s', async () => {
-    expect(await names()).toEqual(['suite data'])
-  })
-})
+  describe('a suite with suite data', () => {
+    useSuiteSandbox(sandbox)
+    useSandbox(sandbox)
+    beforeAll(async () => {
+      await insert('suite data')
+    })
 
-describe('after the suite with suite data', () => {
-  useSandbox(sandbox)
-  test('the suite’s rows are gone', async () => {
-    expect(await names()).toEqual([])
+    test('a test sees the suite’s rows and adds its own', async () => {
+      await insert('first test')
+      expect(await names()).toEqual(['suite data', 'first test'])
+    })
+    test('another test sees the suite’s rows but none of another test’s', async () => {
+      expect(await names()).toEqual(['suite data'])
+    })
   })
 })
 

@@ -18,8 +18,6 @@ export interface TestDialect {
   countItems: string
   /** A statement that takes about `seconds`. */
   sleep(seconds: number): string
-  /** The isolation level of the running transaction, as one lower-case word pair. */
-  isolationLevel: string
   /** Reads committed rows of the items table from outside every sandbox. */
   committedCount(tag: string): Promise<number>
   /** Deletes committed rows (tests of auto mode and unboxedRun write for real). */
@@ -51,7 +49,6 @@ function postgres(): TestDialect {
     insertItem: 'insert into sandbox_items (tag, name) values ($1, $2)',
     countItems: 'select count(*)::int as n from sandbox_items where tag = $1',
     sleep: (seconds) => `select pg_sleep(${seconds})`,
-    isolationLevel: 'select current_setting($$transaction_isolation$$) as level',
     async committedCount(tag) {
       const { rows } = await raw.query(this.countItems, [tag])
       return rows[0].n
@@ -90,8 +87,6 @@ function mariadb(): TestDialect {
     insertItem: 'insert into sandbox_items (tag, name) values (?, ?)',
     countItems: 'select count(*) as n from sandbox_items where tag = ?',
     sleep: (seconds) => `select sleep(${seconds})`,
-    isolationLevel:
-      'select lower(replace(trx_isolation_level, "-", " ")) as level from information_schema.innodb_trx where trx_mysql_thread_id = connection_id()',
     async committedCount(tag) {
       const [rows] = await raw.query<mysql.RowDataPacket[]>(this.countItems, [tag])
       return Number(rows[0]?.n)

@@ -153,8 +153,7 @@ describe('ownership state machine (scripted driver)', () => {
       await sandbox.query('work')
       return checkedOut
     })
-    await new Promise((resolve) => setTimeout(resolve, 40))
-    expect(owner.state).toBe('timed-out')
+    await expect.poll(() => owner.state).toBe('timed-out') // the 10 ms timeout is under test
     await sandbox.checkin(owner) // does nothing more
     await sandbox.run(() => sandbox.query('next'))
     expect(log).toEqual([

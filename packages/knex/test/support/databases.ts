@@ -5,7 +5,7 @@ import { type CommittedRows, committedRows } from '@sqlsandbox/core/testkit'
 import knex, { type Knex } from 'knex'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
-import { sandboxKnexConfig } from '../../src/index.js'
+import { sandboxedKnexConfig } from '../../src/index.js'
 
 export const PG_URL =
   process.env.SQLSANDBOX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
@@ -37,7 +37,9 @@ export function knexCell(
   const url = dialect === 'postgres' ? PG_URL : MYSQL_URL
   const driver = dialect === 'postgres' ? pgDriver(url) : mysqlDriver(url)
   const sandbox = createSandbox({ ...options, driver: driver as never }) as Sandbox<unknown>
-  const db = knex(sandboxKnexConfig(sandbox, { client: dialect === 'postgres' ? 'pg' : 'mysql2' }))
+  const db = knex(
+    sandboxedKnexConfig(sandbox, { client: dialect === 'postgres' ? 'pg' : 'mysql2' }),
+  )
   const committed = committedRows(dialect, url)
   const idSql =
     dialect === 'postgres' ? 'select pg_backend_pid() as id' : 'select connection_id() as id'

@@ -6,7 +6,7 @@ import type mysqlCallbacks from 'mysql2'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
-import { clientPerOwner, prismaSandbox } from '../../src/index.js'
+import { clientPerOwner, sandboxedPrismaAdapter } from '../../src/index.js'
 import { PrismaClient as MysqlPrismaClient } from '../generated/mysql/client.js'
 import { PrismaClient as PgPrismaClient } from '../generated/postgres/client.js'
 import { MYSQL_URL, PG_URL } from './urls.js'
@@ -32,14 +32,14 @@ export const DATABASES: Database[] = [
     dialect: 'postgres',
     url: PG_URL,
     sandbox: (options) => createSandbox({ ...options, driver: pgDriver(PG_URL) }),
-    client: (sandbox) => new PgPrismaClient({ adapter: prismaSandbox(sandbox) }),
+    client: (sandbox) => new PgPrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),
   },
   {
     dialect: 'mysql',
     url: MYSQL_URL,
     sandbox: (options) => createSandbox({ ...options, driver: mysqlDriver(MYSQL_URL) }),
     client: (sandbox) =>
-      new MysqlPrismaClient({ adapter: prismaSandbox(sandbox) }) as unknown as Prisma,
+      new MysqlPrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }) as unknown as Prisma,
   },
 ]
 
