@@ -130,6 +130,7 @@ for (const cell of CELLS) {
     test('inside a nested tx.transaction() callback it nests in the innermost transaction', async () => {
       const tag = newTag()
       await sandbox.run(async () => {
+        let seenByMiddle: string[] = []
         await withinBound(
           db.transaction(async (tx) => {
             await tx.insert(tag, 'outer')
@@ -139,11 +140,13 @@ for (const cell of CELLS) {
                 await db.transaction(async (inner) => {
                   await inner.insert(tag, 'inner')
                 })
+                seenByMiddle = await middle.names(tag)
                 throw new Error('middle fails')
               })
               .catch(() => {})
           }),
         )
+        expect(seenByMiddle).toEqual(['outer', 'middle', 'inner'])
         // The innermost level's rows went with the middle one's rollback.
         expect(await db.names(tag)).toEqual(['outer'])
       })

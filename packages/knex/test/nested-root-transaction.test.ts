@@ -73,6 +73,7 @@ describe.each<Dialect>(['postgres', 'mysql'])(
     test('inside a nested trx.transaction() callback it nests in the innermost transaction', async () => {
       const tag = newTag()
       await cell.sandbox.run(async () => {
+        let seenByMiddle: string[] = []
         await withinBound(
           cell.db.transaction(async (trx) => {
             await trx('sandbox_items').insert({ tag, name: 'outer' })
@@ -82,11 +83,13 @@ describe.each<Dialect>(['postgres', 'mysql'])(
                 await cell.db.transaction(async (inner) => {
                   await inner('sandbox_items').insert({ tag, name: 'inner' })
                 })
+                seenByMiddle = await itemNames(middle, tag)
                 throw new Error('middle fails')
               })
               .catch(() => {})
           }),
         )
+        expect(seenByMiddle).toEqual(['outer', 'middle', 'inner'])
         // The innermost level's rows went with the middle one's rollback.
         expect(await itemNames(cell.db, tag)).toEqual(['outer'])
       })
