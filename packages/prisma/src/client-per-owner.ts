@@ -1,6 +1,7 @@
 import { type Sandbox, SandboxError } from '@sqlsandbox/core'
 import { type Disconnectable, OwnerClientPool } from './client-pool.js'
 import { docs } from './errors.js'
+import { markingTransactions } from './open-transactions.js'
 import { afterSandboxClose } from './sandbox-close.js'
 
 /** What `clientPerOwner` needs of the sandbox: the caller's owner, its pool size, its close. */
@@ -19,7 +20,8 @@ export interface ClientPerOwnerOptions {
  * per owner cannot. A client is lent at an owner's first use and goes to the next owner once
  * that owner has ended, so a run builds about as many clients as tests run at once (at most
  * the sandbox's poolSize are kept). All are disconnected by `$disconnect()` and after
- * `sandbox.close()`.
+ * `sandbox.close()`. A `$transaction` on it inside an open interactive transaction's callback
+ * nests in that transaction instead of waiting for it.
  *
  * @example
  * const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
@@ -39,31 +41,40 @@ export function clientPerOwner<Client extends Disconnectable>(
   }
   const clients = new OwnerClientPool(create, max)
   afterSandboxClose(sandbox, () => clients.disconnect())
-  return ownerProxy(() => clients.clientFor(sandbox.currentOwner()), clients)
+  return ownerProxy(() => clients.clientFor(sandbox.currentOwner()), clients, sandbox)
 }
 
 type Extend = (...args: unknown[]) => unknown
+type Transactional = Parameters<typeof markingTransactions>[1]
 
 function ownerProxy<Client extends object>(
   resolve: () => Client,
   clients: { disconnect(): Promise<void> },
+  sandbox: object,
 ): Client {
   return new Proxy(Object.create(null) as Client, {
     get(_target, property) {
       if (property === '$disconnect') return () => clients.disconnect()
+      if (property === '$transaction') {
+        return markingTransactions(sandbox, resolve() as unknown as Transactional)
+      }
       if (property === '$extends') {
         // Extend each owner's client lazily, once per client, so the extended object routes too.
         return (...args: unknown[]) => {
           const extended = new WeakMap<Client, object>()
-          return ownerProxy(() => {
-            const base = resolve()
-            let client = extended.get(base)
-            if (!client) {
-              client = (Reflect.get(base, '$extends') as Extend).apply(base, args) as object
-              extended.set(base, client)
-            }
-            return client
-          }, clients)
+          return ownerProxy(
+            () => {
+              const base = resolve()
+              let client = extended.get(base)
+              if (!client) {
+                client = (Reflect.get(base, '$extends') as Extend).apply(base, args) as object
+                extended.set(base, client)
+              }
+              return client
+            },
+            clients,
+            sandbox,
+          )
         }
       }
       const client = resolve()

@@ -1,7 +1,9 @@
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils'
 import { isSandboxError, type Owner, type Sandbox } from '@sqlsandbox/core'
 import { docs, isPrismaSandboxError, PrismaSandboxError } from './errors.js'
+import { enclosingTransaction } from './open-transactions.js'
 import { ownerWork } from './owner-work.js'
+import { savepointTransaction } from './savepoint-transaction.js'
 
 /**
  * Wraps one PrismaClient's adapter: sqlsandbox's errors reach the caller intact, and a client
@@ -17,11 +19,18 @@ export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): 
     queryRaw: (query: SqlQuery) => guard(() => adapter.queryRaw(query)),
     executeRaw: (query: SqlQuery) => guard(() => adapter.executeRaw(query)),
     // A transaction's statements go to the connection leased at its start: only the start is
-    // guarded. It is its owner's work until its commit or rollback has settled.
+    // guarded. Begun inside an open interactive transaction's callback, it nests in that one:
+    // a root one would wait for it. It is its owner's work until its commit or rollback.
     startTransaction: async (isolationLevel) => {
+      const { own, parent } = enclosingTransaction(sandbox)
       const finished = ownerWork.start(sandbox.currentOwner())
       try {
-        return surfaced(await guard(() => adapter.startTransaction(isolationLevel)), finished)
+        const tx = parent
+          ? await carry(savepointTransaction(parent))
+          : await guard(() => adapter.startTransaction(isolationLevel))
+        const started = surfaced(tx, finished)
+        if (own) own.adapterTx = started
+        return started
       } catch (error) {
         finished()
         throw error

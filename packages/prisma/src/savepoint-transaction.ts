@@ -1,0 +1,42 @@
+import type { Transaction } from '@prisma/driver-adapter-utils'
+
+let savepoints = 0
+
+/**
+ * A transaction Prisma starts inside the callback of an open interactive transaction, as a
+ * savepoint of the open one, on its connection: its statements go through the open transaction,
+ * its commit releases the savepoint, its rollback rolls back to it. Prisma is told to send no
+ * COMMIT or ROLLBACK of its own (`usePhantomQuery`): they would end the open transaction.
+ * Production would run it on a second connection; here its rows share the open one's fate.
+ */
+export async function savepointTransaction(parent: Transaction): Promise<Transaction> {
+  const savepoint = savepointsOf(parent)
+  const name = `sqlsandbox_prisma_${++savepoints}`
+  await savepoint.create(name)
+  // Prisma numbers a transaction's savepoints from 0: prefixed, they cannot meet the parent's.
+  const own = (inner: string) => `${name}_${inner}`
+  return {
+    provider: parent.provider,
+    adapterName: parent.adapterName,
+    options: { usePhantomQuery: true },
+    queryRaw: (query) => parent.queryRaw(query),
+    executeRaw: (query) => parent.executeRaw(query),
+    commit: () => savepoint.release(name),
+    rollback: async () => {
+      await savepoint.rollbackTo(name)
+      await savepoint.release(name)
+    },
+    createSavepoint: (inner) => savepoint.create(own(inner)),
+    rollbackToSavepoint: (inner) => savepoint.rollbackTo(own(inner)),
+    releaseSavepoint: (inner) => savepoint.release(own(inner)),
+  }
+}
+
+// Both adapters this package builds (adapter-pg's, the mysql2 one) have all three.
+function savepointsOf(tx: Transaction) {
+  return {
+    create: (name: string) => tx.createSavepoint!(name),
+    rollbackTo: (name: string) => tx.rollbackToSavepoint!(name),
+    release: (name: string) => tx.releaseSavepoint!(name),
+  }
+}
