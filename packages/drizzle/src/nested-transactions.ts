@@ -19,10 +19,25 @@ export function nestingRootTransactions<Db extends object>(db: Db): Db {
   const begin = database.transaction.bind(database)
   database.transaction = (callback, config) => {
     const open = openTransactionOf(db) as Transactional | undefined
-    if (open) return open.transaction(callback)
+    if (open) return nestedInTurn(open, callback)
     return begin((tx) => inCallback(db, tx, callback), config)
   }
   return db
+}
+
+const lastNested = new WeakMap<Transactional, Promise<unknown>>()
+
+// Savepoints are a stack, and Drizzle names a transaction's savepoints by depth: root
+// transactions begun at once in one callback (which production would run on connections of
+// their own) are nested one after the other.
+function nestedInTurn(open: Transactional, callback: Callback): Promise<unknown> {
+  const previous = lastNested.get(open) ?? Promise.resolve()
+  const nested = previous.then(() => open.transaction(callback))
+  lastNested.set(
+    open,
+    nested.catch(() => {}),
+  )
+  return nested
 }
 
 function inCallback(db: object, tx: Transactional, callback: Callback): Promise<unknown> {

@@ -152,6 +152,26 @@ for (const cell of CELLS) {
       })
     })
 
+    test('root transactions begun at once inside one callback nest one after the other', async () => {
+      const tag = newTag()
+      await sandbox.run(async () => {
+        await withinBound(
+          db.transaction(async (tx) => {
+            await tx.insert(tag, 'outer')
+            const racer = (name: string) =>
+              db.transaction(async (inner) => {
+                await inner.insert(tag, `${name}1`)
+                await sleep(5)
+                await inner.insert(tag, `${name}2`)
+                if (name === 'b') throw new Error('b fails')
+              })
+            await Promise.allSettled([racer('a'), racer('b'), racer('c')])
+          }),
+        )
+        expect((await db.names(tag)).sort()).toEqual(['a1', 'a2', 'c1', 'c2', 'outer'])
+      })
+    })
+
     test('work the callback left behind begins a transaction of its own once the outer one is over', async () => {
       const tag = newTag()
       await sandbox.run(async () => {

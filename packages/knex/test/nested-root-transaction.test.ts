@@ -110,6 +110,26 @@ describe.each<Dialect>(['postgres', 'mysql'])(
       })
     })
 
+    test('root transactions begun at once inside one callback nest one after the other', async () => {
+      const tag = newTag()
+      await cell.sandbox.run(async () => {
+        await withinBound(
+          cell.db.transaction(async (trx) => {
+            await trx('sandbox_items').insert({ tag, name: 'outer' })
+            const racer = (name: string) =>
+              cell.db.transaction(async (inner) => {
+                await inner('sandbox_items').insert({ tag, name: `${name}1` })
+                await sleep(5)
+                await inner('sandbox_items').insert({ tag, name: `${name}2` })
+                if (name === 'b') throw new Error('b fails')
+              })
+            await Promise.allSettled([racer('a'), racer('b'), racer('c')])
+          }),
+        )
+        expect((await itemNames(cell.db, tag)).sort()).toEqual(['a1', 'a2', 'c1', 'c2', 'outer'])
+      })
+    })
+
     test('work the callback left behind begins a transaction of its own once the outer one is over', async () => {
       const tag = newTag()
       await cell.sandbox.run(async () => {

@@ -1,6 +1,8 @@
 import type { Transaction } from '@prisma/driver-adapter-utils'
 
 let savepoints = 0
+/** The end of the last transaction nested in each transaction: savepoints are a stack. */
+const lastNested = new WeakMap<Transaction, Promise<void>>()
 
 /**
  * A transaction Prisma starts inside the callback of an open interactive transaction, as a
@@ -8,11 +10,28 @@ let savepoints = 0
  * its commit releases the savepoint, its rollback rolls back to it. Prisma is told to send no
  * COMMIT or ROLLBACK of its own (`usePhantomQuery`): they would end the open transaction.
  * Production would run it on a second connection; here its rows share the open one's fate.
+ * Transactions started at once in one callback are nested one after the other (Prisma's
+ * `maxWait` bounds the wait, as for a connection).
  */
 export async function savepointTransaction(parent: Transaction): Promise<Transaction> {
+  const previous = lastNested.get(parent) ?? Promise.resolve()
+  let ended!: () => void
+  const mine = new Promise<void>((resolve) => {
+    ended = resolve
+  })
+  lastNested.set(
+    parent,
+    previous.then(() => mine),
+  )
+  await previous
   const savepoint = savepointsOf(parent)
   const name = `sqlsandbox_prisma_${++savepoints}`
-  await savepoint.create(name)
+  try {
+    await savepoint.create(name)
+  } catch (error) {
+    ended()
+    throw error
+  }
   // Prisma numbers a transaction's savepoints from 0: prefixed, they cannot meet the parent's.
   const own = (inner: string) => `${name}_${inner}`
   return {
@@ -21,10 +40,14 @@ export async function savepointTransaction(parent: Transaction): Promise<Transac
     options: { usePhantomQuery: true },
     queryRaw: (query) => parent.queryRaw(query),
     executeRaw: (query) => parent.executeRaw(query),
-    commit: () => savepoint.release(name),
+    commit: () => savepoint.release(name).finally(ended),
     rollback: async () => {
-      await savepoint.rollbackTo(name)
-      await savepoint.release(name)
+      try {
+        await savepoint.rollbackTo(name)
+        await savepoint.release(name)
+      } finally {
+        ended()
+      }
     },
     createSavepoint: (inner) => savepoint.create(own(inner)),
     rollbackToSavepoint: (inner) => savepoint.rollbackTo(own(inner)),

@@ -128,6 +128,26 @@ for (const db of DATABASES) {
       })
     })
 
+    test('root transactions begun at once inside one callback nest one after the other', async () => {
+      const tag = ctx.newTag()
+      await ctx.sandbox.run(async () => {
+        await withinBound(
+          ctx.prisma.$transaction(async (tx) => {
+            await tx.item.create({ data: { tag, name: 'outer' } })
+            const racer = (name: string) =>
+              ctx.prisma.$transaction(async (inner) => {
+                await inner.item.create({ data: { tag, name: `${name}1` } })
+                await sleep(5)
+                await inner.item.create({ data: { tag, name: `${name}2` } })
+                if (name === 'b') throw new Error('b fails')
+              }, MAX_WAIT)
+            await Promise.allSettled([racer('a'), racer('b'), racer('c')])
+          }),
+        )
+        expect((await names(tag)).sort()).toEqual(['a1', 'a2', 'c1', 'c2', 'outer'])
+      })
+    })
+
     test('work the callback left behind begins a transaction of its own once the outer one is over', async () => {
       const tag = ctx.newTag()
       await ctx.sandbox.run(async () => {
