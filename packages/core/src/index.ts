@@ -38,3 +38,4 @@ export {
 } from './sandbox.js'
 export type { TranslatingDriver } from './sandbox-types.js'
 export type { TransactionSemantics } from './transactions/semantics.js'
+export { openTransactionOf, runTransactionCallback } from './transactions/transaction-callbacks.js'

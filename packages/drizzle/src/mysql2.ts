@@ -4,6 +4,7 @@ import { drizzle, type MySql2Database, type MySql2DrizzleConfig } from 'drizzle-
 import type mysql from 'mysql2'
 import type { Pool } from 'mysql2/promise'
 import { wrongDialectError } from './errors.js'
+import { nestingRootTransactions } from './nested-transactions.js'
 
 export { sandboxErrorIn } from '@sqlsandbox/core'
 
@@ -44,5 +45,5 @@ export function sandboxedDrizzle<TSchema extends Record<string, unknown> = Recor
   sandbox: Sandbox<mysql.Connection>,
   config: MySql2DrizzleConfig<TSchema> = {},
 ): MySql2Database<TSchema> & { $client: Pool } {
-  return drizzle(sandboxedMysqlPool(sandbox), config)
+  return nestingRootTransactions(drizzle(sandboxedMysqlPool(sandbox), config))
 }

@@ -4,6 +4,7 @@ import type { DrizzleConfig } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { wrongDialectError } from './errors.js'
+import { nestingRootTransactions } from './nested-transactions.js'
 
 export { sandboxErrorIn } from '@sqlsandbox/core'
 
@@ -42,5 +43,5 @@ export function sandboxedDrizzle<TSchema extends Record<string, unknown> = Recor
   sandbox: Sandbox<pg.Client>,
   config: DrizzleConfig<TSchema> = {},
 ): NodePgDatabase<TSchema> & { $client: SandboxPgPool } {
-  return drizzle(sandboxedPgPool(sandbox), config)
+  return nestingRootTransactions(drizzle(sandboxedPgPool(sandbox), config))
 }

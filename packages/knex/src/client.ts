@@ -3,6 +3,7 @@ import { type Owner, type Sandbox, SandboxError } from '@sqlsandbox/core'
 import type { Knex } from 'knex'
 import { baseClientClass, type KnexClientClass, type SandboxDialect } from './knex-dialects.js'
 import { destroyedError, type Lease, leaseSource, OwnerLeasePool } from './lease-pool.js'
+import { sandboxedTransaction } from './nested-transactions.js'
 
 /** A sandbox over `pgDriver` or `mysqlDriver`. */
 export type KnexSandbox = Sandbox<unknown>
@@ -108,6 +109,12 @@ export function sandboxedKnexClient(
 
     override raw(...args: unknown[]): Knex.Raw {
       return stamp(super.raw(...args))
+    }
+
+    // A root transaction begun inside one of this knex's transaction callbacks nests in it.
+    override transaction(container: unknown, config: unknown, outerTx: unknown): Knex.Transaction {
+      const begin = (c: unknown, cfg: unknown, outer: unknown) => super.transaction(c, cfg, outer)
+      return sandboxedTransaction(this, begin, container, config, outerTx) as Knex.Transaction
     }
 
     // A builder is a thenable: its then() may run in the context of whatever promise adopts it

@@ -1,4 +1,8 @@
-export { clientPerOwner, type OwnerLookup } from './client-per-owner.js'
+export {
+  type ClientPerOwnerOptions,
+  clientPerOwner,
+  type OwnerLookup,
+} from './client-per-owner.js'
 export {
   isPrismaSandboxError,
   PrismaSandboxError,

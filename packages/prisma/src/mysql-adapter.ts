@@ -186,11 +186,12 @@ const facades = new WeakMap<
   Promise<{ pool: SandboxMysqlPool; info: ConnectionInfo }>
 >()
 
-// Read outside every owner: connect() may run before the first test's checkout.
+// On the caller's owned connection when it has an owner: every pooled connection may be
+// checked out by owners whose first query waits for this connect. Outside every owner (connect()
+// may run before the first test's checkout) on a plain pooled connection.
 async function serverVersion(sandbox: Sandbox<mysql.Connection>, pool: SandboxMysqlPool) {
-  const [rows] = await sandbox.unboxedRun(() =>
-    pool.query({ sql: 'SELECT VERSION()', rowsAsArray: true }),
-  )
+  const read = () => pool.query({ sql: 'SELECT VERSION()', rowsAsArray: true })
+  const [rows] = await (sandbox.currentOwner()?.isLive ? read() : sandbox.unboxedRun(read))
   const version = (rows as unknown[][])[0]?.[0]
   return typeof version === 'string' ? version : ''
 }

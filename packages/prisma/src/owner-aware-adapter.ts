@@ -1,6 +1,9 @@
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils'
 import { isSandboxError, type Owner, type Sandbox } from '@sqlsandbox/core'
 import { docs, isPrismaSandboxError, PrismaSandboxError } from './errors.js'
+import { enclosingTransaction } from './open-transactions.js'
+import { ownerWork } from './owner-work.js'
+import { savepointTransaction } from './savepoint-transaction.js'
 
 /**
  * Wraps one PrismaClient's adapter: sqlsandbox's errors reach the caller intact, and a client
@@ -15,16 +18,31 @@ export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): 
     adapterName: adapter.adapterName,
     queryRaw: (query: SqlQuery) => guard(() => adapter.queryRaw(query)),
     executeRaw: (query: SqlQuery) => guard(() => adapter.executeRaw(query)),
-    // A transaction's statements go to the connection leased at its start: only the start is guarded.
-    startTransaction: async (isolationLevel) =>
-      surfaced(await guard(() => adapter.startTransaction(isolationLevel))),
+    // A transaction's statements go to the connection leased at its start: only the start is
+    // guarded. Begun inside an open interactive transaction's callback, it nests in that one:
+    // a root one would wait for it. It is its owner's work until its commit or rollback.
+    startTransaction: async (isolationLevel) => {
+      const { own, parent } = enclosingTransaction(sandbox)
+      const finished = ownerWork.start(sandbox.currentOwner())
+      try {
+        const tx = parent
+          ? await carry(savepointTransaction(parent))
+          : await guard(() => adapter.startTransaction(isolationLevel))
+        const started = surfaced(tx, finished)
+        if (own) own.adapterTx = started
+        return started
+      } catch (error) {
+        finished()
+        throw error
+      }
+    },
     executeScript: (script) => carry(adapter.executeScript(script)),
     getConnectionInfo: adapter.getConnectionInfo && (() => adapter.getConnectionInfo!()),
     dispose: () => adapter.dispose(),
   }
 }
 
-function surfaced(tx: Transaction): Transaction {
+function surfaced(tx: Transaction, finished: () => void): Transaction {
   const optional = (method: ((name: string) => Promise<void>) | undefined) =>
     method && ((name: string) => carry(method.call(tx, name)))
   return {
@@ -33,8 +51,8 @@ function surfaced(tx: Transaction): Transaction {
     options: tx.options,
     queryRaw: (query) => carry(tx.queryRaw(query)),
     executeRaw: (query) => carry(tx.executeRaw(query)),
-    commit: () => carry(tx.commit()),
-    rollback: () => carry(tx.rollback()),
+    commit: () => carry(tx.commit()).finally(finished),
+    rollback: () => carry(tx.rollback()).finally(finished),
     createSavepoint: optional(tx.createSavepoint),
     rollbackToSavepoint: optional(tx.rollbackToSavepoint),
     releaseSavepoint: optional(tx.releaseSavepoint),
@@ -65,7 +83,9 @@ function sharedUseGuard(sandbox: Sandbox) {
       }
     }
     inFlight.set(root, (inFlight.get(root) ?? 0) + 1)
+    const finished = ownerWork.start(root)
     return carry(run()).finally(() => {
+      finished()
       const left = (inFlight.get(root) ?? 1) - 1
       if (left > 0) inFlight.set(root, left)
       else inFlight.delete(root)

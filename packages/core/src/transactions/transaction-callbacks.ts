@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** An ORM transaction whose callback an async context runs in. */
+interface TransactionCallback {
+  /** The ORM instance that began the transaction (a knex client, a Drizzle db, a Prisma client). */
+  readonly orm: object
+  /** The ORM's transaction object, as the callback received it. */
+  readonly tx: unknown
+  readonly outer: TransactionCallback | undefined
+  running: boolean
+}
+
+const callbacks = new AsyncLocalStorage<TransactionCallback>()
+
+/**
+ * For ORM integrations: runs an ORM transaction's callback so that `openTransactionOf(orm)`
+ * finds `tx` from inside it (the callback's own async work included) until the callback settles.
+ *
+ * Why: an open app transaction holds its owner's connection until its COMMIT, and a root
+ * transaction begun from inside its callback on the base client (`db.transaction` in place of
+ * `tx.transaction`) would wait for that turn while the callback waits for it. The async context
+ * alone cannot tell that apart from two racing transactions of one test, which must take turns;
+ * the ORM's callback can, so the ORM packages mark it and nest such a transaction in `tx`.
+ *
+ * @example
+ * const open = openTransactionOf(db)
+ * if (open) return open.transaction(callback) // a savepoint of the open transaction
+ * return rootTransaction((tx) => runTransactionCallback(db, tx, () => callback(tx)))
+ */
+export function runTransactionCallback<T>(orm: object, tx: unknown, callback: () => T): T {
+  const frame: TransactionCallback = { orm, tx, outer: callbacks.getStore(), running: true }
+  const end = () => {
+    frame.running = false
+  }
+  return callbacks.run(frame, () => {
+    let result: T
+    try {
+      result = callback()
+    } catch (error) {
+      end()
+      throw error
+    }
+    if (!isThenable(result)) {
+      end()
+      return result
+    }
+    // Adopted once, here: a thenable such as a knex builder runs its query on each then().
+    const settled = Promise.resolve(result)
+    settled.then(end, end)
+    return settled as T
+  })
+}
+
+/**
+ * The transaction of `orm` whose callback the caller runs in, the innermost one, while that
+ * callback has not settled (work it left behind gets undefined).
+ */
+export function openTransactionOf(orm: object): unknown {
+  for (let frame = callbacks.getStore(); frame; frame = frame.outer) {
+    if (frame.running && frame.orm === orm) return frame.tx
+  }
+  return undefined
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
