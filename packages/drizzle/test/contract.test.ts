@@ -187,7 +187,6 @@ defineContractSuite({
   url: PG_URL,
   capabilities: {
     nestedTransactions: true,
-    implicitWriteTransactions: false,
     explicitRollback: true,
     isolationLevels,
     readOnlyTransactions: 'enforced',
@@ -217,7 +216,6 @@ defineContractSuite({
   url: MYSQL_URL,
   capabilities: {
     nestedTransactions: true,
-    implicitWriteTransactions: false,
     explicitRollback: true,
     isolationLevels,
     readOnlyTransactions: 'not enforced',

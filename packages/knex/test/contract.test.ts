@@ -94,7 +94,6 @@ function opsOver(db: Knex, server: Server, trx?: Knex.Transaction): ContractOps 
 
 const capabilities = {
   nestedTransactions: true,
-  implicitWriteTransactions: false,
   explicitRollback: true,
   isolationLevels: ['read committed', 'repeatable read', 'serializable'],
   foreignConnectionsRefused: true,

@@ -108,7 +108,6 @@ for (const db of DATABASES) {
     capabilities: {
       nestedTransactions: true,
       // Without RETURNING, Prisma reads a created row back in a transaction of its own.
-      implicitWriteTransactions: !postgres,
       explicitRollback: false,
       isolationLevels: ['read committed', 'repeatable read', 'serializable'],
       readOnlyTransactions: 'not supported',

@@ -34,12 +34,6 @@ export interface ContractSetup {
 export interface ContractCapabilities {
   /** A transaction opened inside a transaction is a savepoint that commits or rolls back alone. */
   nestedTransactions: boolean
-  /**
-   * A single write runs in a transaction of the ORM's own (Prisma on MySQL reads the row back:
-   * BEGIN, INSERT, SELECT, COMMIT). From the root ORM inside an app transaction's callback, that
-   * write waits for the app transaction: a known gap, run as an expected failure.
-   */
-  implicitWriteTransactions: boolean
   /** The ORM has an explicit rollback call in a transaction (`ContractOps.rollback`). */
   explicitRollback: boolean
   /** Isolation levels the ORM's transaction call can ask for (`TransactionRequest`). */

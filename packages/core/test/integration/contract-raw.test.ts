@@ -159,7 +159,6 @@ const capabilities = (
   readOnlyTransactions: ContractCapabilities['readOnlyTransactions'],
 ): Omit<ContractCapabilities, 'transactionScopedSettings' | 'serverRefusedCommits'> => ({
   nestedTransactions: true,
-  implicitWriteTransactions: false,
   explicitRollback: false,
   isolationLevels: ['read committed', 'repeatable read', 'serializable'],
   readOnlyTransactions,
