@@ -3,7 +3,8 @@
 # throwaway local registry (verdaccio), checks the tarballs it serves (workspace: ranges
 # rewritten, metadata, source maps, publint, attw), then installs them into a fresh app outside
 # the repository with npm and again with pnpm, type-checks it under strict, and runs its vitest
-# suite per ORM (Drizzle, Knex, Prisma) on PostgreSQL and MariaDB through the sandbox.
+# suite per ORM (Drizzle, Knex, Prisma) on PostgreSQL and MariaDB through the sandbox; in the
+# npm app, runs the published `init` in a new app per ORM × database and its first test.
 # Needs the packages built (pnpm run build) and both servers up (.ci/databases.sh).
 # Settings: SQLSANDBOX_PKG_REGISTRY_PORT (default 4873); SQLSANDBOX_PKG_PG_URL and
 # SQLSANDBOX_PKG_MYSQL_URL, the app's databases (default sqlsandbox_pkg_app on each server,
@@ -196,6 +197,12 @@ for manager in npm pnpm; do
   step "$manager app: vitest, a suite per ORM on PostgreSQL and MariaDB"
   run_in_app "$manager" "$app" 300 test
   grep -E 'Test Files|Tests ' "$work/logs/test-$manager.log" | sed 's/\x1b\[[0-9;]*m//g'
+
+  if [ "$manager" = npm ]; then
+    step "npm app: npx @sqlsandbox/core init in a new app per ORM × database, then its first test"
+    quietly 300 init node "$here/check-init.mjs" "$app"
+    tail -n 1 "$work/logs/init.log"
+  fi
 done
 
 step "done: published, checked, installed with npm and pnpm, type-checked and tested"

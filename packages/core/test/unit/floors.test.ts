@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest'
  * SQL; statements is the lexer; transactions translates the app's transactions and routes
  * statements, talking to the sandbox through its port; the Sandbox facade sits on those; the
  * drivers and facades per database on it; then the runner integrations, the contract suite,
- * and the entry point.
+ * and the entry point; the `sqlsandbox` command on top.
  */
 const FLOORS = [
   'ownership',
@@ -20,6 +20,7 @@ const FLOORS = [
   'integrations',
   'testkit',
   'index',
+  'cli',
 ] as const
 
 type Floor = (typeof FLOORS)[number]
