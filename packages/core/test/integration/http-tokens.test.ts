@@ -225,3 +225,40 @@ describe('under NODE_ENV=production', () => {
     )
   })
 })
+
+describe('a request whose owner ends while its handler runs', () => {
+  test('the queries it sends after the end are refused as late queries', async () => {
+    let reached!: () => void
+    const handlerReached = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const server = createServer(
+      ownerRequestListener(sandbox, async (_req, res) => {
+        reached()
+        await gate
+        const outcome = await sandbox.query('select 1').then(
+          () => 'ran',
+          (error: { code?: string }) => error.code,
+        )
+        res.end(outcome)
+      }),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      let response!: Promise<Response>
+      await sandbox.run(async () => {
+        response = fetch(url, { headers: ownerHeaders(sandbox) })
+        await handlerReached
+      }) // the owner ends here, its request still running
+      open()
+      expect(await (await response).text()).toBe('OWNER_CHECKED_IN')
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
