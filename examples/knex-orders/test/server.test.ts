@@ -1,6 +1,6 @@
 import { type ServerType, serve } from '@hono/node-server'
 import { isSandboxError } from '@sqlsandbox/core'
-import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
+import { honoOwnerMiddleware, stampOutgoingRequests } from '@sqlsandbox/core/http'
 import { useSandbox } from '@sqlsandbox/core/vitest'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -11,14 +11,15 @@ import { closeSandbox, db, sandbox } from './sandbox.js'
 useSandbox(sandbox)
 
 // A real server, started once in beforeAll, outside every test's owner: each request joins the
-// owner named by its headers (ownerHeaders in the test, withRequestOwner in the middleware).
-describe.concurrent('the app served over HTTP, with the owner in a header', () => {
+// owner whose signed token it carries (stampOutgoingRequests in the test, honoOwnerMiddleware
+// in the server).
+describe.concurrent('the app served over HTTP, with the owner in a signed header', () => {
   let server: ServerType
   let url: string
 
   beforeAll(async () => {
     const served = new Hono()
-    served.use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
+    served.use(honoOwnerMiddleware(sandbox))
     served.onError((error, c) =>
       c.json({ error: isSandboxError(error) ? error.code : error.message }, 500),
     )
@@ -29,6 +30,7 @@ describe.concurrent('the app served over HTTP, with the owner in a header', () =
         listening()
       })
     })
+    return stampOutgoingRequests(sandbox)
   })
 
   afterAll(async () => {
@@ -41,11 +43,11 @@ describe.concurrent('the app served over HTTP, with the owner in a header', () =
 
   async function request<T>(
     path: string,
-    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+    init: { method?: string; body?: unknown } = {},
   ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${url}${path}`, {
       method: init.method ?? 'GET',
-      headers: { 'content-type': 'application/json', ...(init.headers ?? ownerHeaders(sandbox)) },
+      headers: { 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     })
     return { status: response.status, body: (await response.json()) as T }
@@ -96,8 +98,8 @@ describe.concurrent('the app served over HTTP, with the owner in a header', () =
     })
   })
 
-  test('a request without the owner header is refused (NO_OWNER), never run unsandboxed', async () => {
-    const refused = await request('/products', { headers: {} })
+  test('a request made outside every test is refused (NO_OWNER), never run unsandboxed', async () => {
+    const refused = await sandbox.unboxedRun(() => request('/products'))
 
     expect(refused).toEqual({ status: 500, body: { error: 'NO_OWNER' } })
   })

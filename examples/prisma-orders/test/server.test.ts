@@ -1,10 +1,10 @@
 // The API served over real HTTP by a server started in beforeAll, outside every test's owner:
-// each request carries its test's owner id (ownerHeaders) and the test-only middleware runs it
-// as an allowed context of that owner (withRequestOwner).
+// each request carries its test's owner as a signed token (stampOutgoingRequests) and the
+// test-only middleware runs it as an allowed context of that owner (honoOwnerMiddleware).
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
 import { createSandbox } from '@sqlsandbox/core'
-import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
+import { honoOwnerMiddleware, stampOutgoingRequests } from '@sqlsandbox/core/http'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
 import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
@@ -31,18 +31,18 @@ describe('served by @hono/node-server, started in beforeAll', () => {
 
   beforeAll(async () => {
     const served = new Hono()
-    served.use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
+    served.use(honoOwnerMiddleware(sandbox))
     served.route('/', createApp(prisma))
     server = await listen(served)
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return stampOutgoingRequests(sandbox)
   })
 
   afterAll(
     () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   )
 
-  const post = (path: string, body: unknown) =>
-    fetch(`${baseUrl}${path}`, jsonPost(body, ownerHeaders(sandbox)))
+  const post = (path: string, body: unknown) => fetch(`${baseUrl}${path}`, jsonPost(body))
 
   async function createProduct(name: string, stock: number): Promise<number> {
     const response = await post('/products', { name, stock })
@@ -53,7 +53,7 @@ describe('served by @hono/node-server, started in beforeAll', () => {
   test.concurrent('a request runs on its test connection: the test sees its rows, others do not', async () => {
     const id = await createProduct('tea', 3)
     expect(await prisma.product.findMany()).toEqual([{ id, name: 'tea', stock: 3 }])
-    const response = await fetch(`${baseUrl}/products`, { headers: ownerHeaders(sandbox) })
+    const response = await fetch(`${baseUrl}/products`)
     expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3 }])
   })
 
@@ -62,7 +62,7 @@ describe('served by @hono/node-server, started in beforeAll', () => {
     const response = await post('/orders', { customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
     expect(response.status).toBe(201)
     const { id } = (await response.json()) as { id: number }
-    const order = await fetch(`${baseUrl}/orders/${id}`, { headers: ownerHeaders(sandbox) })
+    const order = await fetch(`${baseUrl}/orders/${id}`)
     expect(await order.json()).toEqual({ id, customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
     expect((await prisma.product.findUnique({ where: { id: tea } }))?.stock).toBe(1)
   })

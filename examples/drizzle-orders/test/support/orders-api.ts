@@ -1,5 +1,5 @@
 import type { Sandbox } from '@sqlsandbox/core'
-import { ownerHeaders, withRequestOwner } from '@sqlsandbox/core/http'
+import { honoOwnerMiddleware, stampOutgoingRequests } from '@sqlsandbox/core/http'
 import { sandboxErrorIn } from '@sqlsandbox/drizzle'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -17,7 +17,7 @@ type Send = (
  * The orders API's behaviour, run by test/postgres.test.ts and test/mariadb.test.ts (each with
  * its own sandbox, `useSandbox(sandbox)` at its top) twice: calling the app in the test's own
  * async context, and over HTTP to a server started in beforeAll, outside every owner, which
- * joins the test's owner through the header the test sends.
+ * joins the test's owner through the signed token stampOutgoingRequests puts on every request.
  */
 export function describeOrdersApi<C>(
   { sandbox, shop }: { sandbox: Sandbox<C>; shop: Shop },
@@ -29,25 +29,22 @@ export function describeOrdersApi<C>(
     orderBehaviour(sandbox, async (path, init) => app.request(path, init))
   })
 
-  describe.concurrent('a server started in beforeAll; fetch with ownerHeaders(sandbox)', () => {
+  describe.concurrent('a server started in beforeAll; plain fetch', () => {
     let server: RunningServer
     beforeAll(async () => {
-      const served = new Hono()
-        .use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
-        .route('/', app)
+      const served = new Hono().use(honoOwnerMiddleware(sandbox)).route('/', app)
       served.onError((error, c) =>
         c.json({ error: sandboxErrorIn(error)?.code ?? String(error) }, 500),
       )
       server = await serveApp(served, { hostname: '127.0.0.1', port: 0 })
+      return stampOutgoingRequests(sandbox) // the test's requests carry its owner; undone after
     })
     afterAll(() => server.close())
 
-    orderBehaviour(sandbox, (path, { headers, ...init }) =>
-      fetch(server.url + path, { ...init, headers: { ...headers, ...ownerHeaders(sandbox) } }),
-    )
+    orderBehaviour(sandbox, (path, init) => fetch(server.url + path, init))
 
-    test('without the owner header the server’s queries have no owner (NO_OWNER)', async () => {
-      const response = await fetch(`${server.url}/products`)
+    test('a request made outside every test has no owner: its queries fail (NO_OWNER)', async () => {
+      const response = await sandbox.unboxedRun(() => fetch(`${server.url}/products`))
       expect(response.status).toBe(500)
       expect(await response.json()).toEqual({ error: 'NO_OWNER' })
     })

@@ -1,9 +1,26 @@
 import type { Owner } from '../ownership/owner.js'
+import { ownerTokensOf } from './http/owner-tokens.js'
+import { readRequestOwner, refuseInProduction } from './http/request-owners.js'
+import { OWNER_HEADER } from './http/token-refusals.js'
 
-/** The header a test's HTTP client sends and the server's middleware reads. */
-export const OWNER_HEADER = 'x-sqlsandbox-owner'
+export { expressOwnerMiddleware } from './http/express.js'
+export { fastifyOwnerHook } from './http/fastify.js'
+export { honoOwnerMiddleware } from './http/hono.js'
+export { ownerRequestListener } from './http/node-http.js'
+export {
+  type JoiningSandbox,
+  type RefusalBody,
+  type RequestOwnerOptions,
+  requestRefusedChannel,
+} from './http/request-owners.js'
+export {
+  type StampingOptions,
+  type StampingSandbox,
+  stampOutgoingRequests,
+} from './http/request-stamping.js'
+export { OWNER_HEADER, type RefusalReason } from './http/token-refusals.js'
 
-/** The part of a sandbox the HTTP helpers use. */
+/** The part of a sandbox `ownerHeaders` and `withRequestOwner` use. */
 export interface AllowingSandbox {
   currentOwner(): Owner | undefined
   allow<T>(owner: Owner | string, fn: () => T): T
@@ -12,30 +29,39 @@ export interface AllowingSandbox {
 type Headers = Record<string, string | string[] | undefined> | { get(name: string): string | null }
 
 /**
- * Headers for a request made from a test: they carry the test's owner id, so a server started
- * outside the test (in beforeAll) runs the request's queries on the test's connection.
+ * Headers for one request made from a test: the test's owner, as a token signed with the
+ * sandbox's secret and accepted for `ttlMs` (default 60 s). `stampOutgoingRequests(sandbox)`
+ * adds them to every request by itself; this is for a client it does not reach.
  *
  * @example
  * await fetch(`${baseUrl}/orders`, { method: 'POST', headers: { ...ownerHeaders(sandbox), … } })
  */
-export function ownerHeaders(sandbox: AllowingSandbox): Record<string, string> {
+export function ownerHeaders(
+  sandbox: Pick<AllowingSandbox, 'currentOwner'>,
+  options: { ttlMs?: number } = {},
+): Record<string, string> {
   const owner = sandbox.currentOwner()
-  return owner ? { [OWNER_HEADER]: owner.id } : {}
+  return owner ? { [OWNER_HEADER]: ownerTokensOf(sandbox).mint(owner, options.ttlMs) } : {}
 }
 
 /**
- * Runs a request handler as an allowed context of the owner its headers name (and as it is,
- * without one). For any framework's middleware: Express `(req, res, next) => withRequestOwner(
- * sandbox, req.headers, next)`, Hono `(c, next) => withRequestOwner(sandbox, c.req.raw.headers, next)`.
- * An id that names no live owner fails like any allowance (UNKNOWN_OWNER / OWNER_CHECKED_IN).
+ * Runs a request handler as an allowed context of the owner its headers' token names (and as
+ * it is, without one), for a framework the middlewares do not cover. A refused token (forged,
+ * expired, of another sandbox, of an ended owner) throws the OwnershipError the middlewares
+ * answer with a 4xx. Throws under NODE_ENV=production.
+ *
+ * @example
+ * app.use((c, next) => withRequestOwner(sandbox, c.req.raw.headers, next))
  */
 export function withRequestOwner<T>(
   sandbox: AllowingSandbox,
   headers: Headers,
   handle: () => T,
 ): T {
-  const id = headerValue(headers, OWNER_HEADER)
-  return id ? sandbox.allow(id, handle) : handle()
+  refuseInProduction('withRequestOwner(sandbox, …)')
+  const found = readRequestOwner(sandbox, headerValue(headers, OWNER_HEADER), {})
+  if (found.kind === 'refused') throw found.refusal.error
+  return found.kind === 'owner' ? sandbox.allow(found.owner, handle) : handle()
 }
 
 function headerValue(headers: Headers, name: string): string | undefined {
@@ -43,5 +69,5 @@ function headerValue(headers: Headers, name: string): string | undefined {
     return (headers as { get(name: string): string | null }).get(name) ?? undefined
   }
   const value = (headers as Record<string, string | string[] | undefined>)[name]
-  return Array.isArray(value) ? value[0] : value
+  return Array.isArray(value) ? value.join(', ') : value
 }
