@@ -7,6 +7,7 @@ export type OwnershipErrorCode =
   | 'OWNERSHIP_TIMEOUT'
   | 'UNKNOWN_OWNER'
   | 'SANDBOX_CLOSED'
+  | 'OWNER_TOKEN_REFUSED'
 
 export type TimeoutErrorCode = 'CHECKOUT_TIMEOUT' | 'QUEUE_TIMEOUT' | 'NEST_TIMEOUT'
 
@@ -70,6 +71,7 @@ export function isOwnershipError(error: unknown): error is OwnershipError {
       'OWNERSHIP_TIMEOUT',
       'UNKNOWN_OWNER',
       'SANDBOX_CLOSED',
+      'OWNER_TOKEN_REFUSED',
     ].includes(error.code)
   )
 }

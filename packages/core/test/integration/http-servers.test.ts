@@ -111,7 +111,7 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('HTTP on %s'
       )
       expect(answer).toMatchObject({
         status: 403,
-        body: { reason: 'forged-token', code: 'UNKNOWN_OWNER' },
+        body: { reason: 'forged-token', code: 'OWNER_TOKEN_REFUSED' },
       })
       expect(served.handled).toBe(handled)
     })

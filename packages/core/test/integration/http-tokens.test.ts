@@ -169,7 +169,7 @@ describe('what a refusal tells', () => {
         url: '/orders/7',
         status: 403,
         reason: 'other-sandbox',
-        code: 'UNKNOWN_OWNER',
+        code: 'OWNER_TOKEN_REFUSED',
       }),
     ])
   })

@@ -95,5 +95,5 @@ export function refusalOf(
 }
 
 function refused(status: 403 | 409, reason: RefusalReason, message: string): RequestRefusal {
-  return { status, reason, error: new OwnershipError('UNKNOWN_OWNER', message) }
+  return { status, reason, error: new OwnershipError('OWNER_TOKEN_REFUSED', message) }
 }
