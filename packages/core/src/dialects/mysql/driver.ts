@@ -83,9 +83,11 @@ export function mysqlDriver(
       return new Promise((resolve, reject) => {
         const pending = pendingOf(conn)
         pending.add(reject)
-        const rowsAsArray = statementOptions?.rowMode === 'array'
-        const query: mysql.QueryOptions = rowsAsArray ? { sql, rowsAsArray } : { sql }
-        conn.query(query, params as unknown[] | undefined, (error, result, fields) => {
+        const done = (
+          error: mysql.QueryError | null,
+          result: mysql.QueryResult,
+          fields: mysql.FieldPacket[],
+        ) => {
           pending.delete(reject)
           if (error) return reject(explainedInsideXa(conn, error, sql))
           const outcome: QueryResult = Array.isArray(result)
@@ -99,7 +101,11 @@ export function mysqlDriver(
           }
           if (reportsNoTransaction(result)) outcome.outsideTransaction = true
           resolve(outcome)
-        })
+        }
+        // The text form unless rows come as arrays: mysql2 copies an options object per query.
+        if (statementOptions?.rowMode === 'array') {
+          conn.query({ sql, rowsAsArray: true }, params as unknown[] | undefined, done)
+        } else conn.query(sql, params as unknown[] | undefined, done)
       })
     },
     async destroy(conn) {
