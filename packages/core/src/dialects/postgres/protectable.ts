@@ -1,5 +1,7 @@
 // What per-statement protection may wrap: read from a statement's text without parsing it.
 
+import { isWordStart, skipTrivia, tokenEnd } from '../../statements/split.js'
+
 /** A pg query in its normalised form, as pg.Client#query receives it (text, values, name, rowMode, types, queryMode). */
 export interface PgQueryConfig {
   text: string
@@ -82,107 +84,37 @@ function isTransactionControl(words: string[]): boolean {
   return TRANSACTION_CONTROL.has(first) || (first === 'prepare' && second === 'transaction')
 }
 
-const WORD_START = /[A-Za-z_\u0080-\uffff]/
-const WORD = /[A-Za-z0-9_$\u0080-\uffff]*/y
-const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y
-const DIGITS = /[0-9]*/y
+const SEMICOLON = 59
 
 /**
- * Splits SQL text at top-level semicolons, as PostgreSQL's lexer would (standard_conforming_strings
- * on): quotes, E'' escapes, dollar quotes, quoted identifiers and nested comments hide semicolons.
- * Returns each non-empty statement as its lower-cased bare words (keywords and identifiers);
- * with `firstWords`, stops at the first statement's first that many words.
+ * Each non-empty statement of `text` (top-level semicolons end them) as its lower-cased bare
+ * words (keywords and identifiers; strings, numbers and symbols skipped), read with the one
+ * lexer of statements/ as PostgreSQL reads it; with `firstWords`, stops at the first
+ * statement's first that many words.
  */
 function scanStatements(text: string, firstWords = Number.POSITIVE_INFINITY): string[][] {
   const statements: string[][] = []
   let words: string[] | undefined
-  let i = 0
-  while (i < text.length) {
-    const c = text.charAt(i)
-    const next = text.charAt(i + 1)
-    if (c === ';') {
+  let pos = skipTrivia(text, 0, PG)
+  while (pos < text.length) {
+    if (text.charCodeAt(pos) === SEMICOLON) {
       if (words) statements.push(words)
       words = undefined
-      i++
-    } else if (/\s/.test(c)) {
-      i++
-    } else if (c === '-' && next === '-') {
-      const end = text.indexOf('\n', i)
-      i = end === -1 ? text.length : end + 1
-    } else if (c === '/' && next === '*') {
-      i = skipBlockComment(text, i)
-    } else {
-      words ??= []
-      if (c === "'") {
-        i = skipQuoted(text, i, "'", false)
-      } else if (c === '"') {
-        i = skipQuoted(text, i, '"', false)
-      } else if (c === '$') {
-        i = skipDollar(text, i)
-      } else if (WORD_START.test(c)) {
-        WORD.lastIndex = i + 1
-        WORD.test(text)
-        const word = text.slice(i, WORD.lastIndex)
-        i = WORD.lastIndex
-        if ((word === 'e' || word === 'E') && text.charAt(i) === "'") {
-          i = skipQuoted(text, i, "'", true)
-        } else {
-          words.push(word.toLowerCase())
-          if (statements.length === 0 && words.length >= firstWords) return [words]
-        }
-      } else {
-        i++
-      }
+      pos = skipTrivia(text, pos + 1, PG)
+      continue
     }
+    words ??= []
+    const end = tokenEnd(text, pos, PG)
+    // A word token (an E'…' string starts like one: its end is past a quote).
+    if (isWordStart(text.charCodeAt(pos)) && text.charCodeAt(end - 1) !== QUOTE) {
+      words.push(text.slice(pos, end).toLowerCase())
+      if (statements.length === 0 && words.length >= firstWords) return [words]
+    }
+    pos = skipTrivia(text, end, PG)
   }
   if (words) statements.push(words)
   return statements
 }
 
-/** From an opening quote at `start` to just past its closing one (doubled quotes stay inside). */
-function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1
-  while (i < text.length) {
-    const c = text.charAt(i)
-    if (backslashEscapes && c === '\\') {
-      i += 2
-    } else if (c === quote) {
-      if (text.charAt(i + 1) !== quote) return i + 1
-      i += 2
-    } else {
-      i++
-    }
-  }
-  return text.length
-}
-
-function skipBlockComment(text: string, start: number): number {
-  let depth = 0
-  let i = start
-  while (i < text.length) {
-    const pair = text.slice(i, i + 2)
-    if (pair === '/*') {
-      depth++
-      i += 2
-    } else if (pair === '*/') {
-      depth--
-      i += 2
-      if (depth === 0) return i
-    } else {
-      i++
-    }
-  }
-  return text.length
-}
-
-/** `$1` is a parameter; `$tag$…$tag$` a dollar-quoted string. */
-function skipDollar(text: string, start: number): number {
-  DIGITS.lastIndex = start + 1
-  DIGITS.test(text)
-  if (DIGITS.lastIndex > start + 1) return DIGITS.lastIndex
-  DOLLAR_TAG.lastIndex = start
-  if (!DOLLAR_TAG.test(text)) return start + 1
-  const tag = text.slice(start, DOLLAR_TAG.lastIndex)
-  const end = text.indexOf(tag, DOLLAR_TAG.lastIndex)
-  return end === -1 ? text.length : end + tag.length
-}
+const PG = 'postgres'
+const QUOTE = 39
