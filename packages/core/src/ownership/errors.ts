@@ -76,9 +76,23 @@ export function isOwnershipError(error: unknown): error is OwnershipError {
   )
 }
 
-/** Messages end by pointing at the README section that explains the error. */
+/** Sections of the reference that live in docs/ rather than in the README. */
+const IN_DOCS: Record<string, string> = {
+  'app-transactions-inside-the-sandbox': 'semantics',
+  'a-root-transaction-inside-an-open-one': 'semantics',
+  'isolation-levels': 'semantics',
+  'mysql-implicit-commits': 'semantics',
+  'what-the-server-guarantees': 'semantics',
+  'statements-that-cannot-run-in-a-transaction': 'semantics',
+  deadlocks: 'semantics',
+}
+
+/** Messages end by pointing at the section that explains the error. */
 export function docs(section: string): string {
-  return `See the sqlsandbox README, section #${section}.`
+  const page = IN_DOCS[section]
+  return page
+    ? `See the sqlsandbox docs, docs/${page}.md#${section}.`
+    : `See the sqlsandbox README, section #${section}.`
 }
 
 /** The sqlsandbox error an ORM's error carries, however deep in `cause` the ORM put it. */

@@ -35,7 +35,7 @@ export function explainLockConflict(
     `${self?.connectionId ? ` on connection ${self.connectionId}` : ''}; other owners holding connections:\n` +
     `${others.join('\n') || '  (none)'}\n` +
     'Concurrent tests that write the same unique key, or lock the same rows, wait for each other: ' +
-    'use distinct keys per test, or run those tests sequentially. See the sqlsandbox README, section #deadlocks.' +
+    'use distinct keys per test, or run those tests sequentially. See the sqlsandbox docs, docs/semantics.md#deadlocks.' +
     (transactionLost
       ? '\nThe server rolled back the whole transaction of this statement’s owner to break the lock: ' +
         'the rows it wrote before are gone, and an app transaction it had open is over. The ' +

@@ -12,6 +12,6 @@ export function explainTransactionBlockRefusal(error: Error): Error {
     '\nsqlsandbox: every statement of a test runs inside its transaction (BEGIN … ROLLBACK), ' +
     'where PostgreSQL refuses this one. Run it before the tests (global setup), or in ' +
     'sandbox.unboxedRun(), on a plain connection (what it does persists). See the sqlsandbox ' +
-    'README, section #statements-that-cannot-run-in-a-transaction.'
+    'docs, docs/semantics.md#statements-that-cannot-run-in-a-transaction.'
   return error
 }
