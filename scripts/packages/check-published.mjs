@@ -94,6 +94,7 @@ function metadataProblems() {
 function shippedFileProblems() {
   const problems = []
   if (!existsSync(join(published, 'README.md'))) problems.push('no README.md in the tarball')
+  if (!existsSync(join(published, 'LICENSE'))) problems.push('no LICENSE in the tarball')
   const changelog = join(published, 'CHANGELOG.md')
   if (!existsSync(changelog)) {
     problems.push('no CHANGELOG.md in the tarball: add it to "files"')
