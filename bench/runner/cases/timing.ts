@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, expect, test } from 'vitest'
 
 /** How many tests each write case runs, and each empty case (empty tests are noisier). */
 export const WRITE_TESTS = 200
@@ -35,4 +35,20 @@ export const tag = `bench-${process.pid}`
 export async function fromPackage<T>(pkg: string, specifier: string): Promise<T> {
   const require = createRequire(new URL(`../../../packages/${pkg}/package.json`, import.meta.url))
   return (await import(pathToFileURL(require.resolve(specifier)).href)) as T
+}
+
+/**
+ * The write cases' tests, the same for a case and its control: each inserts a row through
+ * `insertAndRead` and must read its name back. Timed as `name`.
+ */
+export function insertAndSelectTests(
+  name: string,
+  insertAndRead: (name: string) => Promise<string>,
+): void {
+  timeTests(name, WRITE_TESTS)
+  for (let i = 0; i < WRITE_TESTS; i++) {
+    test(`insert + select ${i}`, async () => {
+      expect(await insertAndRead(`item ${i}`)).toBe(`item ${i}`)
+    })
+  }
 }
