@@ -5,10 +5,11 @@ import { isConnectionLoss } from './connection-loss.js'
 import type { ConnectionPool } from './connection-pool.js'
 import type { IsolationLevel, SandboxDriver } from './driver.js'
 import type { Endings } from './endings.js'
-import { Lease } from './lease.js'
+import { type BeginOutcome, Lease } from './lease.js'
 import { beginTimeoutError, nestedIsolationError, nestTimeoutError } from './messages.js'
 import { Owner } from './owner.js'
 import type { OwnershipRegistry } from './registry.js'
+import { REPEATABLE } from './routing.js'
 import { transactionEndedError } from './transaction-committed.js'
 
 export interface CheckoutRequest {
@@ -23,6 +24,8 @@ export interface CheckoutLimits {
   readonly checkoutTimeout: number
   readonly queueTimeout: number
 }
+
+const BEGUN: BeginOutcome = { begun: true }
 
 /**
  * Makes owners: a root owner gets a pooled connection inside its transaction, a nested one a
@@ -81,7 +84,7 @@ export class Checkouts<C> {
         ended: (error) => outsideTransaction(lease.conn, error),
         restart: (cause) => this.#restartTransaction(lease, cause),
       },
-      begin: () => this.#beginOnLease(owner, lease),
+      begin: (first) => this.#beginOnLease(owner, lease, first),
     })
     this.#registry.add({ owner, lease }, ambient)
     return owner
@@ -98,12 +101,17 @@ export class Checkouts<C> {
     const savepoint = `sqlsandbox_owner_${++this.#savepoints}`
     let unanswered: Error | undefined
     try {
-      await lease.execute(controlClient(parent, owner), this.#limits.queueTimeout, async (conn) => {
-        const opened = this.#driver.query(conn, this.#driver.transactions.savepoint(savepoint))
-        if (await settlesWithin(opened, timeout)) return opened
-        unanswered = beginTimeoutError(owner, timeout, this.#driver.describe(), 'savepoint')
-        throw unanswered
-      })
+      await lease.execute(
+        controlClient(parent, owner),
+        this.#limits.queueTimeout,
+        async (conn) => {
+          const opened = this.#driver.query(conn, this.#driver.transactions.savepoint(savepoint))
+          if (await settlesWithin(opened, timeout)) return opened
+          unanswered = beginTimeoutError(owner, timeout, this.#driver.describe(), 'savepoint')
+          throw unanswered
+        },
+        REPEATABLE,
+      )
     } catch (error) {
       lease.pop(owner)
       // A server that does not answer a SAVEPOINT: the connection is of no use to anyone now.
@@ -160,20 +168,31 @@ export class Checkouts<C> {
   }
 
   /**
-   * The owner's transaction, begun before its first statement, within checkoutTimeout. An idle
+   * The owner's transaction, begun before its first statement, or with it in the same round
+   * trip where the driver can (`first`), within checkoutTimeout. An idle
    * connection that the server or the network closed (a restart, a KILL, an idle cut) fails its
    * BEGIN: it is discarded and a new one taken from the pool, so a test never fails for a
    * connection it never used. A BEGIN that fails otherwise, or gets no answer by the deadline,
-   * ends the owner (its connection is closed) and fails the statement.
+   * ends the owner (its connection is closed) and fails the statement. A first statement sent
+   * with a BEGIN that failed did not run: on a new connection it is sent again.
    */
-  async #beginOnLease(owner: Owner, lease: Lease<C>): Promise<void> {
+  async #beginOnLease(
+    owner: Owner,
+    lease: Lease<C>,
+    first?: (conn: C) => Promise<unknown>,
+  ): Promise<BeginOutcome> {
     const timeout = this.#limits.checkoutTimeout
     const deadline = Date.now() + timeout
+    const driver = this.#driver
+    const ahead = first !== undefined && driver.beginAhead !== undefined
     for (let attempt = 0; ; attempt++) {
       let begun: unknown
       try {
         const remaining = Math.max(0, deadline - Date.now())
-        begun = await withinBound(this.#begin(lease.conn, owner.isolation), remaining)
+        const beginning = ahead
+          ? driver.beginAhead!(lease.conn, owner.isolation, first)
+          : this.#begin(lease.conn, owner.isolation)
+        begun = await withinBound<unknown>(beginning, remaining)
       } catch (error) {
         // It ended while its BEGIN ran (timed out, checked in): that is what the statement says.
         if (!owner.isLive)
@@ -202,7 +221,7 @@ export class Checkouts<C> {
           beginTimeoutError(owner, timeout, this.#driver.describe(), 'transaction'),
         )
       }
-      return
+      return ahead ? (begun as BeginOutcome) : BEGUN
     }
   }
 

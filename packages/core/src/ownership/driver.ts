@@ -19,6 +19,21 @@ export interface SandboxDriver<Conn = unknown> {
    */
   begin?(conn: Conn, isolation: IsolationLevel | undefined): Promise<void>
   /**
+   * Begins a root owner's transaction in front of its first statement, in the same round trip:
+   * `first` sends the statement on `conn`, and the driver puts the BEGIN ahead of whatever
+   * `first` writes (or, where it cannot ride along, sends it just before, in the same turn:
+   * nothing of `first` runs unless the BEGIN did). Resolves once the BEGIN's outcome is known,
+   * before the statement's own: `begun` false when `first` sent nothing (no transaction was
+   * begun), and `ran`, `first`'s promise, which settles as the statement does. Rejects with the
+   * BEGIN's error (the statement then did not run). Optional: without it the BEGIN is awaited
+   * before the first statement is sent.
+   */
+  beginAhead?<T>(
+    conn: Conn,
+    isolation: IsolationLevel | undefined,
+    first: (conn: Conn) => Promise<T>,
+  ): Promise<BegunAhead<T>>
+  /**
    * Runs one statement. Message-shaped on purpose — sql, params and options in, a QueryResult
    * (plain data: rows, columns, counts) or an error out — so an owner's connection can sit
    * behind a MessagePort, IPC or a socket without the rest of the sandbox changing.
@@ -101,6 +116,14 @@ export interface SandboxDriver<Conn = unknown> {
   guardForeignConnections?(refusal: (connection: string) => Error | undefined): () => void
   /** Where the connections go, for messages: e.g. `postgres://127.0.0.1:5432/app_test`. */
   describe(): string
+}
+
+/** What `beginAhead` resolves to. */
+export interface BegunAhead<T> {
+  /** The BEGIN ran; false: the first statement sent nothing, so nothing was begun. */
+  begun: boolean
+  /** The first statement, as `first` returned it. */
+  ran: Promise<T>
 }
 
 /** How a statement's rows come back. */

@@ -2,6 +2,7 @@ import { DRAIN_MS, settlesWithin } from './bounds.js'
 import type { Via } from './caller.js'
 import { docs, SandboxError, SandboxTimeoutError } from './errors.js'
 import type { Owner } from './owner.js'
+import type { RunOptions } from './routing.js'
 
 /** Who asks for the owned connection: an owner, reached from some context (its scope). */
 export interface Client {
@@ -49,6 +50,21 @@ export type Recover = (error: unknown) => Promise<void> | undefined
  * (and the nested owners' savepoints), in the failing statement's turn, and resolves to the
  * error the statement fails with instead of its result.
  */
+/**
+ * How the owner's transaction began. `ran`: the first statement, sent together with the BEGIN
+ * (the driver's `beginAhead`); `begun` false when that statement sent nothing to the server, so
+ * no transaction was begun and the next statement begins it.
+ */
+export interface BeginOutcome {
+  begun: boolean
+  ran?: Promise<unknown> | undefined
+}
+
+/** Begins the owner's transaction, with its first statement when given one (see BeginOutcome). */
+export type Begin<C> = (first?: (conn: C) => Promise<unknown>) => Promise<BeginOutcome>
+
+const BEGUN: BeginOutcome = { begun: true }
+
 export interface TransactionWatch {
   ended(error?: unknown): boolean | Promise<boolean>
   restart(cause: unknown): Promise<Error>
@@ -72,9 +88,10 @@ export class Lease<C> {
   readonly #queue: Request<C>[] = []
   readonly #nestWaiters: NestWaiter[] = []
   /** Begins the owner's transaction: on the first statement, so a test that never queries pays no round trip. */
-  readonly #begin: (() => Promise<void>) | undefined
+  readonly #begin: Begin<C> | undefined
   #transaction: 'pending' | 'beginning' | 'begun' | 'failed'
-  #beginning: Promise<void> | undefined
+  /** While beginning: settles when the outcome is known. Once failed: the BEGIN's error. */
+  #beginning: Promise<unknown> | undefined
 
   constructor(
     conn: C,
@@ -83,7 +100,7 @@ export class Lease<C> {
       recover?: Recover | undefined
       watch?: TransactionWatch | undefined
       /** Begins the transaction on `conn` (may `replaceConnection` first); undefined: begun. */
-      begin?: (() => Promise<void>) | undefined
+      begin?: Begin<C> | undefined
     } = {},
   ) {
     this.#conn = conn
@@ -118,23 +135,37 @@ export class Lease<C> {
   }
 
   /**
-   * The transaction's BEGIN, run once, before the first statement on the connection; undefined
-   * once begun (the hot path: no promise). A BEGIN that failed fails every later statement too.
+   * The transaction's BEGIN, run once, with or before the first statement on the connection
+   * (`first`, which the driver may send in the BEGIN's round trip: then the outcome carries it);
+   * undefined once begun (the hot path: no promise). A BEGIN that failed fails every later
+   * statement too.
    */
-  beginOnce(): Promise<void> | undefined {
-    if (this.#transaction !== 'pending') return this.#beginning
+  beginOnce(first?: (conn: C) => Promise<unknown>): Promise<BeginOutcome> | undefined {
+    switch (this.#transaction) {
+      case 'begun':
+        return undefined
+      case 'failed':
+        return this.#beginning as Promise<never>
+      case 'beginning':
+        // Not reached while statements take turns on the connection; if it is, wait and look again.
+        return this.#beginning!.then(() => this.beginOnce(first) ?? BEGUN)
+    }
     this.#transaction = 'beginning'
-    const beginning = this.#begin!()
-    this.#beginning = beginning
-    beginning.then(
-      () => {
-        this.#transaction = 'begun'
+    const beginning = this.#begin!(first).then(
+      (outcome) => {
+        // A first statement that sent nothing (refused, skipped) began nothing: the next one will.
+        this.#transaction = outcome.begun ? 'begun' : 'pending'
         this.#beginning = undefined
+        return outcome
       },
-      () => {
+      (error: unknown) => {
         this.#transaction = 'failed'
+        throw error
       },
     )
+    this.#beginning = beginning
+    // Later statements read the failure from #beginning; the first one gets it from the return.
+    beginning.catch(() => {})
     return beginning
   }
 
@@ -190,11 +221,11 @@ export class Lease<C> {
     client: Client,
     timeoutMs: number,
     fn: (conn: C) => Promise<T>,
-    options?: AcquireOptions,
+    options?: AcquireOptions & RunOptions,
   ): Promise<T> {
     const hold = await this.acquire(client, timeoutMs, options)
     try {
-      return await hold.run(fn)
+      return await hold.run(fn, options)
     } finally {
       hold.release()
     }
@@ -372,23 +403,23 @@ export class Hold<C> {
   }
 
   /** Runs `fn` on the connection, after this hold's earlier statements; refused once the owner ended. */
-  run<T>(fn: (conn: C) => Promise<T>): Promise<T> {
-    return this.#run(fn, false)
+  run<T>(fn: (conn: C) => Promise<T>, options?: RunOptions): Promise<T> {
+    return this.#run(fn, false, options?.repeatable === true)
   }
 
   /** Runs one statement and releases the hold when it has settled. */
-  runOnce<T>(fn: (conn: C) => Promise<T>): Promise<T> {
-    return this.#run(fn, true)
+  runOnce<T>(fn: (conn: C) => Promise<T>, options?: RunOptions): Promise<T> {
+    return this.#run(fn, true, options?.repeatable === true)
   }
 
-  #run<T>(fn: (conn: C) => Promise<T>, releaseAfter: boolean): Promise<T> {
+  #run<T>(fn: (conn: C) => Promise<T>, releaseAfter: boolean, repeatable: boolean): Promise<T> {
     // A guest's statements queue in its host's order: one statement at a time on the connection.
     const order = this.#host ?? this
     // The usual case, nothing running: start at once, without a hop through the queue.
     let result: Promise<T>
-    if (order.#inflight++ === 0) result = this.#execute(fn, order, releaseAfter)
+    if (order.#inflight++ === 0) result = this.#execute(fn, order, releaseAfter, repeatable)
     else {
-      const start = () => this.#execute(fn, order, releaseAfter)
+      const start = () => this.#execute(fn, order, releaseAfter, repeatable)
       result = order.#last!.then(start, start)
     }
     order.#last = result
@@ -412,7 +443,12 @@ export class Hold<C> {
    * Not an async function, and two closures only: on the path of every statement, each
    * promise, await and allocation counts.
    */
-  #execute<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
+  #execute<T>(
+    fn: (conn: C) => Promise<T>,
+    order: Hold<C>,
+    releaseAfter: boolean,
+    repeatable: boolean,
+  ): Promise<T> {
     const owner = this.client.owner
     if (this.#released || !owner.isLive) {
       this.#settled(order, releaseAfter)
@@ -420,12 +456,20 @@ export class Hold<C> {
         this.#released ? releasedHoldError() : owner.lateError(this.client.describe()),
       )
     }
-    const beginning = this.#lease.beginOnce()
+    const beginning = this.#lease.beginOnce(repeatable ? fn : undefined)
     if (beginning) {
-      // The owner's first statement: its transaction begins first. A BEGIN that failed ended the
-      // owner; the statement fails with the BEGIN's own error (what went wrong, and the bound).
+      // The owner's first statement: its transaction begins first, or with it in one round trip
+      // (`ran`). A BEGIN that failed ended the owner; the statement fails with the BEGIN's own
+      // error (what went wrong, and the bound).
       return beginning.then(
-        () => {
+        ({ begun, ran }) => {
+          if (ran) {
+            if (begun) return this.#follow(ran as Promise<T>, order, releaseAfter)
+            // It sent nothing (refused before reaching the server): nothing to watch or repair.
+            const settle = () => this.#settled(order, releaseAfter)
+            ran.then(settle, settle)
+            return ran as Promise<T>
+          }
           if (owner.isLive) return this.#start(fn, order, releaseAfter)
           // It ended while its BEGIN ran (checked in, timed out): the statement never ran.
           this.#settled(order, releaseAfter)
@@ -441,14 +485,19 @@ export class Hold<C> {
   }
 
   #start<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
-    const owner = this.client.owner
-    const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
     let running: Promise<T>
     try {
       running = fn(this.#lease.conn)
     } catch (error) {
-      return Promise.reject(error).catch(failed)
+      running = Promise.reject(error)
     }
+    return this.#follow(running, order, releaseAfter)
+  }
+
+  /** The statement's outcome, once the server's word on the transaction (the watch) is in. */
+  #follow<T>(running: Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
+    const owner = this.client.owner
+    const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
     return running.then((result) => {
       const ended = owner.isLive ? this.#lease.watch?.ended() : undefined
       const settle = () => {

@@ -1,7 +1,7 @@
 import { channels, publishQuery } from '../ownership/events.js'
 import { isReleasedHoldError } from '../ownership/lease.js'
 import type { Owner } from '../ownership/owner.js'
-import type { RoutedConnection } from '../ownership/routing.js'
+import { REPEATABLE, type RoutedConnection } from '../ownership/routing.js'
 import { transactionCommittedError } from '../ownership/transaction-committed.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
 import { classifyScript, needsClassification, type Statement } from '../statements/index.js'
@@ -217,7 +217,8 @@ export class StatementRouter<C, Q, R> {
     const protect = !open && this.#executor.semantics.failedStatementAborts
     const run = (conn: C) => this.#executor.run(conn, query, protect)
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
-    const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
+    const result =
+      turn === session.txTurn ? turn.run(run, REPEATABLE) : turn.runOnce(run, REPEATABLE)
     return result.then(undefined, (error: unknown) => this.#otherFailed(error, turn, session, open))
   }
 
@@ -255,7 +256,8 @@ export class StatementRouter<C, Q, R> {
       }
       return result
     }
-    const result = turn === session.txTurn ? turn.run(run) : turn.runOnce(run)
+    const result =
+      turn === session.txTurn ? turn.run(run, REPEATABLE) : turn.runOnce(run, REPEATABLE)
     return result.then(undefined, (error: unknown) => this.#otherFailed(error, turn, session, open))
   }
 
@@ -297,7 +299,7 @@ export class StatementRouter<C, Q, R> {
   ): Promise<R> {
     const step = session.tx.step(statement)
     try {
-      const result = await turn.run((conn) => this.#perform(conn, step.plan, query))
+      const result = await turn.run((conn) => this.#perform(conn, step.plan, query), REPEATABLE)
       if (statement.kind === 'call' && this.#executor.endedTransaction?.(result)) {
         // Still in the turn: nothing else may run on the connection outside a transaction.
         const owner = turn.owner!

@@ -9,6 +9,7 @@ import type {
 import type { TranslatingDriver } from '../../sandbox-types.js'
 import { checkPgSettings } from '../connection-settings.js'
 import { redactUrl } from '../redact-url.js'
+import { BeginAheadClient, sendBeginAhead } from './begin-ahead.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
 import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './commit-guard.js'
 import { findDeferrable } from './deferred-checks.js'
@@ -72,7 +73,9 @@ export function pgDriver(
     multipleStatements: true,
     transactions,
     async connect(connectOptions) {
-      const client = new pg.Client(withConnectTimeout(clientConfig, connectOptions?.timeoutMs))
+      const client = new BeginAheadClient(
+        withConnectTimeout(clientConfig, connectOptions?.timeoutMs),
+      )
       markSandboxClient(client)
       // An idle client whose socket dies emits 'error'; unhandled, it would crash the test run.
       // The next statement on it fails instead, and the owner's end destroys it.
@@ -82,6 +85,17 @@ export function pgDriver(
       if (guarded) await installCommitGuard(client)
       if (options.checkDeferredAfterWrites !== false) await findDeferrable(client)
       return client
+    },
+    beginAhead(client, isolation, first) {
+      const begin = postgresTransactions.begin({ isolation })
+      const statements = guarded ? [...begin, ARM_COMMIT_GUARD] : begin
+      return sendBeginAhead(client, statements, first, async (error) => {
+        // As in query() below: the guard's function was dropped (DISCARD TEMP outside a test).
+        if (!guarded || !isMissingCommitGuard(error)) return false
+        await client.query('ROLLBACK')
+        await installCommitGuard(client)
+        return true
+      })
     },
     query(client, sql, params, statementOptions) {
       const running = runQuery(client, sql, params, statementOptions)

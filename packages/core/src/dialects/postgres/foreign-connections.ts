@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { databaseTarget } from '../database-target.js'
 import { ForeignGuards } from '../foreign-guards.js'
+import { failQuery } from './query-failure.js'
 
 /**
  * Statements of pg clients that the sandbox did not open, to a guarded database, are checked
@@ -26,7 +27,7 @@ const guards = new ForeignGuards('pg', () => {
   const guarded = function (this: pg.Client, ...args: unknown[]): unknown {
     if (!sandboxClients.has(this)) {
       const error = guards.refusalFor(targetOf(this))
-      if (error) return fail(this, args, error)
+      if (error) return failQuery(this, args, error)
     }
     return query.apply(this, args)
   }
@@ -40,28 +41,4 @@ function targetOf(client: pg.Client): string {
   const params = (client as unknown as { connectionParameters: pg.ClientConfig })
     .connectionParameters
   return databaseTarget(params.host, params.port, params.database ?? '')
-}
-
-/** The error, in the shape the call expects: a Submittable's, a callback's, or a promise's. */
-function fail(client: pg.Client, args: unknown[], error: Error): unknown {
-  const [first] = args
-  const submittable = first as { submit?: unknown; handleError?: (e: Error, c: unknown) => void }
-  if (typeof submittable?.submit === 'function') {
-    process.nextTick(() =>
-      submittable.handleError?.(error, (client as { connection?: unknown }).connection),
-    )
-    return first
-  }
-  const last = args[args.length - 1]
-  const callback =
-    typeof last === 'function'
-      ? last
-      : typeof (first as { callback?: unknown })?.callback === 'function'
-        ? (first as { callback: (e: Error) => void }).callback
-        : undefined
-  if (callback) {
-    process.nextTick(callback as (e: Error) => void, error)
-    return undefined
-  }
-  return Promise.reject(error)
 }

@@ -1,9 +1,11 @@
 import pg from 'pg'
 import { isConnectionLoss } from '../../ownership/connection-loss.js'
 import { SandboxError } from '../../ownership/errors.js'
+import { CARRIES_BEGIN, type PendingBegin, takePendingBegin } from './begin-ahead.js'
 import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE, releaseStatements } from './deferred-checks.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { outsideTransaction } from './transaction-status.js'
+import { runUnnamed, SYNC } from './wire-frames.js'
 
 /**
  * Runs `config` on `client` inside `SAVEPOINT <savepoint>` … `RELEASE SAVEPOINT <savepoint>` in one
@@ -106,9 +108,8 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
 }
 
 // Results the server completes for one protected query (CommandComplete, or EmptyQuery for the
-// statement): SAVEPOINT's, the statement's, the deferred checks' (if asked for), RELEASE's.
-const SAVEPOINT = 0
-const STATEMENT = 1
+// statement): the owner's BEGIN's (on its first statement: see begin-ahead.ts), SAVEPOINT's, the
+// statement's, the deferred checks' (if asked for), RELEASE's.
 
 /**
  * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
@@ -118,9 +119,11 @@ const STATEMENT = 1
  * SAVEPOINT ran, so even its syntax error is undone. The extended protocol takes one statement
  * per Parse: a text that is more than one statement to the server (whatever canProtect read in
  * it) fails with 42601 instead of running, so no hidden COMMIT can ride along. pg would send a
- * parameterless text as a simple query; the result is the same (text format, same fields).
+ * parameterless text as a simple query; the result is the same (text format, same fields). On
+ * an owner's first statement the owner's BEGIN goes first, in the same round trip.
  */
 class ProtectedQuery {
+  readonly [CARRIES_BEGIN] = true
   /** Set by pg's Client when it was created with `binary: true`. */
   binary = false
   /** Called once with the outcome; pg's Client wraps it when `query_timeout` is set. */
@@ -136,7 +139,11 @@ class ProtectedQuery {
   readonly #config: PgQueryConfig
   readonly #checkDeferred: boolean
   /** How many results the server completes when everything ran. */
-  readonly #all: number
+  #all: number
+  /** The owner's BEGIN, sent first: its results come before the savepoint's. */
+  #begin: PendingBegin | undefined
+  #savepointAt = 0
+  #statementAt = 1
   #completed = 0
   #wire: WireConnection | undefined
   #rowError: unknown
@@ -189,10 +196,18 @@ class ProtectedQuery {
     }
 
     const frames = savepointFrames(this.#savepoint, this.#checkDeferred)
+    const begin = takePendingBegin(this.#client)
+    if (begin) {
+      this.#begin = begin
+      this.#savepointAt = begin.count
+      this.#statementAt = begin.count + 1
+      this.#all += begin.count
+    }
     const { stream } = wire
     stream.cork?.()
     try {
       // Like Connection#_send: a socket already closing is left to the Client's 'end' handling.
+      if (begin && stream.writable) stream.write(begin.frames)
       if (stream.writable) stream.write(frames.open)
       if (parsed === undefined) wire.parse({ text, name })
       wire.bind({ statement: name, values: params ?? [], binary: this.binary })
@@ -206,11 +221,11 @@ class ProtectedQuery {
   }
 
   handleRowDescription(message: { fields: unknown[] }): void {
-    if (this.#completed === STATEMENT) this._result.addFields(message.fields)
+    if (this.#completed === this.#statementAt) this._result.addFields(message.fields)
   }
 
   handleDataRow(message: { fields: unknown[] }): void {
-    if (this.#completed !== STATEMENT || this.#rowError !== undefined) return
+    if (this.#completed !== this.#statementAt || this.#rowError !== undefined) return
     try {
       this._result.addRow(this._result.parseRow(message.fields))
     } catch (error) {
@@ -220,8 +235,9 @@ class ProtectedQuery {
   }
 
   handleCommandComplete(message: unknown): void {
-    if (this.#completed === STATEMENT) this._result.addCommandComplete(message)
+    if (this.#completed === this.#statementAt) this._result.addCommandComplete(message)
     this.#completed++
+    if (this.#completed === this.#savepointAt) this.#begin?.begun()
   }
 
   /** A statement of only comments: no CommandComplete follows. */
@@ -234,6 +250,9 @@ class ProtectedQuery {
 
   handleError(error: unknown): void {
     const failure = toError(this.#rowError ?? error)
+    // The owner's BEGIN did not complete: the statement did not run either (the server skips
+    // to the Sync), and the BEGIN's failure is what the sandbox handles.
+    if (this.#begin && this.#completed < this.#savepointAt) this.#begin.failed(failure)
     // Not from the server (query_timeout, a dead socket, a refused submit): settle, but keep
     // following the messages, as a timed-out statement still runs and may yet fail.
     if (!(error instanceof pg.DatabaseError)) {
@@ -241,7 +260,7 @@ class ProtectedQuery {
       return
     }
     this.#unwatchParse()
-    const savepointRan = this.#completed > SAVEPOINT
+    const savepointRan = this.#completed > this.#savepointAt
     this.#completed = this.#all
     if (savepointRan) this.#repair(failure)
     else this.#settle(failure)
@@ -300,7 +319,7 @@ class ProtectedQuery {
     // Only the statement's Parse completes after SAVEPOINT did; like pg, remember a name once the
     // server accepted its text, so the next use skips Parse.
     const { name, text } = this.#config
-    if (this.#completed === STATEMENT && name && this.#wire) {
+    if (this.#completed === this.#statementAt && name && this.#wire) {
       this.#wire.parsedStatements[name] = text
     }
   }
@@ -338,7 +357,7 @@ function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFr
     const after = releaseStatements(savepoint, checkDeferred)
     frames = {
       open: runUnnamed(`SAVEPOINT ${savepoint}`),
-      releaseAndSync: Buffer.concat([...after.map(runUnnamed), frame('S')]),
+      releaseAndSync: Buffer.concat([...after.map(runUnnamed), SYNC]),
     }
     framesBySavepoint.set(key, frames)
   }
@@ -346,28 +365,6 @@ function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFr
 }
 
 const framesBySavepoint = new Map<string, SavepointFrames>()
-
-/** Parse into the unnamed statement, Bind it to the unnamed portal, Execute it without a row limit. */
-function runUnnamed(sql: string): Buffer {
-  const none = Buffer.alloc(2) // an Int16 count of 0: parameter types, formats, values, result formats
-  return Buffer.concat([
-    frame('P', cstring(''), cstring(sql), none),
-    frame('B', cstring(''), cstring(''), none, none, none),
-    frame('E', cstring(''), Buffer.alloc(4)),
-  ])
-}
-
-/** A v3 message: type byte, Int32 length (counting itself), body. */
-function frame(type: string, ...body: Buffer[]): Buffer {
-  const header = Buffer.alloc(5)
-  header.write(type, 0, 'latin1')
-  header.writeInt32BE(4 + body.reduce((length, part) => length + part.length, 0), 1)
-  return Buffer.concat([header, ...body])
-}
-
-function cstring(value: string): Buffer {
-  return Buffer.from(`${value}\0`, 'utf8')
-}
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
