@@ -55,7 +55,7 @@ describe('PostgreSQL: the BEGIN rides with the first statement', () => {
               'ahead:first',
             ]),
           )
-          expect(first.value.rows).toEqual([{ name: 'ahead:first' }])
+          expect((first.value as pg.QueryResult).rows).toEqual([{ name: 'ahead:first' }])
           expect(first.roundTrips).toBe(1)
           const { rows } = await pool.query(
             'select count(*)::int as n from sandbox_items where tag = $1',
