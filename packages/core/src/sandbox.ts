@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
+import { CLOSE_MS, settlesWithin } from './ownership/bounds.js'
 import type { Frame } from './ownership/caller.js'
 import { type Callsite, callsite } from './ownership/callsite.js'
 import { type CheckoutLimits, Checkouts } from './ownership/checkouts.js'
@@ -94,6 +95,7 @@ export class Sandbox<C = unknown> {
   readonly #router: StatementRouter<C, RawQuery, QueryResult>
   #closed = false
   #unguard: (() => void) | undefined
+  readonly #closeHooks = new Set<() => unknown>()
 
   constructor(options: SandboxOptions<C>) {
     const driver = options.driver
@@ -269,8 +271,23 @@ export class Sandbox<C = unknown> {
   }
 
   /**
+   * Runs `hook` once `close()` has closed the sandbox's connections; `close()` waits for it, at
+   * most CLOSE_MS, and rejects with its error. For integrations that keep something per sandbox
+   * (the Prisma package's clients). After the close, runs it at once. Returns the undo.
+   */
+  onClose(hook: () => void | Promise<void>): () => void {
+    if (this.#closed) {
+      void Promise.resolve().then(hook)
+      return () => {}
+    }
+    this.#closeHooks.add(hook)
+    return () => this.#closeHooks.delete(hook)
+  }
+
+  /**
    * Checks every owner in (rolling back) and closes the connections, also when the server does
-   * not answer: a running statement gets DRAIN_MS, the rollback DRAIN_MS, closing CLOSE_MS (5 s).
+   * not answer: a running statement gets DRAIN_MS, the rollback DRAIN_MS, closing CLOSE_MS (5 s),
+   * then the `onClose` hooks CLOSE_MS.
    */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -285,6 +302,21 @@ export class Sandbox<C = unknown> {
     await this.#endings.settled()
     await idle
     await this.#pool.closed()
+    await this.#runCloseHooks()
+  }
+
+  async #runCloseHooks(): Promise<void> {
+    const hooks = [...this.#closeHooks]
+    this.#closeHooks.clear()
+    const errors: unknown[] = []
+    const running = hooks.map((hook) => {
+      const done = Promise.resolve().then(hook)
+      done.catch((error: unknown) => errors.push(error))
+      return settlesWithin(done, CLOSE_MS)
+    })
+    await Promise.all(running)
+    if (errors.length === 1) throw errors[0]
+    if (errors.length > 1) throw new AggregateError(errors, 'sandbox.close(): onClose hooks failed')
   }
 
   #newPort(): SandboxPort<C> {

@@ -2,10 +2,9 @@ import { type Sandbox, SandboxError } from '@sqlsandbox/core'
 import { type Disconnectable, OwnerClientPool } from './client-pool.js'
 import { docs } from './errors.js'
 import { markingTransactions } from './open-transactions.js'
-import { afterSandboxClose } from './sandbox-close.js'
 
 /** What `clientPerOwner` needs of the sandbox: the caller's owner, its pool size, its close. */
-export type OwnerLookup = Pick<Sandbox, 'currentOwner' | 'inspect' | 'close'>
+export type OwnerLookup = Pick<Sandbox, 'currentOwner' | 'inspect' | 'onClose'>
 
 export interface ClientPerOwnerOptions {
   /** How many clients are kept for reuse; default: the sandbox's `poolSize`. */
@@ -40,7 +39,7 @@ export function clientPerOwner<Client extends Disconnectable>(
     )
   }
   const clients = new OwnerClientPool(create, max)
-  afterSandboxClose(sandbox, () => clients.disconnect())
+  sandbox.onClose(() => clients.disconnect())
   return ownerProxy(() => clients.clientFor(sandbox.currentOwner()), clients, sandbox)
 }
 

@@ -87,3 +87,120 @@ describe('the transaction begins with the first statement', () => {
     ])
   })
 })
+
+/**
+ * A driver that sends the BEGIN with the first statement (`beginAhead`), as pg's does: its
+ * first connection is dead, a statement named `refused` sends nothing, and `fail-begin` makes
+ * the next BEGIN fail as a server error would.
+ */
+function aheadDriver() {
+  const { driver: base, log } = scriptedDriver()
+  let nextId = 1
+  let failBegin = false
+  const driver: SandboxDriver<Conn> = {
+    ...base,
+    async connect() {
+      const conn = { id: nextId++, dead: nextId === 2 }
+      log.push(`${conn.id} connect`)
+      return conn
+    },
+    async beginAhead(conn, _isolation, first) {
+      // What the scripted query below logs is what reached the "server".
+      const reached = log.length
+      const ran = first(conn)
+      await ran.catch(() => {})
+      const sent = log.length > reached
+      if (!sent) return { begun: false, ran }
+      if (conn.dead) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+      if (failBegin) {
+        failBegin = false
+        throw Object.assign(new Error('begin refused'), { code: 'XX000' })
+      }
+      log.push(`${conn.id} (BEGIN sent ahead)`)
+      return { begun: true, ran }
+    },
+    async query(conn, sql) {
+      if (sql === 'refused') throw new Error('refused before reaching the server')
+      log.push(`${conn.id} ${sql}`)
+      if (conn.dead) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+      return { rows: [], rowCount: 0 }
+    },
+  }
+  return { driver, log, failNextBegin: () => (failBegin = true) }
+}
+
+describe('the BEGIN sent with the first statement (beginAhead)', () => {
+  test('on a dead pooled connection the first statement is sent again with its BEGIN on a new one', async () => {
+    const { driver, log } = aheadDriver()
+    const sandbox = createSandbox({ driver, poolSize: 1 })
+    await sandbox.run(() => sandbox.query('select 1'))
+    await sandbox.close()
+    expect(log).toEqual([
+      '1 connect',
+      '1 select 1',
+      '1 destroy',
+      '2 connect',
+      '2 select 1',
+      '2 (BEGIN sent ahead)',
+      '2 ROLLBACK',
+      '2 destroy',
+    ])
+  })
+
+  test('a first statement that sends nothing begins nothing: the next one begins, and a test with only that one rolls nothing back', async () => {
+    const { driver, log } = aheadDriver()
+    const sandbox = createSandbox({ driver, poolSize: 1 })
+    // Connection 1 is dead: take it out of the way first.
+    await sandbox.run(() => sandbox.query('warm'))
+    log.length = 0
+    await sandbox.run(async () => {
+      await expect(sandbox.query('refused')).rejects.toThrow(/refused/)
+    })
+    expect(log).toEqual([])
+    await sandbox.run(async () => {
+      await expect(sandbox.query('refused')).rejects.toThrow(/refused/)
+      await sandbox.query('then this')
+    })
+    await sandbox.close()
+    expect(log).toEqual(['2 then this', '2 (BEGIN sent ahead)', '2 ROLLBACK', '2 destroy'])
+  })
+
+  test('a BEGIN that fails otherwise ends the owner: the statement fails with its error, the connection is closed', async () => {
+    const { driver, log, failNextBegin } = aheadDriver()
+    const sandbox = createSandbox({ driver, poolSize: 1 })
+    await sandbox.run(() => sandbox.query('warm'))
+    failNextBegin()
+    const outcome = await sandbox
+      .run(async (owner) => {
+        const error = await sandbox.query('select 2').catch((e: unknown) => e)
+        return { error, state: owner.state }
+      })
+      .catch((e: unknown) => ({ error: e, state: 'checkin failed' }))
+    expect(outcome.error).toMatchObject({ code: 'XX000' })
+    expect(outcome.state).toBe('connection-lost')
+    await sandbox.close()
+    expect(log.filter((line) => line.startsWith('2 ')).at(-1)).toBe('2 destroy')
+  })
+})
+
+describe('sandbox.onClose', () => {
+  test('hooks run once the connections are closed, close() waits for them and reports their error', async () => {
+    const { driver, log } = scriptedDriver()
+    const sandbox = createSandbox({ driver, poolSize: 1 })
+    const seen: string[] = []
+    sandbox.onClose(async () => {
+      seen.push(`hook after ${log.length} driver calls`)
+    })
+    const undone = sandbox.onClose(() => {
+      seen.push('undone hook')
+    })
+    undone()
+    sandbox.onClose(() => {
+      throw new Error('hook failed')
+    })
+    await expect(sandbox.close()).rejects.toThrow('hook failed')
+    expect(seen).toEqual(['hook after 0 driver calls'])
+    // After the close a hook runs at once.
+    await new Promise<void>((resolve) => sandbox.onClose(() => resolve()))
+  })
+})
