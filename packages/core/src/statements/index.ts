@@ -1,4 +1,5 @@
 export {
+  classifyAt,
   classifyScript,
   classifyStatement,
   needsClassification,
