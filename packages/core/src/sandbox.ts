@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
-import { CLOSE_MS, settlesWithin } from './ownership/bounds.js'
 import type { Frame } from './ownership/caller.js'
 import { type Callsite, callsite } from './ownership/callsite.js'
 import { type CheckoutLimits, Checkouts } from './ownership/checkouts.js'
 import { inheritedOwner, NO_SCOPE } from './ownership/clients.js'
+import { CloseHooks } from './ownership/close-hooks.js'
 import { ConnectionPool } from './ownership/connection-pool.js'
 import type { QueryResult, SandboxDriver, StatementOptions } from './ownership/driver.js'
 import { Endings } from './ownership/endings.js'
@@ -95,7 +95,7 @@ export class Sandbox<C = unknown> {
   readonly #router: StatementRouter<C, RawQuery, QueryResult>
   #closed = false
   #unguard: (() => void) | undefined
-  readonly #closeHooks = new Set<() => unknown>()
+  readonly #closeHooks = new CloseHooks()
 
   constructor(options: SandboxOptions<C>) {
     const driver = options.driver
@@ -276,12 +276,7 @@ export class Sandbox<C = unknown> {
    * (the Prisma package's clients). After the close, runs it at once. Returns the undo.
    */
   onClose(hook: () => void | Promise<void>): () => void {
-    if (this.#closed) {
-      void Promise.resolve().then(hook)
-      return () => {}
-    }
-    this.#closeHooks.add(hook)
-    return () => this.#closeHooks.delete(hook)
+    return this.#closeHooks.add(hook)
   }
 
   /**
@@ -302,21 +297,7 @@ export class Sandbox<C = unknown> {
     await this.#endings.settled()
     await idle
     await this.#pool.closed()
-    await this.#runCloseHooks()
-  }
-
-  async #runCloseHooks(): Promise<void> {
-    const hooks = [...this.#closeHooks]
-    this.#closeHooks.clear()
-    const errors: unknown[] = []
-    const running = hooks.map((hook) => {
-      const done = Promise.resolve().then(hook)
-      done.catch((error: unknown) => errors.push(error))
-      return settlesWithin(done, CLOSE_MS)
-    })
-    await Promise.all(running)
-    if (errors.length === 1) throw errors[0]
-    if (errors.length > 1) throw new AggregateError(errors, 'sandbox.close(): onClose hooks failed')
+    await this.#closeHooks.run()
   }
 
   #newPort(): SandboxPort<C> {
