@@ -45,12 +45,6 @@ export { DRAIN_MS }
 export type Recover = (error: unknown) => Promise<void> | undefined
 
 /**
- * The server's word on the owner's transaction after each statement (PostgreSQL's
- * ReadyForQuery status). `ended`: no transaction is open any more; `restart` begins it again
- * (and the nested owners' savepoints), in the failing statement's turn, and resolves to the
- * error the statement fails with instead of its result.
- */
-/**
  * How the owner's transaction began. `ran`: the first statement, sent together with the BEGIN
  * (the driver's `beginAhead`); `begun` false when that statement sent nothing to the server, so
  * no transaction was begun and the next statement begins it.
@@ -65,6 +59,12 @@ export type Begin<C> = (first?: (conn: C) => Promise<unknown>) => Promise<BeginO
 
 const BEGUN: BeginOutcome = { begun: true }
 
+/**
+ * The server's word on the owner's transaction after each statement (PostgreSQL's
+ * ReadyForQuery status). `ended`: no transaction is open any more; `restart` begins it again
+ * (and the nested owners' savepoints), in the failing statement's turn, and resolves to the
+ * error the statement fails with instead of its result.
+ */
 export interface TransactionWatch {
   ended(error?: unknown): boolean | Promise<boolean>
   restart(cause: unknown): Promise<Error>
