@@ -1,5 +1,5 @@
 import type { Owner } from '../ownership/owner.js'
-import { ownerTokensOf } from './http/owner-tokens.js'
+import { ownerTokensOf } from './owner-tokens.js'
 import { readRequestOwner, refuseInProduction } from './http/request-owners.js'
 import { OWNER_HEADER } from './http/token-refusals.js'
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createSandbox, isOwnershipError, type Owner } from '../../src/index.js'
-import { OwnerTokens } from '../../src/integrations/http/owner-tokens.js'
+import { OwnerTokens } from '../../src/integrations/owner-tokens.js'
 import {
   expressOwnerMiddleware,
   fastifyOwnerHook,
