@@ -10,6 +10,7 @@ import { describeJob, JOB_OWNER_OPTION, type JobLine, jobRefusalOf } from './job
 export interface JobJoiningSandbox {
   readonly name?: string
   allow<T>(owner: Owner | string, fn: () => T): T
+  withoutOwner<T>(fn: () => T): T
   inspect?(): { owners: readonly unknown[] }
 }
 
@@ -95,7 +96,8 @@ registry[STATE] = state
  * transaction, and its transactions become savepoints there. A job whose owner has ended (a
  * delayed job, a retry, a job still queued after its test) or whose token is forged, expired or
  * another process's fails with an `OwnershipError` before its processor runs, and is reported.
- * A job without a token runs as it is. Throws under NODE_ENV=production. Returns what undoes it.
+ * A job without a token runs as a context of no owner (NO_OWNER in manual mode), never as
+ * the owner of the test that happened to start the worker. Throws under NODE_ENV=production. Returns what undoes it.
  *
  * @example
  * beforeAll(() => runJobsAsOwners(sandbox)) // vitest runs the returned undo after the file
@@ -136,8 +138,13 @@ function patchWorker(): () => void {
     )
     switch (decision.kind) {
       case 'unstamped':
+        // Not the owner of whoever started the worker (a worker started inside a test would
+        // run every unstamped job in that test's transaction): no owner at all.
         for (const joiner of joiners) joiner.noticeMissingToken(job)
-        return process()
+        return joiners.reduce<() => unknown>(
+          (inner, joiner) => () => joiner.sandbox.withoutOwner(inner),
+          process,
+        )()
       case 'refused': {
         const { check, keyId } = decision.refusal
         const { reason, error } = jobRefusalOf(check, job, keyId)
