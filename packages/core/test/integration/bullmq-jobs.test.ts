@@ -42,12 +42,19 @@ describe.each(DATABASES)('$dialect', (database) => {
     // A worker the app made, not started until a test runs it: it holds jobs back past their test.
     let late: JobApp
     let unstampedJobId: string
+    let foreignJobId: string
 
     beforeAll(async () => {
       app = new JobApp(store, gates)
       late = new JobApp(store, gates, { autorun: false })
       // Added outside every test: no owner to carry.
       unstampedJobId = (await late.queue.add('add', { tag, name: 'unowned' })).id!
+      // Added under a sandbox this process's workers do not join, as another test process would.
+      const other = createSandbox({ driver: database.driver() as never }) as Sandbox
+      const undoOther = stampJobs(other)
+      foreignJobId = (await other.run(() => late.queue.add('add', { tag, name: 'foreign' }))).id!
+      undoOther()
+      await other.close()
       const undoStamp = stampJobs(sandbox)
       const undoJoin = runJobsAsOwners(sandbox, { log: (line) => logged.push(line) })
       return () => {
@@ -133,6 +140,25 @@ describe.each(DATABASES)('$dialect', (database) => {
       })
     })
 
+    describe('a job still running when its test ends', () => {
+      const gate = randomUUID()
+      let jobId: string
+
+      test('(adds a job and ends while its transaction is open)', async () => {
+        const job = await app.queue.add('order', { tag, name: 'cut off', gate })
+        jobId = job.id!
+        await gates.get(`${gate}:inside`).promise
+      })
+
+      test('its next query is refused, in no test’s transaction', async () => {
+        gates.get(`${gate}:resume`).open()
+        const outcome = await app.outcome(jobId)
+        expect(sandboxErrorIn(outcome.error)?.code).toBe('OWNER_CHECKED_IN')
+        expect(await store.count(tag)).toBe(0)
+        expect(await committed.count(tag)).toBe(0)
+      })
+    })
+
     describe('jobs that outlive their test', () => {
       let lateIds: string[] = []
       let forgedId: string
@@ -184,6 +210,13 @@ describe.each(DATABASES)('$dialect', (database) => {
             expect.objectContaining({ reason: 'owner-ended', code: 'OWNER_CHECKED_IN' }),
           )
           expect(refused).toContainEqual(expect.objectContaining({ reason: 'forged-token' }))
+          expect(await late.outcome(foreignJobId)).toMatchObject({
+            error: {
+              code: 'OWNER_TOKEN_REFUSED',
+              message: expect.stringMatching(/another process/),
+            },
+          })
+          expect(refused).toContainEqual(expect.objectContaining({ reason: 'other-sandbox' }))
           expect(logged.some((line) => line.includes('(owner-ended)'))).toBe(true)
           // A job added outside every test has no owner: NO_OWNER, as any ownerless query.
           // (A worker started in a test does not lend that test's owner to a job no test added.)
