@@ -35,7 +35,7 @@ registry[STATE] = state
 /**
  * From this call on, every job added inside an owner's context — a test, and the work it spawns
  * (the app's code it calls) — carries the owner's signed token in the job option
- * `sqlsandboxOwner`: `Queue.add`, `Queue.addBulk`, `FlowProducer.add` and `addBulk` (every node
+ * `sqlsandboxOwner`: `Queue.add` (and `addJob`), `Queue.addBulk`, `FlowProducer.add` and `addBulk` (every node
  * of a flow). `job.data` is never touched. Jobs added outside tests are left alone, and a job
  * whose options already carry a token keeps it. Throws under NODE_ENV=production. Returns what
  * undoes it.
@@ -103,9 +103,10 @@ type Method = (this: unknown, ...args: unknown[]) => unknown
  */
 function patchProducers(): () => void {
   const patches: [object, string, (original: Method) => Method][] = [
+    // add() goes through addJob(), BullMQ's telemetry-free add that subclasses wrap: both covered.
     [
       Queue.prototype,
-      'add',
+      'addJob',
       (add) =>
         function (this: unknown, name, data, opts) {
           return add.call(this, name, data, stampedOptions(opts as Options, currentTokens()))
