@@ -111,6 +111,13 @@ describe.each(DATABASES)('$dialect', (database) => {
       expect(await store.count(own)).toBe(4)
     })
 
+    test('a job its processor adds runs as the same owner', async () => {
+      const own = randomUUID().slice(0, 12)
+      const first = await app.outcome(await app.queue.add('chain', { tag: own, name: 'first' }))
+      expect(await app.outcome(first.result as string)).toMatchObject({ result: 2 })
+      expect(await store.count(own)).toBe(2)
+    })
+
     test('the processor’s committed transaction is a savepoint in the test’s transaction', async () => {
       const own = randomUUID().slice(0, 12)
       await app.outcome(await app.queue.add('add-in-transaction', { tag: own, name: 'x' }))

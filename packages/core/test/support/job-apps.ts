@@ -133,6 +133,11 @@ export class JobApp {
         const { tag, name } = job.data
         if (job.name === 'add') await store.add(tag, name)
         if (job.name === 'add-in-transaction') await store.addInTransaction(tag, name)
+        if (job.name === 'chain') {
+          // A job that adds the next one: that one is stamped with the same owner.
+          await store.add(tag, name)
+          return (await this.queue.add('add', { tag, name: `${name}, next` })).id
+        }
         if (job.name === 'order') {
           const gate = job.data.gate!
           await store
