@@ -96,8 +96,9 @@ registry[STATE] = state
  * transaction, and its transactions become savepoints there. A job whose owner has ended (a
  * delayed job, a retry, a job still queued after its test) or whose token is forged, expired or
  * another process's fails with an `OwnershipError` before its processor runs, and is reported.
- * A job without a token runs as a context of no owner (NO_OWNER in manual mode), never as
- * the owner of the test that happened to start the worker. Throws under NODE_ENV=production. Returns what undoes it.
+ * A job without a token runs as a context of no owner (NO_OWNER in manual mode), never as the
+ * owner of the test that happened to start the worker. Throws under NODE_ENV=production.
+ * Returns what undoes it.
  *
  * @example
  * beforeAll(() => runJobsAsOwners(sandbox)) // vitest runs the returned undo after the file
@@ -125,9 +126,10 @@ function patchWorker(): () => void {
   const prototype = Worker.prototype as unknown as { callProcessJob: CallProcessJob }
   const callProcessJob = prototype.callProcessJob
   const joined: CallProcessJob = function (this: { childPool?: unknown }, job, token, signal) {
-    const process = () => callProcessJob.call(this, job, token, signal)
+    const runProcessor = () => callProcessJob.call(this, job, token, signal)
     const carried = job.opts?.[JOB_OWNER_OPTION]
-    const tokens = splitTokens(typeof carried === 'string' ? carried : undefined)
+    // Anything but a string there was not put by stampJobs: read as text, it is refused.
+    const tokens = carried === undefined ? [] : splitTokens(String(carried))
     // In-process, the processor sees the job's options as the app wrote them; a sandboxed
     // processor (a child process) gets the token passed on to it.
     if (carried !== undefined && this.childPool === undefined) delete job.opts?.[JOB_OWNER_OPTION]
@@ -143,7 +145,7 @@ function patchWorker(): () => void {
         for (const joiner of joiners) joiner.noticeMissingToken(job)
         return joiners.reduce<() => unknown>(
           (inner, joiner) => () => joiner.sandbox.withoutOwner(inner),
-          process,
+          runProcessor,
         )()
       case 'refused': {
         const { check, keyId } = decision.refusal
@@ -156,7 +158,7 @@ function patchWorker(): () => void {
           (inner, { sandbox, owner }) =>
             () =>
               sandbox.sandbox.allow(owner, inner),
-          process,
+          runProcessor,
         )()
     }
   }
