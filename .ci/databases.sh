@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and MariaDB if they are down (the commands DEVELOPERS.md gives) and waits for
+# Starts PostgreSQL, MariaDB and Redis (the BullMQ tests) if they are down (the commands DEVELOPERS.md gives) and waits for
 # them. It creates no database: the README's `pnpm test` creates its own test databases
 # (scripts/test-databases.mjs), and CI checks that it does from an empty server.
 set -euo pipefail
@@ -25,4 +25,11 @@ if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
 fi
 wait_for MariaDB "mysqladmin -h 127.0.0.1 -u root ping"
 
-echo "servers up: PostgreSQL 127.0.0.1:5432, MariaDB 127.0.0.1:3306"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "starting Redis"
+  # No persistence: the tests' queues are scratch data, and a dump file would outlive the run.
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+fi
+wait_for Redis "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"
+
+echo "servers up: PostgreSQL 127.0.0.1:5432, MariaDB 127.0.0.1:3306, Redis 127.0.0.1:6379"

@@ -203,6 +203,16 @@ export class Sandbox<C = unknown> {
     return (...args) => this.#als.run({ allowed: target }, () => fn(...args))
   }
 
+  /**
+   * Runs fn (and what it spawns) as a context of no owner, whatever context called it: its
+   * queries resolve as an ownerless query's do (NO_OWNER in manual mode, the shared owner, auto
+   * mode's pooled connection). For work that must not inherit its caller's owner: a job queue's
+   * worker started inside a test runs jobs no test added.
+   */
+  withoutOwner<T>(fn: () => T): T {
+    return this.#als.run({}, fn)
+  }
+
   /** Reads the mode, or sets it: 'manual', 'auto', or `{ shared: owner }` (every context uses owner). */
   mode(mode?: Mode): Mode {
     if (mode !== undefined) this.#registry.setMode(mode)

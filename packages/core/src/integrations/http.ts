@@ -1,7 +1,7 @@
 import type { Owner } from '../ownership/owner.js'
-import { ownerTokensOf } from './http/owner-tokens.js'
 import { readRequestOwner, refuseInProduction } from './http/request-owners.js'
 import { OWNER_HEADER } from './http/token-refusals.js'
+import { ownerTokensOf } from './owner-tokens.js'
 
 export { expressOwnerMiddleware } from './http/express.js'
 export { fastifyOwnerHook } from './http/fastify.js'

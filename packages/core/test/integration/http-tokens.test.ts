@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createSandbox, isOwnershipError, type Owner } from '../../src/index.js'
-import { OwnerTokens } from '../../src/integrations/http/owner-tokens.js'
 import {
   expressOwnerMiddleware,
   fastifyOwnerHook,
@@ -13,6 +12,7 @@ import {
   ownerRequestListener,
   withRequestOwner,
 } from '../../src/integrations/http.js'
+import { OwnerTokens } from '../../src/integrations/owner-tokens.js'
 import { fakeDriver } from '../support/fake-driver.js'
 
 const sandbox = createSandbox({ driver: fakeDriver().driver })

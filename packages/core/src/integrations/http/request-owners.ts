@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel'
 import type { EventEmitter } from 'node:events'
 import { docs, SandboxError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
-import { ownerTokensOf, type TokenCheck } from './owner-tokens.js'
+import { checkTokens, splitTokens } from '../owner-tokens.js'
 import { OWNER_HEADER, type RequestRefusal, refusalOf } from './token-refusals.js'
 
 /** The part of a sandbox the server-side helpers use (any driver's sandbox has it). */
@@ -119,17 +119,9 @@ export function readRequestOwner(
   header: TokenHeader,
   request: RequestLine,
 ): RequestOwner {
-  const tokens = splitTokens(header)
-  if (tokens.length === 0) return { kind: 'none' }
-  const keys = ownerTokensOf(sandbox)
-  const checks = tokens.map((token) => keys.verify(token))
-  const found = checks.find((check) => check.kind === 'owner')
-  if (found) return found
-  const check = (checks.find((c) => c.kind !== 'other-sandbox') ?? checks[0]) as Exclude<
-    TokenCheck,
-    { kind: 'owner' }
-  >
-  return { kind: 'refused', refusal: refusalOf(check, describe(request), keys.keyId) }
+  const found = checkTokens(sandbox, splitTokens(header))
+  if (found.kind !== 'refused') return found
+  return { kind: 'refused', refusal: refusalOf(found.check, describe(request), found.keyId) }
 }
 
 export interface RequestLine {
@@ -151,15 +143,6 @@ export function refuseInProduction(setup: string): void {
       "run, e.g. if (process.env.NODE_ENV === 'test') app.use(…), or have the test pass it to " +
       `the app's factory. ${docs('http-servers-started-outside-the-test')}`,
   )
-}
-
-function splitTokens(header: TokenHeader): string[] {
-  if (header == null) return []
-  const values = typeof header === 'string' ? [header] : header
-  return values
-    .flatMap((value) => value.split(','))
-    .map((token) => token.trim())
-    .filter(Boolean)
 }
 
 function describe(request: RequestLine): string {

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import http from 'node:http'
 import type { Owner } from '../../ownership/owner.js'
-import { DEFAULT_TOKEN_TTL_MS, ownerTokensOf } from './owner-tokens.js'
+import { DEFAULT_TOKEN_TTL_MS, ownerTokensOf } from '../owner-tokens.js'
 import { OWNER_HEADER } from './token-refusals.js'
 
 /** The part of a sandbox the test side uses. */

@@ -1,5 +1,5 @@
 import { docs, OwnershipError, type SandboxError } from '../../ownership/errors.js'
-import type { TokenCheck } from './owner-tokens.js'
+import type { TokenCheck } from '../owner-tokens.js'
 
 /** The header a test's requests carry and the server's middleware reads. */
 export const OWNER_HEADER = 'x-sqlsandbox-owner'

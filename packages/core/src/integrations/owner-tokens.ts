@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Owner } from '../../ownership/owner.js'
+import type { Owner } from '../ownership/owner.js'
 
 /** How long a token is accepted after it was made, unless the caller says otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 60_000
@@ -17,8 +17,8 @@ export type TokenCheck =
   | { kind: 'ended'; owner: Owner | undefined; ownerId: string }
 
 /**
- * A sandbox's signing key for the owner tokens its tests send over HTTP, and the owners it has
- * made tokens for. A token is `sqlsandbox1.<key id>.<owner id>.<ttl>.<expiry>.<HMAC>`: the random
+ * A sandbox's signing key for the owner tokens its tests send across a boundary the async context
+ * does not cross (an HTTP request, a queued job), and the owners it has made tokens for. A token is `sqlsandbox1.<key id>.<owner id>.<ttl>.<expiry>.<HMAC>`: the random
  * secret never leaves the process, so a token made by another sandbox or process, or edited by
  * hand, does not verify, and one that did is refused after its expiry or once its owner ended.
  */
@@ -84,4 +84,38 @@ export function ownerTokensOf(sandbox: object): OwnerTokens {
     tokensBySandbox.set(sandbox, tokens)
   }
   return tokens
+}
+
+/** What a set of tokens says for one sandbox: none of them, its live owner, or why it is refused. */
+export type TokensCheck =
+  | { kind: 'none' }
+  | { kind: 'owner'; owner: Owner }
+  | { kind: 'refused'; check: Exclude<TokenCheck, { kind: 'owner' }>; keyId: string }
+
+/**
+ * Checks the tokens one carrier holds (tokens of several sandboxes may travel together): the
+ * one that names a live owner of `sandbox` wins; otherwise the most telling refusal, a token
+ * of this sandbox before one of another.
+ */
+export function checkTokens(sandbox: object, tokens: readonly string[]): TokensCheck {
+  if (tokens.length === 0) return { kind: 'none' }
+  const keys = ownerTokensOf(sandbox)
+  const checks = tokens.map((token) => keys.verify(token))
+  const found = checks.find((check) => check.kind === 'owner')
+  if (found) return found
+  const check = (checks.find((c) => c.kind !== 'other-sandbox') ?? checks[0]) as Exclude<
+    TokenCheck,
+    { kind: 'owner' }
+  >
+  return { kind: 'refused', check, keyId: keys.keyId }
+}
+
+/** `a, b` as one header or job option carries several tokens. */
+export function splitTokens(value: string | readonly string[] | null | undefined): string[] {
+  if (value == null) return []
+  const values = typeof value === 'string' ? [value] : value
+  return values
+    .flatMap((part) => part.split(','))
+    .map((token) => token.trim())
+    .filter(Boolean)
 }
