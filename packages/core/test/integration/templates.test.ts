@@ -260,21 +260,21 @@ describe('template databases on PostgreSQL only', () => {
     expect(again.workers.map((w) => w.made)).toEqual([false, true])
   })
 
-  test('a template larger than 32 MB is cloned with FILE_COPY, a small one with WAL_LOG', async () => {
-    const options = { url: server.url, prefix: `${prefix}_size`, seed: seedItems, workers: 1 }
-    const small = await prepareTemplateDatabases({ ...options, migrate: migrateItems })
+  test("a small template is cloned with WAL_LOG; strategy: 'file_copy' is obeyed", async () => {
+    const options = { url: server.url, seed: seedItems, workers: 1, migrate: migrateItems }
+    const small = await prepareTemplateDatabases({ ...options, prefix: `${prefix}_auto` })
     expect(small.workers[0]?.how).toBe('STRATEGY WAL_LOG')
-    const large = await prepareTemplateDatabases({
+    const copied = await prepareTemplateDatabases({
       ...options,
-      migrate: async (target) => {
-        await migrateItems(target)
-        await onDatabase(target.url, [
-          `create table templates_bulk as select g as id, repeat('x', 200) as filler
-             from generate_series(1, 150000) g`,
-        ])
-      },
+      prefix: `${prefix}_file`,
+      strategy: 'file_copy',
     })
-    expect(large.workers[0]?.how).toBe('STRATEGY FILE_COPY')
+    expect(copied.workers[0]?.how).toBe('STRATEGY FILE_COPY')
+    expect(
+      await onDatabase(copied.workers[0]?.url ?? '', [
+        'select count(*)::int as n from templates_items',
+      ]),
+    ).toEqual([[{ n: 2 }]])
   })
 })
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { strategyForSize } from '../../src/dialects/postgres/template-server.js'
 import {
   checkConnectionBudget,
   connectionsNeeded,
@@ -135,5 +136,13 @@ describe('template fingerprint', () => {
       code: 'INVALID_OPTION',
       message: expect.stringMatching(/migration, which does not exist/),
     })
+  })
+})
+
+describe('PostgreSQL clone strategy', () => {
+  test("'auto' copies through the WAL up to 128 MB, the files above", () => {
+    expect(strategyForSize(10 * 2 ** 20)).toBe('wal_log')
+    expect(strategyForSize(128 * 2 ** 20)).toBe('wal_log')
+    expect(strategyForSize(140 * 2 ** 20)).toBe('file_copy')
   })
 })

@@ -5,10 +5,12 @@ import type { ConnectionBudget, TemplateServer } from '../template-server.js'
 const APPLICATION_NAME = 'sqlsandbox templates'
 const CONNECT_TIMEOUT_MS = 10_000
 /**
- * Above this size FILE_COPY clones faster than WAL_LOG (measured on PostgreSQL 15 and 18: a
- * template of ~8 MB took 42 ms WAL_LOG / 68 ms FILE_COPY, one of ~70 MB 286 / 159 ms).
+ * Above this size FILE_COPY may clone faster than WAL_LOG (140 MB: 159 against 286 ms on a quiet
+ * PostgreSQL 15), below it WAL_LOG is faster (10 MB: 42 against 68 ms), and FILE_COPY's two
+ * checkpoints flush the whole server's dirty buffers: under load it lost even at 61 MB (1.2 s
+ * against 0.63 s). See docs/scale.md.
  */
-const FILE_COPY_ABOVE_BYTES = 32 * 1024 * 1024
+const FILE_COPY_ABOVE_BYTES = 128 * 1024 * 1024
 /** A session that has just closed may still be listed for a moment: how long to let it go. */
 const SESSION_GRACE_MS = 1_000
 
@@ -134,7 +136,12 @@ async function chooseStrategy(
 ): Promise<string> {
   if (strategy !== 'auto') return strategy
   const { rows } = await client.query('select pg_database_size($1)::float8 as bytes', [template])
-  return Number(rows[0].bytes) > FILE_COPY_ABOVE_BYTES ? 'file_copy' : 'wal_log'
+  return strategyForSize(Number(rows[0].bytes))
+}
+
+/** 'auto''s choice for a template of `bytes`. */
+export function strategyForSize(bytes: number): 'wal_log' | 'file_copy' {
+  return bytes > FILE_COPY_ABOVE_BYTES ? 'file_copy' : 'wal_log'
 }
 
 async function sessionsAfterGrace(
