@@ -32,7 +32,10 @@ export async function mysqlTemplateServer(url: string): Promise<TemplateServer> 
   const [first] = await sql('select version() as version')
   const version = String(first?.version)
   const label = `${/mariadb/i.test(version) ? 'MariaDB' : 'MySQL'} ${version}`
-  await sql(`set session lock_wait_timeout = ${DROP_LOCK_WAIT_S}`)
+  // MySQL's default group_concat_max_len (1 024) would cut a long column list (database-copy.ts).
+  await sql(
+    `set session lock_wait_timeout = ${DROP_LOCK_WAIT_S}, session group_concat_max_len = 1048576`,
+  )
   const sessionsOn = async (database: string) => {
     const rows = await sql(
       `select id, user, host, command, time from information_schema.processlist

@@ -94,11 +94,11 @@ export async function prepareTemplateDatabases(
     }
     const lock = `sqlsandbox templates ${prefix}`
     await server.lock(lock, options.lockTimeout ?? LOCK_TIMEOUT_MS)
-    try {
-      return await prepareLocked(server, names, fingerprint, options)
-    } finally {
-      await server.unlock(lock)
-    }
+    const prepared = await prepareLocked(server, names, fingerprint, options)
+    // On failure the lock goes with the session, closed below: an unlock that failed too would
+    // only hide the error that matters.
+    await server.unlock(lock)
+    return prepared
   } finally {
     await server.close()
   }
