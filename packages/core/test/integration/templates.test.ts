@@ -168,6 +168,50 @@ describe.each(SERVERS)('template databases on $name', (server) => {
     }
   })
 
+  test('a database left half-made (no marker) by a killed run is made again', async () => {
+    const prefix = prefixFor()
+    const first = await prepare({ prefix })
+    const template = first.template?.database ?? ''
+    await onServer(
+      server,
+      server.name === 'postgres'
+        ? `comment on database "${template}" is null`
+        : `alter database \`${template}\` comment = ''`,
+    )
+    const second = await prepare({ prefix })
+    expect(second.template).toMatchObject({ database: template, made: true })
+    expect(second.workers.map((w) => w.made)).toEqual([false, false])
+  })
+
+  test('an old database another run is still connected to is left in place, and named', async () => {
+    const prefix = prefixFor()
+    const first = await prepare({ prefix, version: '1' })
+    const busy = first.workers[0]?.database ?? ''
+    const holder =
+      server.name === 'postgres'
+        ? await (async () => {
+            const client = new pg.Client(first.workers[0]?.url)
+            await client.connect()
+            return { id: `pid ${pidOf(client)}`, end: () => client.end() }
+          })()
+        : await (async () => {
+            const conn = await mysql.createConnection(first.workers[0]?.url ?? '')
+            return { id: `connection ${conn.threadId}`, end: () => conn.end() }
+          })()
+    try {
+      const second = await prepare({ prefix, version: '2' })
+      expect(second.kept).toEqual([
+        { database: busy, reason: expect.stringContaining(`in use by ${holder.id}`) },
+      ])
+      expect(second.dropped.sort()).toEqual(
+        [first.template?.database, first.workers[1]?.database].sort(),
+      )
+    } finally {
+      await holder.end()
+    }
+    expect((await prepare({ prefix, version: '2' })).dropped).toEqual([busy])
+  })
+
   test('two processes starting at once: one builds, the other waits and reuses, no error', async () => {
     const prefix = prefixFor()
     const builder = () =>

@@ -10,6 +10,7 @@ import {
 } from '../../src/integrations/templates/connection-budget.js'
 import { templateFingerprint } from '../../src/integrations/templates/fingerprint.js'
 import { databaseNames, defaultPrefix } from '../../src/integrations/templates/names.js'
+import { workerDatabaseUrl } from '../../src/integrations/vitest.js'
 
 const HASH = 'ab12cd34ef56'.padEnd(64, '0')
 
@@ -144,5 +145,11 @@ describe('PostgreSQL clone strategy', () => {
     expect(strategyForSize(10 * 2 ** 20)).toBe('wal_log')
     expect(strategyForSize(128 * 2 ** 20)).toBe('wal_log')
     expect(strategyForSize(140 * 2 ** 20)).toBe('file_copy')
+  })
+})
+
+describe('workerDatabaseUrl', () => {
+  test('without the globalSetup it says which line is missing', () => {
+    expect(() => workerDatabaseUrl()).toThrow(/templateDatabases globalSetup did not run/)
   })
 })
