@@ -15,6 +15,7 @@ import {
   type PreparedTemplates,
   prepareTemplateDatabases,
   type TemplateOptions,
+  templateDatabases,
 } from '../../src/integrations/templates/index.js'
 import { createSandbox } from '../../src/sandbox.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
@@ -319,6 +320,37 @@ describe('template databases on PostgreSQL only', () => {
         'select count(*)::int as n from templates_items',
       ]),
     ).toEqual([[{ n: 2 }]])
+  })
+})
+
+describe('the vitest globalSetup', () => {
+  test('a CI shard gets worker databases of its own, handed to the workers by pool id', async () => {
+    const provided = new Map<string, unknown>()
+    const lines: string[] = []
+    const setup = templateDatabases({
+      url: PG_URL,
+      prefix: `${RUN}_shard`,
+      migrate: migrateItems,
+      seed: seedItems,
+      poolSize: 2,
+      log: (line) => lines.push(line),
+    })
+    const project = (index: number) => ({
+      config: { maxWorkers: 2, maxConcurrency: 5, shard: { index, count: 3 } },
+      provide: (key: string, value: unknown) => provided.set(`${index} ${key}`, value),
+    })
+    await setup(project(1))
+    await setup(project(2))
+    const urls = (index: number) =>
+      (provided.get(`${index} sqlsandboxTemplateDatabases`) as { urls: Record<string, string> })
+        .urls
+    expect(Object.keys(urls(2))).toEqual(['1', '2'])
+    expect(urls(2)['1']).toMatch(/_s2_w1$/)
+    expect(urls(1)['2']).toMatch(/_s1_w2$/)
+    expect(lines[0]).toMatch(
+      /template \S+ built in \d+ ms; 2 of 2 worker databases made \(STRATEGY WAL_LOG/,
+    )
+    expect(lines[1]).toMatch(/template \S+ reused; 2 of 2 worker databases made/)
   })
 })
 
