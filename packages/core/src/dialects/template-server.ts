@@ -30,6 +30,11 @@ export interface TemplateServer {
   clone(template: string, target: string): Promise<string>
   /** The sessions connected to `database` other than this one, described for a message. */
   sessionsOn(database: string): Promise<string[]>
+  /**
+   * Opens a connection of its own to `database` and keeps it until the returned function is
+   * called: the sign, for other runs, that the database is in use (they do not drop it).
+   */
+  lease(database: string): Promise<() => Promise<void>>
   /** Drops the database if it exists. */
   drop(name: string): Promise<void>
   /** How many more connections the server (and this user) will accept, and why. */

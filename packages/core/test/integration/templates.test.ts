@@ -199,18 +199,36 @@ describe.each(SERVERS)('template databases on $name', (server) => {
             const conn = await mysql.createConnection(first.workers[0]?.url ?? '')
             return { id: `connection ${conn.threadId}`, end: () => conn.end() }
           })()
+    const olds = [first.template?.database, ...first.workers.map((w) => w.database)].sort()
     try {
       const second = await prepare({ prefix, version: '2' })
-      expect(second.kept).toEqual([
-        { database: busy, reason: expect.stringContaining(`in use by ${holder.id}`) },
-      ])
-      expect(second.dropped.sort()).toEqual(
-        [first.template?.database, first.workers[1]?.database].sort(),
-      )
+      // All of a fingerprint's databases stay together: the run may still clone from its template.
+      expect(second.kept.map((k) => k.database).sort()).toEqual(olds)
+      for (const { reason } of second.kept) {
+        expect(reason).toContain(`${busy} is in use by ${holder.id}`)
+      }
+      expect(second.dropped).toEqual([])
     } finally {
       await holder.end()
     }
-    expect((await prepare({ prefix, version: '2' })).dropped).toEqual([busy])
+    expect((await prepare({ prefix, version: '2' })).dropped.sort()).toEqual(olds)
+  })
+
+  test('a run that holds its databases keeps another run with new files from dropping them', async () => {
+    const prefix = prefixFor()
+    const running = await prepare({ prefix, version: '1', hold: true })
+    const olds = [running.template?.database, ...running.workers.map((w) => w.database)].sort()
+    try {
+      const other = await prepare({ prefix, version: '2' })
+      expect(other.kept.map((k) => k.database).sort()).toEqual(olds)
+      expect(other.kept[0]?.reason).toMatch(
+        /sqlsandbox templates: a test run in progress|in use by connection \d+/,
+      )
+      expect(await rowsIn(running.workers[1]?.url ?? '')).toEqual(['hammer', 'saw'])
+    } finally {
+      await running.release()
+    }
+    expect((await prepare({ prefix, version: '2' })).dropped.sort()).toEqual(olds)
   })
 
   test('two processes starting at once: one builds, the other waits and reuses, no error', async () => {
@@ -339,8 +357,8 @@ describe('the vitest globalSetup', () => {
       config: { maxWorkers: 2, maxConcurrency: 5, shard: { index, count: 3 } },
       provide: (key: string, value: unknown) => provided.set(`${index} ${key}`, value),
     })
-    await setup(project(1))
-    await setup(project(2))
+    const releases = [await setup(project(1)), await setup(project(2))]
+    for (const release of releases) await release()
     const urls = (index: number) =>
       (provided.get(`${index} sqlsandboxTemplateDatabases`) as { urls: Record<string, string> })
         .urls

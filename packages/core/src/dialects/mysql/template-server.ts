@@ -99,6 +99,18 @@ export async function mysqlTemplateServer(url: string): Promise<TemplateServer> 
     },
     clone: (template, target) => copyDatabase(sql, template, target),
     sessionsOn,
+    async lease(database) {
+      const target = new URL(url)
+      target.pathname = `/${encodeURIComponent(database)}`
+      const leased = mysql.createConnection({
+        uri: target.toString(),
+        connectTimeout: CONNECT_TIMEOUT_MS,
+      })
+      leased.on('error', () => {})
+      const held = leased.promise()
+      await held.query('select 1')
+      return () => held.end()
+    },
     async drop(name) {
       const sessions = await sessionsOn(name)
       if (sessions.length > 0) throw inUse(name, sessions)

@@ -3,6 +3,8 @@ import { docs, SandboxError } from '../../ownership/errors.js'
 import type { ConnectionBudget, TemplateServer } from '../template-server.js'
 
 const APPLICATION_NAME = 'sqlsandbox templates'
+/** A running test run's connection to its worker database (named in other runs' messages). */
+const LEASE_NAME = 'sqlsandbox templates: a test run in progress'
 const CONNECT_TIMEOUT_MS = 10_000
 /**
  * Above this size FILE_COPY may clone faster than WAL_LOG (140 MB: 159 against 286 ms on a quiet
@@ -94,6 +96,10 @@ export async function pgTemplateServer(
       return chosen ? `STRATEGY ${chosen.toUpperCase()}` : 'TEMPLATE'
     },
     sessionsOn,
+    async lease(database) {
+      const leased = await connectAdmin(urlWithDatabase(url, database), LEASE_NAME)
+      return () => leased.end()
+    },
     async drop(name) {
       try {
         await client.query(`drop database if exists ${ident(name)}`)
@@ -109,11 +115,11 @@ export async function pgTemplateServer(
   }
 }
 
-async function connectAdmin(url: string): Promise<pg.Client> {
+async function connectAdmin(url: string, name = APPLICATION_NAME): Promise<pg.Client> {
   const open = async (target: string) => {
     const client = new pg.Client({
       connectionString: target,
-      application_name: APPLICATION_NAME,
+      application_name: name,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     })
     client.on('error', () => {})

@@ -11,6 +11,8 @@ export interface ConnectionDemand {
   concurrentTests?: number | undefined
   /** Suite owners (useSuiteSandbox) alive at once beside the tests: each holds a connection. */
   suiteOwners?: number | undefined
+  /** Connections held for the whole run beside the workers' (the template databases' lease). */
+  leases?: number | undefined
 }
 
 /**
@@ -31,10 +33,13 @@ export function connectionsNeeded(demand: ConnectionDemand): {
       ? `poolSize ${demand.poolSize}`
       : `${demand.concurrentTests} concurrent tests` +
         (demand.suiteOwners ? ` + ${demand.suiteOwners} suite owners` : '')
+  const leases = demand.leases ?? 0
   return {
-    total: demand.workers * perWorker,
+    total: demand.workers * perWorker + leases,
     perWorker,
-    arithmetic: `${demand.workers} workers × (${bound} + 1 spare)`,
+    arithmetic:
+      `${demand.workers} workers × (${bound} + 1 spare)` +
+      (leases > 0 ? ` + ${leases} lease${leases > 1 ? 's' : ''}` : ''),
   }
 }
 

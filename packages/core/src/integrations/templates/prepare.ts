@@ -40,6 +40,11 @@ export interface TemplateOptions {
   connections?: Omit<ConnectionDemand, 'workers'> | false | undefined
   /** Where relative paths in `files` start (default: the current directory). */
   root?: string | undefined
+  /**
+   * Keep a connection to worker 1's database until `release()`: while it is open, another run
+   * with a different fingerprint leaves this run's databases alone. For a run about to start.
+   */
+  hold?: boolean | undefined
 }
 
 export interface PreparedDatabase {
@@ -63,6 +68,8 @@ export interface PreparedTemplates {
   dropped: string[]
   /** Databases of an older fingerprint left in place, and why (in use by another run). */
   kept: Array<{ database: string; reason: string }>
+  /** With `hold`: closes the connection that marks this run's databases as in use. */
+  release(): Promise<void>
 }
 
 const LOCK_TIMEOUT_MS = 120_000
@@ -89,16 +96,24 @@ export async function prepareTemplateDatabases(
     const prefix = options.prefix ?? defaultPrefix(options.url)
     const names = databaseNames(prefix, fingerprint, server.maxNameLength, options.shard)
     if (options.connections !== false) {
-      const demand = { poolSize: 10, ...options.connections, workers: options.workers }
+      const demand = {
+        poolSize: 10,
+        ...options.connections,
+        workers: options.workers,
+        leases: options.hold ? 1 : 0,
+      }
       checkConnectionBudget(demand, await server.connectionBudget(), server.label)
     }
     const lock = `sqlsandbox templates ${prefix}`
     await server.lock(lock, options.lockTimeout ?? LOCK_TIMEOUT_MS)
     const prepared = await prepareLocked(server, names, fingerprint, options)
+    // Taken before the lock is let go: no other run may find these databases unused in between.
+    const worker = prepared.workers[0]?.database
+    const release = options.hold && worker ? await server.lease(worker) : async () => {}
     // On failure the lock goes with the session, closed below: an unlock that failed too would
     // only hide the error that matters.
     await server.unlock(lock)
-    return prepared
+    return { ...prepared, release }
   } finally {
     await server.close()
   }
@@ -109,7 +124,7 @@ async function prepareLocked(
   names: DatabaseNames,
   fingerprint: string,
   options: TemplateOptions,
-): Promise<PreparedTemplates> {
+): Promise<Omit<PreparedTemplates, 'release'>> {
   const short = fingerprint.slice(0, HASH_LENGTH)
   const existing = new Map(
     (await server.databases(`${names.prefix}_`)).map(({ name, marker }) => [name, marker]),
@@ -126,21 +141,45 @@ async function prepareLocked(
     const made = await ensure(server, existing, database, `sqlsandbox worker ${short}`, make)
     workers.push({ ...made, worker })
   }
-  const dropped: string[] = []
-  const kept: PreparedTemplates['kept'] = []
+  const { dropped, kept } = await dropStale(server, names, short, existing)
+  return { fingerprint, server: server.label, template, workers, dropped, kept }
+}
+
+/**
+ * Drops the databases of other fingerprints, a fingerprint's all together or none: when any of
+ * them has a session (a run still using them, or its lease), they all stay.
+ */
+async function dropStale(
+  server: TemplateServer,
+  names: DatabaseNames,
+  current: string,
+  existing: Map<string, string | undefined>,
+): Promise<Pick<PreparedTemplates, 'dropped' | 'kept'>> {
+  const stale = new Map<string, string[]>()
   for (const [database, marker] of existing) {
     const of = names.fingerprintOf(database)
-    if (of === undefined || of === short) continue
+    if (of === undefined || of === current) continue
     if (marker !== undefined && !marker.startsWith('sqlsandbox ')) continue
-    const sessions = await server.sessionsOn(database)
-    if (sessions.length > 0) {
-      kept.push({ database, reason: `in use by ${sessions.join(', ')}` })
+    stale.set(of, [...(stale.get(of) ?? []), database])
+  }
+  const dropped: string[] = []
+  const kept: PreparedTemplates['kept'] = []
+  for (const databases of stale.values()) {
+    const busy: string[] = []
+    for (const database of databases) {
+      const sessions = await server.sessionsOn(database)
+      if (sessions.length > 0) busy.push(`${database} is in use by ${sessions.join(', ')}`)
+    }
+    if (busy.length > 0) {
+      for (const database of databases) kept.push({ database, reason: busy.join('; ') })
       continue
     }
-    await server.drop(database)
-    dropped.push(database)
+    for (const database of databases) {
+      await server.drop(database)
+      dropped.push(database)
+    }
   }
-  return { fingerprint, server: server.label, template, workers, dropped, kept }
+  return { dropped, kept }
 }
 
 /** The database as `marker` says it is complete: reused when marked, else (re)made and marked. */

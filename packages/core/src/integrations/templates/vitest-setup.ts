@@ -36,11 +36,12 @@ export interface VitestTemplateOptions
  * export default templateDatabases({ url: process.env.DATABASE_URL!, files: ['db/migrations'], migrate })
  */
 export function templateDatabases(options: VitestTemplateOptions) {
-  return async function setup(project: GlobalSetupProject): Promise<void> {
+  return async function setup(project: GlobalSetupProject): Promise<() => Promise<void>> {
     const { maxWorkers, maxConcurrency, shard } = project.config
     const prepared = await prepareTemplateDatabases({
       ...options,
       workers: maxWorkers,
+      hold: true,
       shard: shard && shard.count > 1 ? shard.index : undefined,
       connections:
         options.checkConnections === false
@@ -58,5 +59,7 @@ export function templateDatabases(options: VitestTemplateOptions) {
     project.provide(PROVIDED_KEY, provided)
     const log = options.log ?? ((line: string) => console.log(line))
     if (log) log(reportTemplates(prepared))
+    // vitest calls it after the last test file: other runs may then drop these databases.
+    return prepared.release
   }
 }
