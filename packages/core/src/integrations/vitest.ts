@@ -1,7 +1,9 @@
-import { aroundAll, aroundEach } from 'vitest'
+import { aroundAll, aroundEach, inject } from 'vitest'
+import { docs, SandboxError } from '../ownership/errors.js'
 import { markCheckedOutBy, type Owner } from '../ownership/owner.js'
 import type { CheckoutOptions } from '../sandbox.js'
 import type { ScopedSandbox } from './scoped-sandbox.js'
+import { PROVIDED_KEY, type ProvidedTemplates } from './templates/provided.js'
 
 export type { ScopedSandbox }
 
@@ -96,4 +98,35 @@ export interface CheckoutSandbox {
 /** The test's file as vitest names it (relative to the project root), for messages. */
 function testFile(task: { file?: { name?: string } }): string {
   return `${task.file?.name ?? 'a test file'} (useSandbox)`
+}
+
+/**
+ * This vitest worker's own database, made from the template by the `templateDatabases`
+ * globalSetup ('@sqlsandbox/core/templates'): create the sandbox over it, and every test of the
+ * worker runs in its own transaction inside it.
+ *
+ * @example
+ * export const sandbox = createSandbox({ driver: pgDriver(workerDatabaseUrl()) })
+ */
+export function workerDatabaseUrl(): string {
+  const provided = (inject as (key: string) => unknown)(PROVIDED_KEY) as
+    | ProvidedTemplates
+    | undefined
+  if (provided === undefined) {
+    throw new SandboxError(
+      'INVALID_OPTION',
+      'workerDatabaseUrl() found no template databases: the templateDatabases globalSetup did ' +
+        "not run for this project. Name its file in vitest.config's test.globalSetup. " +
+        docs('template-databases'),
+    )
+  }
+  const worker = process.env.VITEST_POOL_ID ?? '1'
+  const url = provided.urls[worker]
+  if (url !== undefined) return url
+  throw new SandboxError(
+    'INVALID_OPTION',
+    `This is vitest worker ${worker}, but the globalSetup made databases for workers ` +
+      `${Object.keys(provided.urls).join(', ')} only (it reads maxWorkers from the resolved ` +
+      `config: a project that changes it after the globalSetup ran gets more workers). ${docs('template-databases')}`,
+  )
 }

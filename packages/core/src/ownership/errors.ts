@@ -30,6 +30,12 @@ export type SandboxErrorCode =
   | 'UNSUPPORTED_OPERATION'
   | 'UNSUPPORTED_TYPE'
   | 'CLIENT_DESTROYED'
+  // template databases (@sqlsandbox/core/templates) and the connection budget
+  | 'TEMPLATE_BUSY'
+  | 'TEMPLATE_IN_USE'
+  | 'TEMPLATE_NOT_COPYABLE'
+  | 'TEMPLATE_BUILD_FAILED'
+  | 'CONNECTION_BUDGET'
   // @sqlsandbox/prisma's
   | 'SHARED_CLIENT'
   | 'DUPLICATE_PG'
@@ -85,6 +91,8 @@ const IN_DOCS: Record<string, string> = {
   'what-the-server-guarantees': 'semantics',
   'statements-that-cannot-run-in-a-transaction': 'semantics',
   deadlocks: 'semantics',
+  'template-databases': 'scale',
+  'connection-budget': 'scale',
 }
 
 /** Messages end by pointing at the section that explains the error. */
