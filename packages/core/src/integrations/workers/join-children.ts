@@ -68,7 +68,10 @@ function serveChild(
     startedUnder: sandbox.currentOwner(),
   })
   const send = (reply: Reply) => {
-    if (child.connected) child.send({ cmd: IPC_COMMAND, dialect, body: encodeForIpc(reply) })
+    // With a callback a failed write (the child is exiting: EPIPE) is reported there, not as an
+    // 'error' event on the child that would crash a test run nobody listens on.
+    if (child.connected)
+      child.send({ cmd: IPC_COMMAND, dialect, body: encodeForIpc(reply) }, ignore)
   }
   const receive = (message: unknown) => {
     if (isIpcEnvelope(message, dialect))
@@ -84,3 +87,6 @@ function serveChild(
     return stopped
   }
 }
+
+/** A reply the child can no longer receive: its exit releases what it held. */
+function ignore(): void {}
