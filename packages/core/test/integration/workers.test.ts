@@ -6,8 +6,11 @@ import {
   joinWorkerThreads,
   ownerToken,
 } from '../../src/integrations/workers.js'
+import { CLOSE_MS, DRAIN_MS } from '../../src/ownership/bounds.js'
+import { observed } from '../../src/testkit/waits.js'
 import { DIALECTS, type TestDialect } from '../support/dialects.js'
 import { type RemoteApp, startApp, type Transport } from '../support/remote-workers.js'
+import type { Outcome } from '../support/workers/remote-app.js'
 
 const CELLS = DIALECTS.flatMap((make) =>
   (['thread', 'child'] as const).map(
@@ -149,6 +152,23 @@ describe.each(CELLS)('workers on %s', (_, make, transport: Transport) => {
       expect(later.error?.code).toBe('OWNER_CHECKED_IN')
       expect(await count()).toBe(0)
     })
+  })
+
+  test('a worker’s statement still running when its owner checks in fails with OWNER_CHECKED_IN within DRAIN_MS', async () => {
+    let app!: RemoteApp
+    let running!: Promise<Outcome>
+    const started = performance.now()
+    await sandbox.run(async (owner) => {
+      app = start()
+      await app.value('insert', { tag, name: 'joined' })
+      running = app.call('sleep', { seconds: 30 })
+      const busy = () => sandbox.inspect().owners.find((o) => o.id === owner.id)?.busy
+      await expect.poll(busy, observed('the worker’s statement running')).toBe(true)
+    })
+    const outcome = await running
+    expect(outcome.error?.code).toBe('OWNER_CHECKED_IN')
+    expect(outcome.error?.message).toMatch(/while .* was still running/)
+    expect(performance.now() - started).toBeLessThan(DRAIN_MS + CLOSE_MS + 5_000)
   })
 
   test('a worker that dies inside its transaction: its savepoint is rolled back and the test goes on', () =>

@@ -83,6 +83,10 @@ serveCommands({
     connection.release()
     return 'finished'
   },
+  sleep: async ({ seconds }) => {
+    await pool.query('select sleep(?)', [seconds])
+    return 'slept'
+  },
   crash: async () => process.exit(3),
   drizzleInsert: async ({ tag, name }) => {
     await orm.transaction(async (tx) => {

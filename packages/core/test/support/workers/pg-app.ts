@@ -80,6 +80,10 @@ serveCommands({
     found.rest()
     return 'finished'
   },
+  sleep: async ({ seconds }) => {
+    await pool.query('select pg_sleep($1)', [seconds])
+    return 'slept'
+  },
   crash: async () => process.exit(3),
   drizzleInsert: async ({ tag, name }) => {
     await orm.transaction(async (tx) => {
