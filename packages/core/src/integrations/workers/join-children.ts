@@ -15,8 +15,8 @@ const CHILD_FIX =
 /**
  * From now on, every child process forked in this process (`fork`, or `spawn` with an 'ipc'
  * stdio) joins the owner of the test that forked it: its `workerPgPool()` / `workerMysqlPool()`
- * statements travel over the IPC channel to that owner's connection. Each carries a signed owner
- * token (the owner's, or the job's from `runAsOwner`), refused once that owner has ended.
+ * statements travel over the IPC channel to that owner's connection, or to the owner of the
+ * signed token a job carries (`runAsOwner`), refused once that owner has ended.
  * Returns the undo: return it from `beforeAll`.
  *
  * @example

@@ -27,8 +27,12 @@ export class RemoteConnection {
   #service: RemoteService | undefined
   readonly #loading: Promise<RemoteService>
   readonly #worker: RemoteWorker
-  /** The owner of the test the worker was started in, as a token: checked as any other. */
-  readonly #startedUnder: string | undefined
+  /**
+   * The owner of the test the worker was started in. The channel itself is bound to it (made
+   * for this one worker as it was created), so it needs no token; once the owner has ended,
+   * routing refuses its statements with the owner's late error (OWNER_CHECKED_IN).
+   */
+  readonly #startedUnder: Owner | undefined
   readonly #inScope: <T>(fn: () => T) => T
   readonly #leases = new Map<number, { identity: object; owner: Owner }>()
   readonly #poolIdentities = new Map<Owner, object>()
@@ -46,10 +50,7 @@ export class RemoteConnection {
       this.#service = service
     })
     this.#worker = options.worker
-    const owner = options.startedUnder
-    this.#startedUnder = owner
-      ? ownerTokensOf(options.sandbox).mint(owner, TOKEN_TTL_MS)
-      : undefined
+    this.#startedUnder = options.startedUnder
     this.#inScope = options.sandbox.scope(() => AsyncResource.bind(<T>(fn: () => T) => fn()))
   }
 
@@ -135,9 +136,11 @@ export class RemoteConnection {
 
   /** The owner a request's token names, else the one the worker was started under. */
   #ownerOf(token: string | undefined): Owner {
-    const chosen = token ?? this.#startedUnder
-    if (chosen === undefined) throw this.#noOwner()
-    const check = ownerTokensOf(this.#sandbox).verify(chosen)
+    if (token === undefined) {
+      if (this.#startedUnder) return this.#startedUnder
+      throw this.#noOwner()
+    }
+    const check = ownerTokensOf(this.#sandbox).verify(token)
     if (check.kind === 'owner') return check.owner
     const from = `a statement from ${this.#worker.describe}`
     if (check.kind === 'ended') throw refusalOf(check, from, '').error
@@ -174,12 +177,6 @@ export class RemoteConnection {
     }
   }
 }
-
-/**
- * How long the token of the owner a worker was started under is accepted: an owner's token is
- * refused once the owner ends anyway; this only bounds a worker that outlives a suite.
- */
-const TOKEN_TTL_MS = 24 * 60 * 60 * 1000
 
 /** A notification (a lease given back): nothing goes back. */
 const NO_ANSWER = Symbol('no answer')
