@@ -69,6 +69,10 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('piscina on 
     for (const which of tags) expect(await db.committedCount(which)).toBe(0)
   })
 
+  test('ownerToken outside every test: NO_OWNER, there is no owner to hand over', () => {
+    expect(() => ownerToken(sandbox)).toThrow(expect.objectContaining({ code: 'NO_OWNER' }))
+  })
+
   test('a task whose test has ended is refused with OWNER_CHECKED_IN', async () => {
     let token = ''
     await sandbox.run(async () => {

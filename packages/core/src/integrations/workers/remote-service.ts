@@ -1,3 +1,4 @@
+import { docs, OwnershipError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
 import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
@@ -43,8 +44,10 @@ export interface OwnedSandbox {
 export function ownerToken(sandbox: OwnedSandbox, options: { ttlMs?: number } = {}): string {
   const owner = sandbox.currentOwner()
   if (!owner) {
-    throw new TypeError(
-      'ownerToken(sandbox) was called outside any test: there is no owner to hand to the worker. Call it inside the test (or a hook of it).',
+    throw new OwnershipError(
+      'NO_OWNER',
+      'ownerToken(sandbox) was called outside any test: there is no owner to hand to the worker. ' +
+        `Call it inside the test (or a hook of it), where the task is made. ${docs('worker-threads-and-child-processes')}`,
     )
   }
   return ownerTokensOf(sandbox).mint(owner, options.ttlMs ?? 60 * 60 * 1000)
