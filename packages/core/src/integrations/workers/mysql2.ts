@@ -1,9 +1,6 @@
 import { EventEmitter } from 'node:events'
-import {
-  type MysqlCallback,
-  type MysqlQuery,
-  parseMysqlArgs,
-} from '../../dialects/mysql/query-args.js'
+import { CallbackConnection, CallbackPool } from '../../dialects/mysql/pool.js'
+import { type MysqlQuery, parseMysqlArgs } from '../../dialects/mysql/query-args.js'
 import { docs, SandboxError } from '../../ownership/errors.js'
 import { asBuffer, castValue, type TypeCast } from './mysql-values.js'
 import type { WireMysqlField, WireMysqlQuery, WireMysqlResult } from './mysql-wire.js'
@@ -37,14 +34,14 @@ let leases = 0
 
 export class WorkerMysqlPool extends EventEmitter {
   /** The callback API: `pool.pool.query(sql, values, (error, rows, fields) => …)` (Knex's `connectionPool`). */
-  readonly pool: WorkerCallbackPool
+  readonly pool: CallbackPool<WorkerMysqlPool>
   readonly #link: OwnerLink
   #ended = false
 
   constructor(options: WorkerMysqlPoolOptions = {}) {
     super()
     this.#link = ownerLink('mysql', options.requestTimeoutMs)
-    this.pool = new WorkerCallbackPool(this)
+    this.pool = new CallbackPool(this)
   }
 
   query(...args: unknown[]): Promise<WorkerMysqlResult> {
@@ -76,7 +73,7 @@ export class WorkerMysqlPool extends EventEmitter {
 /** What the worker's `getConnection()` hands out: bound to one scope on the owner's side. */
 export class WorkerMysqlConnection extends EventEmitter {
   /** The callback API's view, as `PromisePoolConnection#connection`. */
-  readonly connection: WorkerCallbackConnection
+  readonly connection: CallbackConnection<WorkerMysqlConnection>
   readonly #link: OwnerLink
   readonly #lease: number
   #released = false
@@ -85,7 +82,7 @@ export class WorkerMysqlConnection extends EventEmitter {
     super()
     this.#link = link
     this.#lease = lease
-    this.connection = new WorkerCallbackConnection(this)
+    this.connection = new CallbackConnection(this)
   }
 
   query(...args: unknown[]): Promise<WorkerMysqlResult> {
@@ -125,79 +122,12 @@ export class WorkerMysqlConnection extends EventEmitter {
 
   /** @internal */
   run(query: MysqlQuery): Promise<WorkerMysqlResult> {
-    if (this.#released) return Promise.reject(releasedError())
-    return remoteQuery(this.#link, query, this.#lease)
-  }
-}
-
-/** The callback API over a worker's connection. */
-export class WorkerCallbackConnection {
-  readonly #connection: WorkerMysqlConnection
-
-  constructor(connection: WorkerMysqlConnection) {
-    this.#connection = connection
-  }
-
-  query(...args: unknown[]): void {
-    const { query, callback } = parseMysqlArgs('query', args)
-    deliver(this.#connection.run(query), callback)
-  }
-
-  execute(...args: unknown[]): void {
-    const { query, callback } = parseMysqlArgs('execute', args)
-    deliver(this.#connection.run(query), callback)
-  }
-
-  release(): void {
-    this.#connection.release()
-  }
-
-  end(): void {
-    this.#connection.release()
-  }
-
-  destroy(): void {
-    this.#connection.release()
-  }
-
-  promise(): WorkerMysqlConnection {
-    return this.#connection
-  }
-}
-
-/** The callback API over a worker's pool. */
-export class WorkerCallbackPool {
-  readonly #pool: WorkerMysqlPool
-
-  constructor(pool: WorkerMysqlPool) {
-    this.#pool = pool
-  }
-
-  query(...args: unknown[]): void {
-    const { callback } = parseMysqlArgs('query', args)
-    deliver(this.#pool.query(...args.filter((a) => typeof a !== 'function')), callback)
-  }
-
-  execute(...args: unknown[]): void {
-    const { callback } = parseMysqlArgs('execute', args)
-    deliver(this.#pool.execute(...args.filter((a) => typeof a !== 'function')), callback)
-  }
-
-  getConnection(
-    callback: (error: Error | null, connection?: WorkerCallbackConnection) => void,
-  ): void {
-    this.#pool.getConnection().then(
-      (connection) => callback(null, connection.connection),
-      (error: Error) => callback(error),
-    )
-  }
-
-  end(callback?: (error: Error | null) => void): void {
-    void this.#pool.end().then(() => callback?.(null))
-  }
-
-  promise(): WorkerMysqlPool {
-    return this.#pool
+    const done = this.#released
+      ? Promise.reject(releasedError())
+      : remoteQuery(this.#link, query, this.#lease)
+    // A streamed call (the callback API without a callback) hears of its failure by 'error'.
+    if (query.events) done.catch((error: Error) => query.events?.emit('error', error))
+    return done
   }
 }
 
@@ -254,17 +184,6 @@ function rebuilt(
 /** A column as mysql2 describes it (the fields ORMs read). */
 function fieldPacket(field: WireMysqlField) {
   return { ...field, type: field.columnType }
-}
-
-function deliver(done: Promise<WorkerMysqlResult>, callback: MysqlCallback | undefined): void {
-  if (!callback) {
-    done.catch(() => {})
-    return
-  }
-  done.then(
-    ([result, fields]) => callback(null, result, fields),
-    (error: Error) => callback(error),
-  )
 }
 
 const SECTION = docs('worker-threads-and-child-processes')
