@@ -171,6 +171,23 @@ describe.each(CELLS)('workers on %s', (_, make, transport: Transport) => {
     expect(performance.now() - started).toBeLessThan(DRAIN_MS + CLOSE_MS + 5_000)
   })
 
+  test('a worker’s transaction still open when its test ends: the checkin does not wait for it, its COMMIT is refused', async () => {
+    let app!: RemoteApp
+    let ending = 0
+    await sandbox.run(async () => {
+      app = start()
+      await app.value('holdTransaction', { tag, name: 'never committed' })
+      ending = performance.now()
+    })
+    expect(performance.now() - ending).toBeLessThan(DRAIN_MS)
+    const commit = await app.call('finishHeld', { tag, commit: true })
+    expect(commit.error?.code).toBe('OWNER_CHECKED_IN')
+    // The next test gets a connection at once: nothing of the worker's transaction is left on it.
+    await sandbox.run(async () => {
+      expect(await count()).toBe(0)
+    })
+  })
+
   test('a worker that dies inside its transaction: its savepoint is rolled back and the test goes on', () =>
     sandbox.run(async () => {
       const app = start()
