@@ -25,6 +25,8 @@ type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> 
 
 interface Transport {
   readonly describe: string
+  /** 'thread' or 'process': the boundary a statement crosses. */
+  readonly boundary: string
   readonly fix: string
   post(message: Request): void
   listen(receive: (reply: Reply) => void, lost: (error: Error) => void): void
@@ -162,8 +164,8 @@ export class OwnerLink {
     return new OwnershipError(
       'NO_OWNER',
       `Nobody answered ${this.#transport.describe} within ${HELLO_MS}ms: the worker crossed the ` +
-        `${this.#transport.describe.split(' ')[0] === 'worker' ? 'thread' : 'process'} boundary ` +
-        `without its test, so its statements have no owner to go to. ${this.#transport.fix} ${SECTION}`,
+        `${this.#transport.boundary} boundary without its test, so its statements have no owner ` +
+        `to go to. ${this.#transport.fix} ${SECTION}`,
     )
   }
 
@@ -207,6 +209,7 @@ function threadTransport(dialect: RemoteDialect): Transport {
   channel.unref()
   return {
     describe: `worker thread ${threadId}`,
+    boundary: 'thread',
     fix:
       "Add `beforeAll(() => joinWorkerThreads(sandbox))` (import { joinWorkerThreads } from '@sqlsandbox/core/workers') " +
       'to the setup file, and start the worker inside the test; for a thread started before the ' +
@@ -222,6 +225,7 @@ function childTransport(dialect: RemoteDialect): Transport {
   const send = process.send!.bind(process)
   return {
     describe: `child process ${process.pid}`,
+    boundary: 'process',
     fix:
       "Add `beforeAll(() => joinChildProcesses(sandbox))` (import { joinChildProcesses } from '@sqlsandbox/core/workers') " +
       'to the setup file, and fork the child inside the test; for a child forked before the test ' +

@@ -82,7 +82,7 @@ export function fromWire(wire: WireError): Error {
 }
 
 function isSandboxCode(wire: WireError, code: unknown): code is SandboxErrorCode {
-  return typeof code === 'string' && /Error$/.test(wire.name) && SANDBOX_NAMES.has(wire.name)
+  return typeof code === 'string' && SANDBOX_NAMES.has(wire.name)
 }
 
 const SANDBOX_NAMES = new Set(['SandboxError', 'OwnershipError', 'SandboxTimeoutError'])
