@@ -143,11 +143,25 @@ export class SandboxMysqlConnection extends EventEmitter {
   }
 }
 
-/** The callback API over a sandboxed connection: results by callback, or streamed by events. */
-export class CallbackConnection {
-  readonly #connection: SandboxMysqlConnection
+/** What the callback API runs its calls through: a sandboxed connection, or a worker's. */
+export interface RunningConnection {
+  run(query: MysqlQuery): Promise<MysqlResult>
+  release(): void
+}
 
-  constructor(connection: SandboxMysqlConnection) {
+/** What the pool's callback API calls: the promise API of a sandboxed pool, or of a worker's. */
+export interface PromisePoolApi {
+  query(...args: unknown[]): Promise<MysqlResult>
+  execute(...args: unknown[]): Promise<MysqlResult>
+  getConnection(): Promise<{ readonly connection: CallbackConnection<RunningConnection> }>
+  end(): Promise<void>
+}
+
+/** The callback API over a sandboxed connection: results by callback, or streamed by events. */
+export class CallbackConnection<C extends RunningConnection = SandboxMysqlConnection> {
+  readonly #connection: C
+
+  constructor(connection: C) {
     this.#connection = connection
   }
 
@@ -171,7 +185,7 @@ export class CallbackConnection {
     this.#connection.release()
   }
 
-  promise(): SandboxMysqlConnection {
+  promise(): C {
     return this.#connection
   }
 
@@ -186,10 +200,10 @@ export class CallbackConnection {
 }
 
 /** The callback API over the pool. */
-export class CallbackPool {
-  readonly #pool: SandboxMysqlPool
+export class CallbackPool<P extends PromisePoolApi = SandboxMysqlPool> {
+  readonly #pool: P
 
-  constructor(pool: SandboxMysqlPool) {
+  constructor(pool: P) {
     this.#pool = pool
   }
 
@@ -203,7 +217,9 @@ export class CallbackPool {
     deliver(this.#pool.execute(...args.filter((a) => typeof a !== 'function')), callback)
   }
 
-  getConnection(callback: (error: Error | null, connection?: CallbackConnection) => void): void {
+  getConnection(
+    callback: (error: Error | null, connection?: CallbackConnection<RunningConnection>) => void,
+  ): void {
     this.#pool.getConnection().then(
       (connection) => callback(null, connection.connection),
       (error: Error) => callback(error),
@@ -214,7 +230,7 @@ export class CallbackPool {
     void this.#pool.end().then(() => callback?.(null))
   }
 
-  promise(): SandboxMysqlPool {
+  promise(): P {
     return this.#pool
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * What a statement costs when a worker thread or a forked child sends it through its worker
+ * pool (@sqlsandbox/core/workers/pg) to the test's owner, against a plain pg client in the
+ * test's process and against the in-process sandboxed pool, in the same run. Target: the proxy
+ * ≤ 150 µs per `SELECT 1` (issue 17). Not pinned (three threads take part); on a busy machine
+ * the figures are indicative: read the ratios.
+ *
+ *   pnpm run build && npx tsx bench/workers.ts [iterations]
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import pg from 'pg'
+import { pgDriver, sandboxedPgPool } from '../packages/core/src/dialects/postgres/index.js'
+import { createSandbox } from '../packages/core/src/index.js'
+import { joinChildProcesses, joinWorkerThreads } from '../packages/core/src/integrations/workers.js'
+
+const PG_URL =
+  process.env.SQLSANDBOX_BENCH_PG_URL ??
+  process.env.SQLSANDBOX_PG_URL ??
+  'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
+const ITERATIONS = Number(process.argv[2] ?? 4000)
+const WARMUP = 2000
+/** Methods take turns in blocks of this many runs, so drift hits them all alike. */
+const BLOCK = 250
+const APP = fileURLToPath(new URL('./workers-app.mjs', import.meta.url))
+
+type Remote = { run(count: number): Promise<number[]>; stop(): void }
+
+function remote(target: Worker | ReturnType<typeof fork>): Remote {
+  let waiting: ((times: number[]) => void) | undefined
+  target.on('message', (message: { times: number[] }) => waiting?.(message.times))
+  target.on('error', (error: Error) => {
+    throw error
+  })
+  const send = (message: object) =>
+    target instanceof Worker ? target.postMessage(message) : target.send(message)
+  return {
+    run: (count) =>
+      new Promise((resolve) => {
+        waiting = resolve
+        send({ count })
+      }),
+    stop: () => send({ exit: true }),
+  }
+}
+
+function stats(times: number[]): { p50: number; mean: number } {
+  const sorted = [...times].sort((x, y) => x - y)
+  const mean = times.reduce((sum, t) => sum + t, 0) / times.length
+  return { p50: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, mean }
+}
+
+async function timed(run: () => Promise<unknown>, count: number): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint()
+    await run()
+    times.push(Number(process.hrtime.bigint() - start) / 1000)
+  }
+  return times
+}
+
+const client = new pg.Client(PG_URL)
+await client.connect()
+await client.query('BEGIN')
+const sandbox = createSandbox({
+  driver: pgDriver(PG_URL),
+  poolSize: 1,
+  // The direct client is the baseline, in the test's scope on purpose.
+  foreignConnections: 'allow',
+})
+const undo = [joinWorkerThreads(sandbox), joinChildProcesses(sandbox)]
+const pool = sandboxedPgPool(sandbox)
+try {
+  await sandbox.run(async () => {
+    const thread = remote(new Worker(APP))
+    const child = remote(fork(APP, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    const methods: Array<{ label: string; run: (count: number) => Promise<number[]> }> = [
+      {
+        label: 'direct: pg.Client in the test’s process',
+        run: (n) => timed(() => client.query('SELECT 1'), n),
+      },
+      { label: 'in-process sandboxedPgPool', run: (n) => timed(() => pool.query('SELECT 1'), n) },
+      { label: 'worker thread → workerPgPool', run: (n) => thread.run(n) },
+      { label: 'forked child → workerPgPool (IPC)', run: (n) => child.run(n) },
+    ]
+    const samples = new Map(methods.map((method) => [method, [] as number[]]))
+    for (const method of methods) await method.run(WARMUP)
+    for (let done = 0; done < ITERATIONS; done += BLOCK) {
+      for (const method of methods) samples.get(method)!.push(...(await method.run(BLOCK)))
+    }
+    thread.stop()
+    child.stop()
+    const direct = stats(samples.get(methods[0]!)!)
+    const width = Math.max(...methods.map((m) => m.label.length))
+    console.log(
+      `node ${process.version}, SELECT 1, ${ITERATIONS} runs each after ${WARMUP} warm-up (µs)`,
+    )
+    console.log(
+      `${'method'.padEnd(width)} ${['p50', 'mean', 'p50/direct', 'mean/direct'].map((h) => h.padStart(11)).join(' ')}`,
+    )
+    for (const method of methods) {
+      const { p50, mean } = stats(samples.get(method)!)
+      const cells = [
+        p50.toFixed(1),
+        mean.toFixed(1),
+        `${(p50 / direct.p50).toFixed(2)}×`,
+        `${(mean / direct.mean).toFixed(2)}×`,
+      ]
+      console.log(`${method.label.padEnd(width)} ${cells.map((c) => c.padStart(11)).join(' ')}`)
+    }
+    const proxy = stats(samples.get(methods[2]!)!)
+    console.log(
+      `\nworker thread p50 ${proxy.p50.toFixed(1)} µs: target ≤ 150 µs ${proxy.p50 <= 150 ? 'met' : 'NOT met'}`,
+    )
+  })
+} finally {
+  await Promise.all(undo.map((u) => u()))
+  await sandbox.close()
+  await client.query('ROLLBACK').catch(() => {})
+  await client.end()
+}

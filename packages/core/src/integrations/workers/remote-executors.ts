@@ -1,0 +1,26 @@
+import type { SandboxDriver } from '../../ownership/driver.js'
+import { SandboxError } from '../../ownership/errors.js'
+import type { StatementExecutor } from '../../transactions/statement-router.js'
+import type { RemoteDialect } from './protocol.js'
+
+/**
+ * How the owner's side runs a worker's statement: the dialect's own executor (what the
+ * in-process pools use), with a worker's query read from the wire and its result put back on it.
+ */
+export interface RemoteExecutor {
+  readonly dialect: RemoteDialect
+  // biome-ignore lint/suspicious/noExplicitAny: each dialect's executor has its own query and result types
+  readonly executor: StatementExecutor<any, any, any>
+  fromWire(query: unknown): unknown
+  toWire(result: unknown): unknown
+}
+
+/** Loaded by dialect, so a pg-only install never loads mysql2's executor (nor the reverse). */
+export async function remoteExecutorFor(driver: SandboxDriver<unknown>): Promise<RemoteExecutor> {
+  if (driver.dialect === 'postgres') return (await import('./pg-wire.js')).pgRemoteExecutor
+  if (driver.dialect === 'mysql') return (await import('./mysql-wire.js')).mysqlRemoteExecutor
+  throw new SandboxError(
+    'UNSUPPORTED_DIALECT',
+    `Worker threads and child processes can join owners of pgDriver and mysqlDriver sandboxes, not of a '${driver.dialect}' driver.`,
+  )
+}

@@ -1,0 +1,4 @@
+// Runs a TypeScript worker thread through tsx: node 20 loads no TypeScript by itself.
+import { tsImport } from 'tsx/esm/api'
+
+await tsImport(process.argv[2], import.meta.url)
