@@ -37,6 +37,11 @@ export interface AcquireOptions {
 
 export { DRAIN_MS }
 
+/** Told when a statement starts on a lease: the lock watch's interval runs only while some do. */
+export interface StatementClock {
+  started(): void
+}
+
 /**
  * Called after a statement on the connection failed, before anything else may run on it: a
  * promise when it has work to do (the driver's `recover`).
@@ -75,6 +80,15 @@ export class Lease<C> {
   readonly #begin: (() => Promise<void>) | undefined
   #transaction: 'pending' | 'beginning' | 'begun' | 'failed'
   #beginning: Promise<void> | undefined
+  /**
+   * The number of the statement running on the connection, 0 when none: read by the lock
+   * watch's ticks (statements on a lease run one at a time).
+   */
+  running = 0
+  #statements = 0
+  readonly #clock: StatementClock | undefined
+  /** A statement the lock watch is cancelling, and the error it fails with instead of the server's. */
+  #cancelling: { statement: number; explain(cause: unknown): Error | undefined } | undefined
 
   constructor(
     conn: C,
@@ -84,8 +98,10 @@ export class Lease<C> {
       watch?: TransactionWatch | undefined
       /** Begins the transaction on `conn` (may `replaceConnection` first); undefined: begun. */
       begin?: (() => Promise<void>) | undefined
+      clock?: StatementClock | undefined
     } = {},
   ) {
+    this.#clock = options.clock
     this.#conn = conn
     this.root = root
     this.stack = [root]
@@ -136,6 +152,35 @@ export class Lease<C> {
       },
     )
     return beginning
+  }
+
+  /** @internal a statement starts on the connection: its number */
+  startStatement(): number {
+    const statement = ++this.#statements
+    this.running = statement
+    this.#clock?.started()
+    return statement
+  }
+
+  /**
+   * Statement `statement` is being cancelled (it waits for a lock): if it fails, it fails with
+   * what `explain` makes of its error (undefined: the error was not the cancellation).
+   */
+  cancelling(statement: number, explain: (cause: unknown) => Error | undefined): void {
+    this.#cancelling = { statement, explain }
+  }
+
+  /** The cancellation of `statement` did not happen (it no longer waited). */
+  notCancelling(statement: number): void {
+    if (this.#cancelling?.statement === statement) this.#cancelling = undefined
+  }
+
+  /** @internal what statement `statement` fails with, when it was cancelled */
+  explainFailure(statement: number, error: unknown): Error | undefined {
+    const cancelling = this.#cancelling
+    if (cancelling?.statement !== statement) return undefined
+    this.#cancelling = undefined
+    return cancelling.explain(error)
   }
 
   get top(): Owner {
@@ -442,14 +487,30 @@ export class Hold<C> {
 
   #start<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
     const owner = this.client.owner
-    const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
+    const lease = this.#lease
+    const statement = lease.startStatement()
+    const failed = (error: unknown) => {
+      lease.running = 0
+      const explained = lease.explainFailure(statement, error)
+      if (!explained) return this.#failed(error, order, releaseAfter)
+      // Cancelled by the lock watch: the same repair and bookkeeping, then its own error.
+      const instead = (thrown: unknown): never => {
+        throw thrown === error ? explained : thrown
+      }
+      try {
+        return Promise.resolve(this.#failed(error, order, releaseAfter)).catch(instead)
+      } catch (thrown) {
+        return instead(thrown)
+      }
+    }
     let running: Promise<T>
     try {
-      running = fn(this.#lease.conn)
+      running = fn(lease.conn)
     } catch (error) {
       return Promise.reject(error).catch(failed)
     }
     return running.then((result) => {
+      lease.running = 0
       const ended = owner.isLive ? this.#lease.watch?.ended() : undefined
       const settle = () => {
         this.#settled(order, releaseAfter)

@@ -14,6 +14,7 @@ import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './co
 import { findDeferrable } from './deferred-checks.js'
 import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
+import { pgLockMonitor } from './lock-monitor.js'
 import { postgresSemantics } from './semantics.js'
 import { transactionEndedError } from './transaction-ended.js'
 import { outsideTransaction, trackTransactionStatus } from './transaction-status.js'
@@ -135,6 +136,7 @@ export function pgDriver(
         await closeClient(killer)
       }
     },
+    lockMonitor: () => pgLockMonitor(clientConfig),
     guardForeignConnections: (refusal) => guardForeignClients(clientConfig, refusal),
     describe() {
       return describePg(clientConfig)
