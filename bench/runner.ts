@@ -159,6 +159,10 @@ function runCase(file: string, pool: string, out: string): number {
   return (JSON.parse(line) as { msPerTest: number }).msPerTest
 }
 
+function signed(ms: number): string {
+  return ms >= 0 ? `+${ms.toFixed(3)}` : ms.toFixed(3)
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -196,7 +200,7 @@ try {
       const range = `${Math.min(...costs).toFixed(3)}–${Math.max(...costs).toFixed(3)}`
       console.log(
         `| ${pool} | ${pair.name} | ${median(controls).toFixed(3)} | ${median(sandboxed).toFixed(3)} | ` +
-          `+${median(costs).toFixed(3)} (${range}) | ${pair.targetMs ? `≤ +${pair.targetMs}` : '—'} |`,
+          `${signed(median(costs))} (${range}) | ${pair.targetMs ? `≤ +${pair.targetMs}` : '—'} |`,
       )
     }
   }
@@ -211,7 +215,7 @@ function printCleanupRatios(): void {
     const sandbox = costs.get('pg-sandbox')
     if (sandbox === undefined) continue
     console.log(
-      `\n${pool}: cleanup cost per test as a multiple of the sandbox's (+${sandbox.toFixed(3)} ms; target: TRUNCATE ≥ 30×)`,
+      `\n${pool}: cleanup cost per test as a multiple of the sandbox's (${signed(sandbox)} ms; target: TRUNCATE ≥ 30×)`,
     )
     for (const [file, cost] of costs) {
       if (file === 'pg-sandbox') continue
@@ -219,7 +223,7 @@ function printCleanupRatios(): void {
         sandbox > 0
           ? `${(cost / sandbox).toFixed(1)}×`
           : 'n/a (the sandbox cost nothing measurable)'
-      console.log(`  ${file}: +${cost.toFixed(3)} ms = ${ratio}`)
+      console.log(`  ${file}: ${signed(cost)} ms = ${ratio}`)
     }
   }
 }
