@@ -137,8 +137,12 @@ export interface LockWait {
   statement: string | undefined
   /** What it waits for, where the server tells: the table, index and key. */
   lock: string | undefined
-  /** The sessions holding the lock: their connection ids, and how the server describes each. */
-  blockers: Array<{ connectionId: number; session: string }>
+  /**
+   * The sessions holding the lock: their connection ids, how the server describes each, and,
+   * for a sandbox's connection in some process (PostgreSQL's application_name says so), that
+   * process's id.
+   */
+  blockers: Array<{ connectionId: number; session: string; sandboxProcess?: number | undefined }>
   /** Identifies the statement for `cancel` (PostgreSQL's query_start, MariaDB's query id). */
   statementToken: string
 }

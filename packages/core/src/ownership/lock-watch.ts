@@ -131,10 +131,16 @@ export class LockWatch<C> implements StatementClock {
     const { lease, statement, since } = suspect
     const server = this.#driver.describe()
     let foreign = false
-    const blockers = wait.blockers.map(({ connectionId, session }) => {
+    const blockers = wait.blockers.map(({ connectionId, session, sandboxProcess }) => {
       for (const watch of watches) {
         const owner = watch.ownerOn(connectionId, server)
         if (owner) return owner
+      }
+      if (sandboxProcess !== undefined && sandboxProcess !== process.pid) {
+        return (
+          `a test in another process (pid ${sandboxProcess}: a vitest worker, or another test ` +
+          `run, on the same database): connection ${connectionId}, ${session}`
+        )
       }
       foreign = true
       return `a session that is no sandbox owner in this process: connection ${connectionId}, ${session}`

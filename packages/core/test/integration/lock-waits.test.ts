@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { markSandboxClient } from '../../src/dialects/postgres/foreign-connections.js'
+import { pgDriver } from '../../src/dialects/postgres/index.js'
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/index.js'
 import { bounded } from '../../src/testkit/index.js'
 import { MYSQL_URL, PG_URL } from '../support/databases.js'
@@ -250,3 +252,49 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
     })
   },
 )
+
+describe('lock waits across processes on postgres', () => {
+  test('a lock held by a sandbox connection of another process names that process', async () => {
+    const s = createSandbox({ driver: pgDriver(PG_URL), lockWaitTimeout: 300 })
+    const tag = randomUUID().slice(0, 12)
+    const key = `${tag}-process`
+    // What another vitest worker's sandbox connection looks like to the server.
+    const other = new pg.Client({
+      connectionString: PG_URL,
+      application_name: 'sqlsandbox pid 424242',
+    })
+    markSandboxClient(other) // the tests' own connection, as the independent pools' are
+    await other.connect()
+    try {
+      await other.query('BEGIN')
+      await other.query('insert into sandbox_uniques (code, tag) values ($1, $2)', [key, tag])
+      await s.run(async () => {
+        const own = await s.query(
+          'select application_name from pg_stat_activity where pid = pg_backend_pid()',
+        )
+        expect(own.rows[0]!.application_name).toBe(`sqlsandbox pid ${process.pid}`)
+        await s.query("set lock_timeout = '60s'")
+        const waited = s.query('insert into sandbox_uniques (code, tag) values ($1, $2)', [
+          key,
+          tag,
+        ])
+        const error = await bounded(
+          waited.then(
+            () => new Error('the insert did not wait'),
+            (e: Error) => e,
+          ),
+          'the insert waiting for the other process',
+        )
+        expect(error).toMatchObject({ code: 'LOCK_WAIT' })
+        expect(error.message).toContain(
+          `a test in another process (pid 424242: a vitest worker, or another test run, on the same database): connection ${(other as pg.Client & { processID: number }).processID}`,
+        )
+        expect(error.message).toMatch(/factory sequence/)
+      })
+    } finally {
+      await other.query('ROLLBACK')
+      await other.end()
+      await s.close()
+    }
+  })
+})

@@ -23,6 +23,13 @@ const WAITS = `select a.pid, a.query, a.query_start::text as token, l.locktype,
 const CANCEL = `select pg_cancel_backend(pid) as cancelled from pg_stat_activity
   where pid = $1 and query_start::text = $2 and wait_event_type = 'Lock'`
 
+/**
+ * The application_name of the sandbox's connections (unless the settings name one): a lock held
+ * by a test in another process (a vitest worker on the same database) is then named as such.
+ */
+export const SANDBOX_APPLICATION_NAME = `sqlsandbox pid ${process.pid}`
+const SANDBOX_APPLICATION = /^sqlsandbox pid (\d+)$/
+
 interface BlockerRow {
   pid: number
   application_name: string | null
@@ -56,10 +63,14 @@ export function pgLockMonitor(config: pg.ClientConfig): LockMonitor {
           connectionId: row.pid,
           statement: row.query ?? undefined,
           lock: row.relation ? `table ${row.relation} (a ${row.locktype} lock)` : undefined,
-          blockers: (row.blockers as BlockerRow[]).map((b) => ({
-            connectionId: b.pid,
-            session: describeSession(b),
-          })),
+          blockers: (row.blockers as BlockerRow[]).map((b) => {
+            const sandbox = SANDBOX_APPLICATION.exec(b.application_name ?? '')
+            return {
+              connectionId: b.pid,
+              session: describeSession(b),
+              sandboxProcess: sandbox ? Number(sandbox[1]) : undefined,
+            }
+          }),
           statementToken: row.token,
         }),
       )
