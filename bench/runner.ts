@@ -5,7 +5,8 @@
  * tests with no cleanup, or empty tests with no setup) take turns round by round, so a shared
  * machine's drift hits both; the figure is the rounds' median of (case − control) per test.
  * Run: npx tsx bench/runner.ts   (the built packages; BENCH_ROUNDS, BENCH_POOLS=forks,threads,
- * SQLSANDBOX_BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/sqlsandbox_bench)
+ * BENCH_GROUPS=runner,cleanup, SQLSANDBOX_BENCH_PG_URL, default
+ * postgres://postgres@127.0.0.1:5432/sqlsandbox_bench, and its `_template` beside it)
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -18,32 +19,85 @@ const POOLS = (process.env.BENCH_POOLS ?? 'forks,threads').split(',')
 const PG_URL =
   process.env.SQLSANDBOX_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_bench'
 
-/** Each sandboxed case against its control, with the target the issue sets for the difference. */
-const PAIRS: Array<{ name: string; control: string; sandboxed: string; targetMs?: number }> = [
+const GROUPS = (process.env.BENCH_GROUPS ?? 'runner,cleanup').split(',')
+
+/**
+ * Each case against its control, with the target the issue sets for the difference. Group
+ * `runner`: the sandbox through each way of querying; `cleanup`: the same 200-test file under
+ * each way of undoing its writes (issue #19), the figures the ratios below compare.
+ */
+const PAIRS: Array<{
+  group: 'runner' | 'cleanup'
+  name: string
+  control: string
+  sandboxed: string
+  targetMs?: number
+}> = [
   // What an AsyncLocalStorage scope per test costs by itself (no sandbox): the floor under useSandbox.
   {
+    group: 'runner',
     name: 'empty test, aroundEach in als.run only',
     control: 'empty-plain',
     sandboxed: 'empty-als',
   },
-  { name: 'empty test', control: 'empty-plain', sandboxed: 'empty-sandbox', targetMs: 0.1 },
   {
+    group: 'runner',
+    name: 'empty test',
+    control: 'empty-plain',
+    sandboxed: 'empty-sandbox',
+    targetMs: 0.1,
+  },
+  {
+    group: 'runner',
     name: 'raw pg: 1 insert + 1 select',
     control: 'pg-plain',
     sandboxed: 'pg-sandbox',
     targetMs: 0.05,
   },
   {
+    group: 'runner',
     name: 'Knex: 1 insert + 1 select',
     control: 'knex-plain',
     sandboxed: 'knex-sandbox',
     targetMs: 0.05,
   },
   {
+    group: 'runner',
     name: 'Drizzle: 1 insert + 1 select',
     control: 'drizzle-plain',
     sandboxed: 'drizzle-sandbox',
     targetMs: 0.05,
+  },
+  {
+    group: 'cleanup',
+    name: 'cleanup: the sandbox (statement protection on)',
+    control: 'pg-plain',
+    sandboxed: 'pg-sandbox',
+    targetMs: 0.05,
+  },
+  {
+    group: 'cleanup',
+    name: 'cleanup: TRUNCATE of the written table',
+    control: 'pg-plain',
+    sandboxed: 'pg-truncate',
+  },
+  {
+    group: 'cleanup',
+    name: 'cleanup: DELETE of the rows written',
+    control: 'pg-plain',
+    sandboxed: 'pg-delete',
+  },
+  {
+    group: 'cleanup',
+    name: 'cleanup: a template clone per test',
+    control: 'pg-plain',
+    sandboxed: 'pg-template',
+  },
+  {
+    group: 'cleanup',
+    name: 'cleanup: a PGlite clone per test (against PGlite with no cleanup)',
+    control: 'pglite-plain',
+    sandboxed: 'pglite-clone',
   },
 ]
 
@@ -62,6 +116,22 @@ async function prepareDatabase(): Promise<void> {
     id serial primary key, tag text not null, name text not null)`)
   await client.query('truncate bench_items')
   await client.end()
+  // The template the clone-per-test case copies: the schema alone, no connection to it.
+  const templateName = `${name}_template`
+  const again = new pg.Client(url.toString())
+  await again.connect()
+  const template = await again.query('select 1 from pg_database where datname = $1', [templateName])
+  if (template.rowCount === 0) {
+    await again.query(`create database "${templateName}"`)
+    const templateUrl = new URL(PG_URL)
+    templateUrl.pathname = `/${templateName}`
+    const schema = new pg.Client(templateUrl.toString())
+    await schema.connect()
+    await schema.query(`create table bench_items (
+      id serial primary key, tag text not null, name text not null)`)
+    await schema.end()
+  }
+  await again.end()
 }
 
 /** One `vitest run` of one case file; its ms per test. */
@@ -89,6 +159,10 @@ function runCase(file: string, pool: string, out: string): number {
   return (JSON.parse(line) as { msPerTest: number }).msPerTest
 }
 
+function signed(ms: number): string {
+  return ms >= 0 ? `+${ms.toFixed(3)}` : ms.toFixed(3)
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -101,11 +175,13 @@ const out = join(dir, 'result.jsonl')
 console.log(
   `\nper-test cost through vitest's runner (${ROUNDS} rounds; ms per test; Node ${process.version})\n`,
 )
-console.log('| pool | test | control ms | sandboxed ms | cost over control (rounds) | target |')
+console.log('| pool | test | control ms | case ms | cost over control (rounds) | target |')
 console.log('|---|---|---|---|---|---|')
+/** The cleanup group's cost per test, per pool: for the ratios printed after the table. */
+const cleanupCosts = new Map<string, Map<string, number>>()
 try {
   for (const pool of POOLS) {
-    for (const pair of PAIRS) {
+    for (const pair of PAIRS.filter((p) => GROUPS.includes(p.group))) {
       const controls: number[] = []
       const sandboxed: number[] = []
       for (let round = 0; round < ROUNDS; round++) {
@@ -117,13 +193,37 @@ try {
         }
       }
       const costs = sandboxed.map((ms, i) => ms - controls[i]!)
+      if (pair.group === 'cleanup') {
+        if (!cleanupCosts.has(pool)) cleanupCosts.set(pool, new Map())
+        cleanupCosts.get(pool)!.set(pair.sandboxed, median(costs))
+      }
       const range = `${Math.min(...costs).toFixed(3)}–${Math.max(...costs).toFixed(3)}`
       console.log(
         `| ${pool} | ${pair.name} | ${median(controls).toFixed(3)} | ${median(sandboxed).toFixed(3)} | ` +
-          `+${median(costs).toFixed(3)} (${range}) | ${pair.targetMs ? `≤ +${pair.targetMs}` : '—'} |`,
+          `${signed(median(costs))} (${range}) | ${pair.targetMs ? `≤ +${pair.targetMs}` : '—'} |`,
       )
     }
   }
+  printCleanupRatios()
 } finally {
   rmSync(dir, { recursive: true, force: true })
+}
+
+/** Each cleanup's cost per test as a multiple of the sandbox's, from this run's medians. */
+function printCleanupRatios(): void {
+  for (const [pool, costs] of cleanupCosts) {
+    const sandbox = costs.get('pg-sandbox')
+    if (sandbox === undefined) continue
+    console.log(
+      `\n${pool}: cleanup cost per test as a multiple of the sandbox's (${signed(sandbox)} ms; target: TRUNCATE ≥ 30×)`,
+    )
+    for (const [file, cost] of costs) {
+      if (file === 'pg-sandbox') continue
+      const ratio =
+        sandbox > 0
+          ? `${(cost / sandbox).toFixed(1)}×`
+          : 'n/a (the sandbox cost nothing measurable)'
+      console.log(`  ${file}: ${signed(cost)} ms = ${ratio}`)
+    }
+  }
 }

@@ -7,5 +7,7 @@ export default defineConfig({
     pool: (process.env.BENCH_POOL as 'forks' | 'threads' | undefined) ?? 'forks',
     fileParallelism: false,
     testTimeout: 20_000,
+    // PGlite boots its WASM PostgreSQL in beforeAll: seconds on a busy machine.
+    hookTimeout: 120_000,
   },
 })

@@ -26,6 +26,13 @@ export function timeTests(name: string, tests: number): void {
 export const PG_URL =
   process.env.SQLSANDBOX_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_bench'
 
+/** The schema alone, never connected to while the benchmark runs: what the template cases clone. */
+export const TEMPLATE_URL = (() => {
+  const url = new URL(PG_URL)
+  url.pathname = `${url.pathname}_template`
+  return url.toString()
+})()
+
 export const tag = `bench-${process.pid}`
 
 /**

@@ -2,6 +2,8 @@ export { bindListeners } from './integrations/listeners.js'
 export type { Via } from './ownership/caller.js'
 export type {
   IsolationLevel,
+  LockMonitor,
+  LockWait,
   QueryResult,
   SandboxDriver,
   TransactionSql,

@@ -33,6 +33,14 @@ export interface SandboxOptions<C> {
    * have: 'warn' (default, once per kind of request), 'ignore', or 'error'.
    */
   onIsolationMismatch?: IsolationMismatchPolicy
+  /**
+   * An owner's statement that has waited this long for a lock held by another session (another
+   * test's uncommitted rows, a unique key it wrote) is cancelled, and fails with `LOCK_WAIT`
+   * naming who holds the lock, instead of waiting for the server's lock timeout or forever.
+   * false: never. Default 2 000 ms (longer than PostgreSQL's deadlock_timeout, so the server
+   * still reports real deadlocks as deadlocks).
+   */
+  lockWaitTimeout?: number | false
   /** Shown in events and `inspect()`. */
   name?: string
   /**

@@ -10,6 +10,7 @@ import type { QueryResult, SandboxDriver, StatementOptions } from './ownership/d
 import { Endings } from './ownership/endings.js'
 import { ownerEvent, publish } from './ownership/events.js'
 import { inspectSandbox } from './ownership/inspection.js'
+import { LockWatch } from './ownership/lock-watch.js'
 import {
   alreadyOwnerError,
   closedError,
@@ -48,6 +49,7 @@ const DEFAULTS = {
   poolSize: 10,
   checkoutTimeout: 15_000,
   queueTimeout: 15_000,
+  lockWaitTimeout: 2_000,
 } as const
 
 /**
@@ -93,6 +95,7 @@ export class Sandbox<C = unknown> {
   readonly #port: SandboxPort<C>
   /** `query()`'s statements, translated and routed as the drop-in pools' are. */
   readonly #router: StatementRouter<C, RawQuery, QueryResult>
+  readonly #lockWatch: LockWatch<C> | undefined
   #closed = false
   #unguard: (() => void) | undefined
   readonly #closeHooks = new CloseHooks()
@@ -113,10 +116,16 @@ export class Sandbox<C = unknown> {
     const { queueTimeout, checkoutTimeout } = limits
     const endings = new Endings({ sandbox: this.name, driver, pool, registry, queueTimeout })
     const isolation = options.isolation
+    const lockWaitTimeout = options.lockWaitTimeout ?? DEFAULTS.lockWaitTimeout
+    const clock =
+      driver.lockMonitor && lockWaitTimeout !== false
+        ? new LockWatch({ driver, registry, sandbox: this.name, timeoutMs: lockWaitTimeout })
+        : undefined
+    this.#lockWatch = clock
     this.#pool = pool
     this.#registry = registry
     this.#endings = endings
-    this.#checkouts = new Checkouts({ driver, pool, registry, endings, limits, isolation })
+    this.#checkouts = new Checkouts({ driver, pool, registry, endings, limits, isolation, clock })
     this.#routes = new Routes({ als: this.#als, registry, pool, queueTimeout, checkoutTimeout })
     this.#port = this.#newPort()
     this.#router = new StatementRouter(this.#port, driverExecutor(driver, driver.semantics))
@@ -298,6 +307,7 @@ export class Sandbox<C = unknown> {
     if (this.#closed) return
     this.#closed = true
     this.#unguard?.()
+    const watched = this.#lockWatch?.close()
     // Idle connections close while the owners end, each within its bound, not after them.
     const idle = this.#pool.close()
     const roots = this.#registry.owners().filter((owner) => !owner.parent)
@@ -306,6 +316,7 @@ export class Sandbox<C = unknown> {
     // Rollbacks of owners checked in before still running: their connections close after them.
     await this.#endings.settled()
     await idle
+    await watched
     await this.#pool.closed()
     await this.#closeHooks.run()
   }

@@ -5,7 +5,7 @@ import { isConnectionLoss } from './connection-loss.js'
 import type { ConnectionPool } from './connection-pool.js'
 import type { IsolationLevel, SandboxDriver } from './driver.js'
 import type { Endings } from './endings.js'
-import { type BeginOutcome, Lease } from './lease.js'
+import { type BeginOutcome, Lease, type StatementClock } from './lease.js'
 import { beginTimeoutError, nestedIsolationError, nestTimeoutError } from './messages.js'
 import { Owner } from './owner.js'
 import type { OwnershipRegistry } from './registry.js'
@@ -39,6 +39,7 @@ export class Checkouts<C> {
   readonly #endings: Endings<C>
   readonly #limits: CheckoutLimits
   readonly #isolation: IsolationLevel | undefined
+  readonly #clock: StatementClock | undefined
   #savepoints = 0
 
   constructor(options: {
@@ -48,7 +49,10 @@ export class Checkouts<C> {
     endings: Endings<C>
     limits: CheckoutLimits
     isolation: IsolationLevel | undefined
+    /** Told of every statement on an owner's connection (the lock watch). */
+    clock?: StatementClock | undefined
   }) {
+    this.#clock = options.clock
     this.#driver = options.driver
     this.#pool = options.pool
     this.#registry = options.registry
@@ -85,6 +89,7 @@ export class Checkouts<C> {
         restart: (cause) => this.#restartTransaction(lease, cause),
       },
       begin: (first) => this.#beginOnLease(owner, lease, first),
+      clock: this.#clock,
     })
     this.#registry.add({ owner, lease }, ambient)
     return owner

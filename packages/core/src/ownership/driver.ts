@@ -101,6 +101,12 @@ export interface SandboxDriver<Conn = unknown> {
   /** The server's id of a connection (pg backend pid, MySQL thread id): shown to map lock errors to owners. */
   connectionId?(conn: Conn): number | undefined
   /**
+   * A connection of its own (opened at the first call) from which the sandbox asks the server
+   * which of its connections' statements wait for a lock, and who holds it, and cancels such a
+   * statement. Optional: without it, a statement waits for the server's lock timeout.
+   */
+  lockMonitor?(): LockMonitor
+  /**
    * The connections run multi-statement texts (pg's simple queries always; mysql2 with its
    * `multipleStatements`). Without it the server refuses them, so the facades send a script as
    * it is and let the server refuse it, as the app's own pool would.
@@ -124,6 +130,44 @@ export interface BegunAhead<T> {
   begun: boolean
   /** The first statement, as `first` returned it. */
   ran: Promise<T>
+}
+
+/** What a driver's lock monitor asks the server (see `SandboxDriver.lockMonitor`). */
+export interface LockMonitor {
+  /**
+   * Of the connections `ids` (server connection ids), those whose statement waits for a
+   * transaction-scoped lock (a row, a unique-index entry, a table) right now, and who holds it.
+   * Bounded: rejects within CLOSE_MS when the server does not answer.
+   */
+  waits(ids: readonly number[]): Promise<LockWait[]>
+  /**
+   * Cancels the waiting statement `wait` saw, only if that very statement still waits (not the
+   * connection's next one). True when it was cancelled.
+   */
+  cancel(wait: LockWait): Promise<boolean>
+  /**
+   * `error` is a statement's failure by `cancel` (PostgreSQL 57014, MariaDB 1317): what it adds
+   * about the lock (PostgreSQL names the index or table in its context line). Else undefined.
+   */
+  cancelled(error: unknown): { lock: string | undefined } | undefined
+  close(): Promise<void>
+}
+
+/** One statement waiting for a lock, as the server reports it. */
+export interface LockWait {
+  connectionId: number
+  /** The waiting statement's text, as the server has it. */
+  statement: string | undefined
+  /** What it waits for, where the server tells: the table, index and key. */
+  lock: string | undefined
+  /**
+   * The sessions holding the lock: their connection ids, how the server describes each, and,
+   * for a sandbox's connection in some process (PostgreSQL's application_name says so), that
+   * process's id.
+   */
+  blockers: Array<{ connectionId: number; session: string; sandboxProcess?: number | undefined }>
+  /** Identifies the statement for `cancel` (PostgreSQL's query_start, MariaDB's query id). */
+  statementToken: string
 }
 
 /** How a statement's rows come back. */

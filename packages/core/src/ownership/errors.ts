@@ -36,6 +36,7 @@ export type SandboxErrorCode =
   | 'TEMPLATE_NOT_COPYABLE'
   | 'TEMPLATE_BUILD_FAILED'
   | 'CONNECTION_BUDGET'
+  | 'LOCK_WAIT'
   // @sqlsandbox/prisma's
   | 'SHARED_CLIENT'
   | 'DUPLICATE_PG'
@@ -93,6 +94,7 @@ const IN_DOCS: Record<string, string> = {
   deadlocks: 'semantics',
   'template-databases': 'scale',
   'connection-budget': 'scale',
+  'lock-waits': 'semantics',
 }
 
 /** Messages end by pointing at the section that explains the error. */

@@ -38,6 +38,11 @@ export interface AcquireOptions {
 
 export { DRAIN_MS }
 
+/** Told when a statement starts on a lease: the lock watch's interval runs only while some do. */
+export interface StatementClock {
+  started(): void
+}
+
 /**
  * Called after a statement on the connection failed, before anything else may run on it: a
  * promise when it has work to do (the driver's `recover`).
@@ -92,6 +97,15 @@ export class Lease<C> {
   #transaction: 'pending' | 'beginning' | 'begun' | 'failed'
   /** While beginning: settles when the outcome is known. Once failed: the BEGIN's error. */
   #beginning: Promise<unknown> | undefined
+  /**
+   * The number of the statement running on the connection, 0 when none: read by the lock
+   * watch's ticks (statements on a lease run one at a time).
+   */
+  running = 0
+  #statements = 0
+  readonly #clock: StatementClock | undefined
+  /** A statement the lock watch is cancelling, and the error it fails with instead of the server's. */
+  #cancelling: { statement: number; explain(cause: unknown): Error | undefined } | undefined
 
   constructor(
     conn: C,
@@ -101,8 +115,10 @@ export class Lease<C> {
       watch?: TransactionWatch | undefined
       /** Begins the transaction on `conn` (may `replaceConnection` first); undefined: begun. */
       begin?: Begin<C> | undefined
+      clock?: StatementClock | undefined
     } = {},
   ) {
+    this.#clock = options.clock
     this.#conn = conn
     this.root = root
     this.stack = [root]
@@ -167,6 +183,35 @@ export class Lease<C> {
     // Later statements read the failure from #beginning; the first one gets it from the return.
     beginning.catch(() => {})
     return beginning
+  }
+
+  /** @internal a statement starts on the connection: its number */
+  startStatement(): number {
+    const statement = ++this.#statements
+    this.running = statement
+    this.#clock?.started()
+    return statement
+  }
+
+  /**
+   * Statement `statement` is being cancelled (it waits for a lock): if it fails, it fails with
+   * what `explain` makes of its error (undefined: the error was not the cancellation).
+   */
+  cancelling(statement: number, explain: (cause: unknown) => Error | undefined): void {
+    this.#cancelling = { statement, explain }
+  }
+
+  /** The cancellation of `statement` did not happen (it no longer waited). */
+  notCancelling(statement: number): void {
+    if (this.#cancelling?.statement === statement) this.#cancelling = undefined
+  }
+
+  /** @internal what statement `statement` fails with, when it was cancelled */
+  explainFailure(statement: number, error: unknown): Error | undefined {
+    const cancelling = this.#cancelling
+    if (cancelling?.statement !== statement) return undefined
+    this.#cancelling = undefined
+    return cancelling.explain(error)
   }
 
   get top(): Owner {
@@ -458,24 +503,31 @@ export class Hold<C> {
     }
     const beginning = this.#lease.beginOnce(repeatable ? fn : undefined)
     if (beginning) {
+      // A statement sent with the BEGIN runs from now on, for the lock watch too.
+      const statement = repeatable ? this.#lease.startStatement() : 0
       // The owner's first statement: its transaction begins first, or with it in one round trip
       // (`ran`). A BEGIN that failed ended the owner; the statement fails with the BEGIN's own
       // error (what went wrong, and the bound).
       return beginning.then(
         ({ begun, ran }) => {
           if (ran) {
-            if (begun) return this.#follow(ran as Promise<T>, order, releaseAfter)
+            if (begun) return this.#follow(ran as Promise<T>, statement, order, releaseAfter)
             // It sent nothing (refused before reaching the server): nothing to watch or repair.
-            const settle = () => this.#settled(order, releaseAfter)
+            const settle = () => {
+              this.#lease.running = 0
+              this.#settled(order, releaseAfter)
+            }
             ran.then(settle, settle)
             return ran as Promise<T>
           }
           if (owner.isLive) return this.#start(fn, order, releaseAfter)
           // It ended while its BEGIN ran (checked in, timed out): the statement never ran.
+          this.#lease.running = 0
           this.#settled(order, releaseAfter)
           throw owner.lateError(this.client.describe())
         },
         (error: unknown) => {
+          this.#lease.running = 0
           this.#settled(order, releaseAfter)
           throw error
         },
@@ -485,21 +537,45 @@ export class Hold<C> {
   }
 
   #start<T>(fn: (conn: C) => Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
+    const statement = this.#lease.startStatement()
     let running: Promise<T>
     try {
       running = fn(this.#lease.conn)
     } catch (error) {
       running = Promise.reject(error)
     }
-    return this.#follow(running, order, releaseAfter)
+    return this.#follow(running, statement, order, releaseAfter)
   }
 
-  /** The statement's outcome, once the server's word on the transaction (the watch) is in. */
-  #follow<T>(running: Promise<T>, order: Hold<C>, releaseAfter: boolean): Promise<T> {
+  /**
+   * Statement number `statement`'s outcome, once the server's word on the transaction (the
+   * watch) is in; a statement the lock watch cancelled fails with the watch's error.
+   */
+  #follow<T>(
+    running: Promise<T>,
+    statement: number,
+    order: Hold<C>,
+    releaseAfter: boolean,
+  ): Promise<T> {
     const owner = this.client.owner
-    const failed = (error: unknown) => this.#failed(error, order, releaseAfter)
+    const lease = this.#lease
+    const failed = (error: unknown) => {
+      lease.running = 0
+      const explained = lease.explainFailure(statement, error)
+      if (!explained) return this.#failed(error, order, releaseAfter)
+      // Cancelled by the lock watch: the same repair and bookkeeping, then its own error.
+      const instead = (thrown: unknown): never => {
+        throw thrown === error ? explained : thrown
+      }
+      try {
+        return Promise.resolve(this.#failed(error, order, releaseAfter)).catch(instead)
+      } catch (thrown) {
+        return instead(thrown)
+      }
+    }
     return running.then((result) => {
-      const ended = owner.isLive ? this.#lease.watch?.ended() : undefined
+      lease.running = 0
+      const ended = owner.isLive ? lease.watch?.ended() : undefined
       const settle = () => {
         this.#settled(order, releaseAfter)
         return result

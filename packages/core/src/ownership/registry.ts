@@ -88,6 +88,11 @@ export class OwnershipRegistry<C> {
     return this.owners().filter((o) => o.parent === owner)
   }
 
+  /** The leases of the live root owners: one per connection held. */
+  *leases(): IterableIterator<Lease<C>> {
+    for (const tenure of this.#owners.values()) if (!tenure.owner.parent) yield tenure.lease
+  }
+
   owners(): Owner[] {
     return [...this.#owners.values()].map((entry) => entry.owner)
   }

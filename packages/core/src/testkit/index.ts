@@ -17,6 +17,7 @@ export { type CommittedRows, committedRows, ensureContractSchema } from './schem
 export { type HiddenCommit, MARIADB_HIDDEN_COMMITS, readIsolationLevel } from './server-facts.js'
 export {
   barrier,
+  bounded,
   isolationWarnings,
   meeting,
   observed,

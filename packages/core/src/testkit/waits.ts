@@ -54,6 +54,30 @@ export function meeting<T>(
   )
 }
 
+/**
+ * `work`'s own outcome if it settles within the suite's bound; else a rejection that names what
+ * never happened (a statement that would wait for a lock forever fails the test, not the run).
+ */
+export function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: not settled within ${BOUND_MS}ms`)),
+      BOUND_MS,
+    )
+    timer.unref()
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
 /** Statements of an owner waiting for its connection, as `sandbox.inspect()` shows them. */
 export function queuedOn(sandbox: { inspect(): SandboxInspection }, ownerId: string): number {
   return sandbox.inspect().owners.find((owner) => owner.id === ownerId)?.queued ?? 0

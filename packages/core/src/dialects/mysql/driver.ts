@@ -5,6 +5,7 @@ import type { TranslatingDriver } from '../../sandbox-types.js'
 import { checkMysqlSettings } from '../connection-settings.js'
 import { redactUrl } from '../redact-url.js'
 import { guardForeignConnections, markSandboxConnection } from './foreign-connections.js'
+import { mysqlLockMonitor } from './lock-monitor.js'
 import { recoverLostTransaction } from './lost-transaction.js'
 import { destroyConnection, pendingOf } from './pending.js'
 import { mysqlSemantics } from './semantics.js'
@@ -129,6 +130,7 @@ export function mysqlDriver(
         destroyConnection(killer)
       }
     },
+    lockMonitor: () => mysqlLockMonitor(() => connect(CLOSE_MS)),
     guardForeignConnections: (refusal) => guardForeignConnections(targetOf(config), refusal),
     describe() {
       if (typeof config === 'string') return redactUrl(config)

@@ -15,6 +15,7 @@ import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './co
 import { findDeferrable } from './deferred-checks.js'
 import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
+import { pgLockMonitor, SANDBOX_APPLICATION_NAME } from './lock-monitor.js'
 import { postgresSemantics } from './semantics.js'
 import { transactionEndedError } from './transaction-ended.js'
 import { outsideTransaction, trackTransactionStatus } from './transaction-status.js'
@@ -73,9 +74,8 @@ export function pgDriver(
     multipleStatements: true,
     transactions,
     async connect(connectOptions) {
-      const client = new BeginAheadClient(
-        withConnectTimeout(clientConfig, connectOptions?.timeoutMs),
-      )
+      const named = { application_name: SANDBOX_APPLICATION_NAME, ...clientConfig }
+      const client = new BeginAheadClient(withConnectTimeout(named, connectOptions?.timeoutMs))
       markSandboxClient(client)
       // An idle client whose socket dies emits 'error'; unhandled, it would crash the test run.
       // The next statement on it fails instead, and the owner's end destroys it.
@@ -149,6 +149,7 @@ export function pgDriver(
         await closeClient(killer)
       }
     },
+    lockMonitor: () => pgLockMonitor(clientConfig),
     guardForeignConnections: (refusal) => guardForeignClients(clientConfig, refusal),
     describe() {
       return describePg(clientConfig)

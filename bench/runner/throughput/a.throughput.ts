@@ -1,0 +1,3 @@
+import { throughputFile } from './body.js'
+
+throughputFile()
