@@ -30,6 +30,7 @@ export type SandboxErrorCode =
   | 'UNSUPPORTED_OPERATION'
   | 'UNSUPPORTED_TYPE'
   | 'CLIENT_DESTROYED'
+  | 'SIDE_EFFECT_IN_TRANSACTION'
   // @sqlsandbox/prisma's
   | 'SHARED_CLIENT'
   | 'DUPLICATE_PG'
@@ -85,6 +86,8 @@ const IN_DOCS: Record<string, string> = {
   'what-the-server-guarantees': 'semantics',
   'statements-that-cannot-run-in-a-transaction': 'semantics',
   deadlocks: 'semantics',
+  'side-effects-inside-transactions': 'isolator',
+  'fixing-an-offense': 'isolator',
 }
 
 /** Messages end by pointing at the section that explains the error. */

@@ -1,0 +1,9 @@
+export { type Isolator, type IsolatorOptions, isolate } from './isolator/isolate.js'
+export {
+  type Allowlist,
+  type IsolatorMode,
+  ignoreSideEffects,
+  type Offense,
+  type TodoList,
+} from './isolator/offenses.js'
+export type { SideEffect, SideEffectKind } from './isolator/side-effects.js'
