@@ -312,15 +312,14 @@ describe('isolator across databases', () => {
     isolator = isolate({ detect: { crossDatabase: false } })
     const fresh = createSandbox({ driver: mysqlDb.driver(), name: 'isolator-fresh' })
     try {
-      await pgSandbox.run(() =>
-        fresh.run(async () => {
-          const outer = await pgDb.facade(pgSandbox).lease()
-          await outer.query('begin')
-          await mysqlDb.facade(fresh).query('select 1')
-          await outer.query('commit')
-          outer.release()
-        }),
-      )
+      await pgSandbox.run(async () => {
+        const outer = await pgDb.facade(pgSandbox).lease()
+        await outer.query('begin')
+        // Its connection is opened here, inside the open transaction.
+        await fresh.run(() => mysqlDb.facade(fresh).query('select 1'))
+        await outer.query('commit')
+        outer.release()
+      })
     } finally {
       await fresh.close()
     }

@@ -1,6 +1,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { ClientRequest } from 'node:http'
-import { offenseOf } from './offenses.js'
+import { isWatched, offenseOf } from './offenses.js'
+import { captureStack } from './stacks.js'
 
 /** The part of undici's request that `undici:request:create` hands out. */
 interface UndiciRequest {
@@ -18,6 +19,17 @@ interface UndiciRequest {
  * caller gets it in its own stack: `request.destroy(error)`, `request.onError(error)`.
  */
 export function detectHttp(): () => void {
+  // `start` comes a tick after `http.request()`: where it was called is only known by `created`
+  // (Node 22.12 and later), which comes in the call itself.
+  const startedAt = new WeakMap<ClientRequest, string>()
+  const onNodeRequestCreated = (message: unknown) => {
+    if (isWatched()) {
+      startedAt.set(
+        (message as { request: ClientRequest }).request,
+        captureStack(onNodeRequestCreated),
+      )
+    }
+  }
   const onNodeRequest = (message: unknown) => {
     const request = (message as { request: ClientRequest }).request
     const host = hostOf(request)
@@ -26,7 +38,7 @@ export function detectHttp(): () => void {
     const url = `${request.protocol ?? 'http:'}//${authority}${request.path}`
     const error = offenseOf(
       { kind: 'http', description: `an HTTP request ${request.method} ${url}`, host },
-      onNodeRequest,
+      startedAt.get(request) ?? onNodeRequest,
     )
     if (error) request.destroy(error)
   }
@@ -44,9 +56,11 @@ export function detectHttp(): () => void {
     )
     if (error) request.onError(error)
   }
+  diagnostics.subscribe('http.client.request.created', onNodeRequestCreated)
   diagnostics.subscribe('http.client.request.start', onNodeRequest)
   diagnostics.subscribe('undici:request:create', onUndiciRequest)
   return () => {
+    diagnostics.unsubscribe('http.client.request.created', onNodeRequestCreated)
     diagnostics.unsubscribe('http.client.request.start', onNodeRequest)
     diagnostics.unsubscribe('undici:request:create', onUndiciRequest)
   }
