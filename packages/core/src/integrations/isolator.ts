@@ -1,4 +1,6 @@
+export { isolateNodemailer, type NodemailerTransporter } from './isolator/adapters/nodemailer.js'
 export { type Isolator, type IsolatorOptions, isolate } from './isolator/isolate.js'
+export { type IsolateMethodOptions, isolateMethod } from './isolator/isolate-method.js'
 export {
   type Allowlist,
   type IsolatorMode,

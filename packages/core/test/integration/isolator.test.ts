@@ -127,13 +127,14 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('isolator on
     expect(tcpServer.connections()).toBe(before + 1)
   })
 
-  test('a socket to a host by name is reported with that host, and the host can be allowed', async () => {
+  test('a socket is reported with the host it was given (a name or an address), and the host can be allowed', async () => {
     isolator = isolate()
     const error = await inTransaction(() => failure(connectAndRead(tcpServer.port, 'localhost')))
     expectSideEffectError(error, 'a socket connection to localhost', "hosts: ['localhost']")
     isolator.stop()
-    isolator = isolate({ allow: { hosts: ['localhost'] } })
+    isolator = isolate({ allow: { hosts: ['localhost', '127.0.0.1'] } })
     expect(await inTransaction(() => connectAndRead(tcpServer.port, 'localhost'))).toBe('hi')
+    expect(await inTransaction(() => connectAndRead(tcpServer.port, '127.0.0.1'))).toBe('hi')
   })
 
   test('child processes inside a transaction throw before they start: spawn, spawnSync, execSync, promisified execFile', async () => {

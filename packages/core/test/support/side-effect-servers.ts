@@ -79,3 +79,48 @@ export function httpGet(url: string): Promise<string> {
       .on('error', reject)
   })
 }
+
+/** A minimal SMTP server on a free port that keeps the messages it accepted (nodemailer's SMTP transport talks to it). */
+export async function recordingSmtpServer(): Promise<{
+  port: number
+  messages: string[]
+  close(): Promise<void>
+}> {
+  const messages: string[] = []
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    let buffer = ''
+    let data: string | undefined
+    socket.write('220 localhost ESMTP\r\n')
+    socket.on('data', (chunk) => {
+      buffer += chunk
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        if (data !== undefined) {
+          if (line === '.') {
+            messages.push(data)
+            data = undefined
+            socket.write('250 OK queued\r\n')
+          } else data += `${line}\n`
+        } else if (/^(EHLO|HELO)/i.test(line)) socket.write('250 localhost\r\n')
+        else if (/^DATA/i.test(line)) {
+          data = ''
+          socket.write('354 go ahead\r\n')
+        } else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n')
+        else socket.write('250 OK\r\n')
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    messages,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -1,37 +1,37 @@
-import diagnostics from 'node:diagnostics_channel'
-import type { Socket } from 'node:net'
+import net from 'node:net'
 import { isOpeningSandboxConnection } from '../../ownership/owner-lookups.js'
 import { isWatched, offenseOf } from './offenses.js'
 import { captureStack } from './stacks.js'
 
+type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket
+
 /**
- * Raw sockets (`net.client.socket`: `net.connect`, and on Node 24 every client socket): a
- * Redis or SMTP client connecting, a TCP protocol of the app's own. Not reported: the sandbox's
- * own database connections (opened inside `openingSandboxConnection`) and HTTP clients' sockets
- * (the HTTP detector reports the request, with its URL). The socket is destroyed with the error,
- * so the caller gets it as the socket's 'error' (throwing here would not stop it).
+ * Raw sockets: a Redis or SMTP client connecting, a TCP protocol of the app's own.
+ * `Socket.prototype.connect` is wrapped (every client socket goes through it: `net.connect`,
+ * `new Socket().connect()`, TLS): `net.client.socket` comes before the target is known (Node 20
+ * publishes before `connect()`, Node 24 inside it, before the address is kept) and a destroy in
+ * its subscriber is undone by the `connect()` that follows. Here the socket is destroyed with the
+ * error instead of connecting, so the caller gets it as the socket's 'error', in its own stack.
+ * Not reported: the sandbox's own database connections (opened inside
+ * `openingSandboxConnection`) and HTTP clients' sockets (the HTTP detector reports the request).
  */
 export function detectSockets(): () => void {
-  const onSocket = (message: unknown) => {
-    if (isOpeningSandboxConnection() || !isWatched()) return
-    const socket = (message as { socket: Socket }).socket
-    const stack = captureStack(onSocket)
-    if (HTTP_CLIENT_FRAMES.test(stack)) return
-    // Node 20 publishes before `socket.connect()`: a destroy now would be undone by it, while
-    // one a tick later comes before the connection is made (connect starts on the next tick or
-    // after a lookup, and gives up on a destroyed socket). Node 24 publishes after it.
-    const stop = () => {
-      const host = hostOf(socket)
-      const description = `a socket connection${host ? ` to ${host}` : ''}`
-      const error = offenseOf({ kind: 'socket', description, host }, stack)
-      if (error) socket.destroy(error)
-    }
-    if (socket.connecting) stop()
-    else process.nextTick(stop)
+  const prototype = net.Socket.prototype as unknown as { connect: Connect }
+  const original = prototype.connect
+  const connect: Connect = function (this: net.Socket, ...args: unknown[]) {
+    if (isOpeningSandboxConnection() || !isWatched()) return original.apply(this, args)
+    const stack = captureStack(connect)
+    if (HTTP_CLIENT_FRAMES.test(stack)) return original.apply(this, args)
+    const host = targetOf(args)
+    const description = `a socket connection${host ? ` to ${host}` : ''}`
+    const error = offenseOf({ kind: 'socket', description, host }, stack)
+    if (!error) return original.apply(this, args)
+    this.destroy(error)
+    return this
   }
-  diagnostics.subscribe('net.client.socket', onSocket)
+  prototype.connect = connect
   return () => {
-    diagnostics.unsubscribe('net.client.socket', onSocket)
+    if (prototype.connect === connect) prototype.connect = original
   }
 }
 
@@ -39,8 +39,13 @@ export function detectSockets(): () => void {
 const HTTP_CLIENT_FRAMES =
   /node:_http_agent|node:_http_client|deps\/undici|\/node_modules\/undici\//
 
-/** The hostname net.connect was given (Node keeps it while it connects; not an IP literal's on Node 20). */
-function hostOf(socket: Socket): string | undefined {
-  const internal = socket as unknown as { _host?: string | null }
-  return internal._host ?? socket.remoteAddress ?? undefined
+/** The host `connect` was given: (port, host), (options), or net's own normalized [options, cb]. */
+function targetOf(args: unknown[]): string | undefined {
+  const first = Array.isArray(args[0]) ? args[0][0] : args[0]
+  if (typeof first === 'object' && first !== null) {
+    const options = first as { host?: unknown; path?: unknown }
+    if (typeof options.path === 'string') return options.path
+    return typeof options.host === 'string' ? options.host : 'localhost'
+  }
+  return typeof args[1] === 'string' ? args[1] : 'localhost'
 }
