@@ -86,7 +86,6 @@ const IN_DOCS: Record<string, string> = {
   'what-the-server-guarantees': 'semantics',
   'statements-that-cannot-run-in-a-transaction': 'semantics',
   deadlocks: 'semantics',
-  'side-effects-inside-transactions': 'isolator',
   'fixing-an-offense': 'isolator',
 }
 
