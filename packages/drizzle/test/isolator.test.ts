@@ -124,6 +124,36 @@ for (const cell of CELLS) {
       })
     })
 
+    test('work of the same test outside the transaction’s callback, running meanwhile, is not inside it', async () => {
+      isolator = isolate()
+      const tag = newTag()
+      let opened!: () => void
+      let finish!: () => void
+      const open = new Promise<void>((resolve) => {
+        opened = resolve
+      })
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve
+      })
+      const ran: string[] = []
+      await sandbox.run(async () => {
+        await Promise.all([
+          db.transaction(async (tx) => {
+            await tx.insert(tag, 'order')
+            opened()
+            await finished
+          }),
+          (async () => {
+            await open
+            expect(await (await fetch(url)).text()).toBe('paid')
+            afterCommit(() => ran.push('at once'))
+            finish()
+          })(),
+        ])
+      })
+      expect(ran).toEqual(['at once'])
+    })
+
     test('afterCommit work runs once the transaction commits, with its rows visible, and not after a rollback', async () => {
       isolator = isolate()
       const tag = newTag()

@@ -77,6 +77,36 @@ describe.each<Dialect>(['postgres', 'mysql'])(
       })
     })
 
+    test('work of the same test outside the transaction’s callback, running meanwhile, is not inside it', async () => {
+      isolator = isolate()
+      const tag = newTag()
+      let opened!: () => void
+      let finish!: () => void
+      const open = new Promise<void>((resolve) => {
+        opened = resolve
+      })
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve
+      })
+      const ran: string[] = []
+      await cell.sandbox.run(async () => {
+        await Promise.all([
+          cell.db.transaction(async (trx) => {
+            await trx('sandbox_items').insert({ tag, name: 'order' })
+            opened()
+            await finished
+          }),
+          (async () => {
+            await open
+            expect(await (await fetch(url)).text()).toBe('paid')
+            afterCommit(() => ran.push('at once'))
+            finish()
+          })(),
+        ])
+      })
+      expect(ran).toEqual(['at once'])
+    })
+
     test('afterCommit runs after the outer commit (not a savepoint release), never after a rollback', async () => {
       const tag = newTag()
       const ran: string[] = []

@@ -1,6 +1,7 @@
+import diagnostics from 'node:diagnostics_channel'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterCommit, sandboxErrorIn } from '@sqlsandbox/core'
+import { afterCommit, openAppTransactions, sandboxErrorIn } from '@sqlsandbox/core'
 import { type Isolator, isolate } from '@sqlsandbox/core/isolator'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { DATABASES, useDatabase } from './support/databases.js'
@@ -68,6 +69,42 @@ for (const db of DATABASES) {
         expect(await (await fetch(url)).text()).toBe('paid')
         expect(await names(tag)).toEqual(['a', 'b'])
       })
+    })
+
+    test('Prisma’s own transactions (a batch; a create on MySQL) hold no app code: work of the test running meanwhile is not inside them', async () => {
+      isolator = isolate()
+      const tag = ctx.newTag()
+      const statements: string[] = []
+      let inserted!: () => void
+      const insertDone = new Promise<void>((resolve) => {
+        inserted = resolve
+      })
+      const onQuery = (message: unknown) => {
+        const { sql } = message as { sql: string }
+        statements.push(sql)
+        if (/insert/i.test(sql)) inserted()
+      }
+      diagnostics.subscribe('sqlsandbox:query', onQuery)
+      try {
+        await ctx.sandbox.run(async () => {
+          await Promise.all([
+            ctx.prisma.$transaction([
+              ctx.prisma.item.create({ data: { tag, name: 'a' } }),
+              ctx.prisma.item.create({ data: { tag, name: 'b' } }),
+            ]),
+            (async () => {
+              await insertDone
+              // Prisma’s transaction is open (its COMMIT has not completed): this is not in it.
+              expect(statements.some((sql) => /commit/i.test(sql))).toBe(false)
+              expect(openAppTransactions()).toEqual([])
+              expect(await (await fetch(url)).text()).toBe('paid')
+            })(),
+          ])
+          expect(await names(tag)).toEqual(['a', 'b'])
+        })
+      } finally {
+        diagnostics.unsubscribe('sqlsandbox:query', onQuery)
+      }
     })
 
     test('afterCommit runs after the commit, with the rows visible, and never after a rollback', async () => {

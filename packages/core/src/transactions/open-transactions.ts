@@ -1,5 +1,6 @@
 import type { Owner } from '../ownership/owner.js'
 import { currentOwners } from '../ownership/owner-lookups.js'
+import { type CallbackFrame, innermostRunningFrame, runsIn } from './callback-frames.js'
 
 /**
  * An app transaction open on an owner's connection (a savepoint above the owner's own
@@ -28,6 +29,12 @@ export interface AppTransactionWatcher {
 }
 
 const openByOwner = new WeakMap<Owner, Set<OpenAppTransaction>>()
+/**
+ * The ORM transaction callback an app transaction belongs to: code outside it (the test's other,
+ * concurrent work) is not inside the transaction. Without one (a raw BEGIN, a transaction taken
+ * without a callback), every context of the owner is.
+ */
+const scopes = new WeakMap<OpenAppTransaction, CallbackFrame>()
 const watchers = new Set<AppTransactionWatcher>()
 
 /** Registers a watcher; returns the undo. */
@@ -39,10 +46,18 @@ export function watchAppTransactions(watcher: AppTransactionWatcher): () => void
 }
 
 /**
- * The app transactions open for the current async context: those of its owner (and the owners
- * it nests in) in every sandbox, oldest first. Empty when nothing is open or no owner is found.
+ * The app transactions the current async context runs inside: those open for its owner (and the
+ * owners it nests in) in every sandbox, oldest first, except those begun by an ORM's transaction
+ * callback it does not run in. Empty when nothing is open or no owner is found.
  */
 export function openAppTransactions(): OpenAppTransaction[] {
+  return ownersTransactions().filter((tx) => {
+    const scope = scopes.get(tx)
+    return scope === undefined || runsIn(scope)
+  })
+}
+
+function ownersTransactions(): OpenAppTransaction[] {
   const found: OpenAppTransaction[] = []
   for (const { owner } of currentOwners()) {
     for (let current: Owner | undefined = owner; current; current = current.parent) {
@@ -51,6 +66,19 @@ export function openAppTransactions(): OpenAppTransaction[] {
     }
   }
   return found
+}
+
+/**
+ * @internal For runTransactionCallback: the owner's app transactions that no callback claimed
+ * yet (Knex and Drizzle send BEGIN, then run the callback) become `frame`'s.
+ */
+export function claimOpenTransactions(frame: CallbackFrame): void {
+  for (const tx of ownersTransactions()) if (!scopes.has(tx)) scopes.set(tx, frame)
+}
+
+/** @internal A callback that returned at once claims nothing: its transaction goes on outside it. */
+export function unclaimOpenTransactions(frame: CallbackFrame): void {
+  for (const tx of ownersTransactions()) if (scopes.get(tx) === frame) scopes.delete(tx)
 }
 
 /**
@@ -74,6 +102,9 @@ export function appTransactionOpened(
   openedAt: string | undefined,
 ): OpenAppTransaction {
   const tx: OpenAppTransaction = { sandbox, owner, openedAt, afterCommit: [] }
+  // Prisma runs its interactive transaction's callback marked from before its BEGIN.
+  const frame = innermostRunningFrame()
+  if (frame) scopes.set(tx, frame)
   let open = openByOwner.get(owner)
   if (!open) {
     open = new Set()

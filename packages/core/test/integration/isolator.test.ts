@@ -237,6 +237,35 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('isolator on
     expect(ran).toEqual(['committed', 'outside', 'no sandbox'])
   })
 
+  test('afterCommit with COMMIT AND CHAIN: the work so far runs, the next transaction is open', async () => {
+    const ran: string[] = []
+    await sandbox.run(async () => {
+      const client = await pool.lease()
+      await client.query('begin')
+      afterCommit(() => ran.push('first'))
+      await client.query('commit and chain')
+      expect(ran).toEqual(['first'])
+      expect(openAppTransactions()).toHaveLength(1)
+      afterCommit(() => ran.push('second'))
+      await client.query('rollback')
+      client.release()
+    })
+    expect(ran).toEqual(['first'])
+  })
+
+  test('afterCommit after a failed statement: PostgreSQL’s COMMIT then rolls back, MySQL’s commits', async () => {
+    const ran: string[] = []
+    await sandbox.run(async () => {
+      const client = await pool.lease()
+      await client.query('begin')
+      afterCommit(() => ran.push('committed'))
+      await client.query('select * from no_such_table_isolator').catch(() => {})
+      await client.query('commit')
+      client.release()
+    })
+    expect(ran).toEqual(db.name === 'postgres' ? [] : ['committed'])
+  })
+
   test('afterCommit work is dropped when the owner ends with the transaction open', async () => {
     const ran: string[] = []
     await sandbox.run(async () => {
