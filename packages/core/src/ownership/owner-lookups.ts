@@ -31,17 +31,31 @@ export function currentOwners(): Array<{ sandbox: string; owner: Owner }> {
 }
 
 const opening = new AsyncLocalStorage<true>()
+/** How many watchers need the sandbox's connects marked (the isolator's socket detector). */
+let marking = 0
 
 /**
  * Runs a driver's connect so that the sockets it opens (and any work it spawns) are known as the
  * sandbox's own: the isolator must not report them as the app's side effects (on Node 24 the
- * drivers' sockets publish `net.client.socket` too).
+ * drivers' sockets publish `net.client.socket` too). Only while someone needs it: an enabled
+ * AsyncLocalStorage costs every async resource of the process a little.
  */
 export function openingSandboxConnection<T>(connect: () => T): T {
-  return opening.run(true, connect)
+  return marking > 0 ? opening.run(true, connect) : connect()
 }
 
-/** True inside a sandbox's own connect. */
+/** True inside a sandbox's own connect (while connects are marked). */
 export function isOpeningSandboxConnection(): boolean {
-  return opening.getStore() === true
+  return marking > 0 && opening.getStore() === true
+}
+
+/** From now on the sandbox's connects are marked; returns the undo. */
+export function markSandboxConnections(): () => void {
+  marking++
+  let undone = false
+  return () => {
+    if (undone) return
+    undone = true
+    if (--marking === 0) opening.disable()
+  }
 }

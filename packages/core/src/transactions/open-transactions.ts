@@ -85,7 +85,7 @@ export function unclaimOpenTransactions(frame: CallbackFrame): void {
  * @internal For the statement router, before a BEGIN: the stack to remember it by, or an error
  * a watcher refuses it with. Nothing is captured while no watcher is registered.
  */
-export function beforeAppBegin(sandbox: string): { openedAt?: string; refusal?: Error } {
+export function beforeAppBegin(sandbox: string): { openedAt?: BeginStack; refusal?: Error } {
   if (watchers.size === 0) return {}
   const open = openAppTransactions()
   for (const watcher of watchers) {
@@ -95,13 +95,18 @@ export function beforeAppBegin(sandbox: string): { openedAt?: string; refusal?: 
   return { openedAt: captureStack() }
 }
 
+/** A captured stack: V8 formats it on first read of `stack`, which only a message needs. */
+export interface BeginStack {
+  readonly stack?: string
+}
+
 /** @internal The router's app transaction was opened by `owner`'s scope. */
 export function appTransactionOpened(
   sandbox: string,
   owner: Owner,
-  openedAt: string | undefined,
+  begin: BeginStack | undefined,
 ): OpenAppTransaction {
-  const tx: OpenAppTransaction = { sandbox, owner, openedAt, afterCommit: [] }
+  const tx = new OpenTransactionRecord(sandbox, owner, begin)
   // Prisma runs its interactive transaction's callback marked from before its BEGIN.
   const frame = innermostRunningFrame()
   if (frame) scopes.set(tx, frame)
@@ -123,6 +128,24 @@ export function appTransactionEnded(tx: OpenAppTransaction, committed: boolean):
   openByOwner.get(tx.owner)?.delete(tx)
   const work = tx.afterCommit.splice(0)
   if (committed) runAfterCommit(work)
+}
+
+/** A class, not an object literal with a getter: one shape, made on every app transaction. */
+class OpenTransactionRecord implements OpenAppTransaction {
+  readonly afterCommit: Array<() => unknown> = []
+  readonly sandbox: string
+  readonly owner: Owner
+  readonly #begin: BeginStack | undefined
+
+  constructor(sandbox: string, owner: Owner, begin: BeginStack | undefined) {
+    this.sandbox = sandbox
+    this.owner = owner
+    this.#begin = begin
+  }
+
+  get openedAt(): string | undefined {
+    return this.#begin?.stack
+  }
 }
 
 /** @internal COMMIT AND CHAIN: the work so far runs, the transaction stays open. */
@@ -149,13 +172,13 @@ function reportAfterCommitFailure(error: unknown): void {
 }
 
 /** Deep enough to get past an ORM's frames to the app's; formatted only when a message needs it. */
-function captureStack(): string | undefined {
+function captureStack(): BeginStack {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 40
   const holder: { stack?: string } = {}
   Error.captureStackTrace(holder, beforeAppBegin)
   Error.stackTraceLimit = limit
-  return holder.stack
+  return holder
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -13,6 +13,7 @@ import {
   appTransactionCommittedAndChained,
   appTransactionEnded,
   appTransactionOpened,
+  type BeginStack,
   beforeAppBegin,
   type OpenAppTransaction,
 } from './open-transactions.js'
@@ -177,7 +178,7 @@ export class StatementRouter<C, Q, R> {
 
   #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
     // Here, still in the app's own call: the only place a BEGIN's stack names the app's code.
-    let openedAt: string | undefined
+    let openedAt: BeginStack | undefined
     if (statement.kind === 'begin') {
       const begin = beforeAppBegin(this.#sandbox.name)
       if (begin.refusal) return Promise.reject(begin.refusal)
@@ -207,7 +208,7 @@ export class StatementRouter<C, Q, R> {
     query: Q,
     statement: Statement,
     caller: Caller,
-    openedAt: string | undefined,
+    openedAt: BeginStack | undefined,
   ): Promise<R> {
     if (!channels.query.hasSubscribers)
       return this.#dispatch(turn, query, statement, caller, openedAt)
@@ -228,7 +229,7 @@ export class StatementRouter<C, Q, R> {
     query: Q,
     statement: Statement,
     caller: Caller,
-    openedAt: string | undefined,
+    openedAt: BeginStack | undefined,
   ): Promise<R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
     if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false, true))
@@ -308,7 +309,7 @@ export class StatementRouter<C, Q, R> {
     statement: Statement,
     query: Q,
     caller: Caller,
-    openedAt: string | undefined,
+    openedAt: BeginStack | undefined,
   ): Promise<R> {
     const wasOpen = session.tx.open
     session.committed = false
@@ -376,7 +377,7 @@ export class StatementRouter<C, Q, R> {
     const key = turn.session!
     let session = sessions.get(key)
     if (!session) {
-      session = { tx: this.#newTransaction(turn.owner) }
+      session = { tx: this.#newTransaction(turn.owner), txRecord: undefined, committed: false }
       sessions.set(key, session)
     }
     // The owner that began the app transaction ended: its savepoint went with the owner's.
@@ -421,7 +422,7 @@ export class StatementRouter<C, Q, R> {
     session: Session,
     turn: RoutedConnection<C>,
     caller: Caller,
-    openedAt: string | undefined,
+    openedAt: BeginStack | undefined,
   ): void {
     if (turn.owner)
       session.txRecord = appTransactionOpened(this.#sandbox.name, turn.owner, openedAt)

@@ -1,5 +1,8 @@
 import net from 'node:net'
-import { isOpeningSandboxConnection } from '../../ownership/owner-lookups.js'
+import {
+  isOpeningSandboxConnection,
+  markSandboxConnections,
+} from '../../ownership/owner-lookups.js'
 import { isWatched, offenseOf } from './offenses.js'
 import { captureStack } from './stacks.js'
 
@@ -30,8 +33,10 @@ export function detectSockets(): () => void {
     return this
   }
   prototype.connect = connect
+  const unmark = markSandboxConnections()
   return () => {
     if (prototype.connect === connect) prototype.connect = original
+    unmark()
   }
 }
 
