@@ -1,4 +1,7 @@
 import { execFile, execSync, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -191,6 +194,28 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('isolator on
     isolator.stop()
     isolator = isolate({ mode: 'off' })
     expect(await inTransaction(() => httpGet(httpServer.url))).toBe('ok')
+  })
+
+  test('a todo file lists legacy offenders by file (or file:line); a file that is not JSON is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlsandbox-isolator-'))
+    const todo = join(dir, 'isolator-todo.json')
+    writeFileSync(todo, JSON.stringify({ http: ['isolator.test.ts'] }))
+    isolator = isolate({ todo })
+    expect(await inTransaction(() => httpGet(httpServer.url))).toBe('ok')
+    expect(await failure(inTransaction(() => connectAndRead(tcpServer.port)))).toBeInstanceOf(Error)
+    isolator.stop()
+    writeFileSync(todo, 'http:\n  - src/pay.ts:20\n')
+    expect(() => isolate({ todo })).toThrow(/could not be read as JSON/)
+    isolator = isolate({ todo: { http: ['isolator.test.ts:1'] } })
+    expectSideEffectError(await inTransaction(() => failure(httpGet(httpServer.url))), 'GET')
+  })
+
+  test('one isolator at a time, and a mode it knows', () => {
+    isolator = isolate()
+    expect(() => isolate()).toThrow(/call its stop\(\) first/)
+    isolator.stop()
+    isolator.stop()
+    expect(() => isolate({ mode: 'loud' as 'raise' })).toThrow(/'raise', 'warn' or 'off'/)
   })
 
   test('onOffense sees each offense', async () => {
