@@ -41,6 +41,8 @@ const ignoring = new AsyncLocalStorage<boolean>()
 /** @internal Sets (or clears) the policy the detectors report by. */
 export function setOffensePolicy(next: OffensePolicy | undefined): void {
   policy = next
+  // An enabled AsyncLocalStorage costs every async resource: none once nobody looks.
+  if (!next) ignoring.disable()
 }
 
 /**
