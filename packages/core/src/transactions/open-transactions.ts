@@ -47,7 +47,7 @@ export function watchAppTransactions(watcher: AppTransactionWatcher): () => void
 
 /**
  * The app transactions the current async context runs inside: those open for its owner (and the
- * owners it nests in) in every sandbox, oldest first, except those begun by an ORM's transaction
+ * owners it nests in) in every sandbox, sandbox by sandbox, except those begun by an ORM’s transaction
  * callback it does not run in. Empty when nothing is open or no owner is found.
  */
 export function openAppTransactions(): OpenAppTransaction[] {
