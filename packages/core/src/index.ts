@@ -39,5 +39,10 @@ export {
   type SandboxOptions,
 } from './sandbox.js'
 export type { TranslatingDriver } from './sandbox-types.js'
+export { afterCommit } from './transactions/after-commit.js'
+export {
+  type OpenAppTransaction,
+  openAppTransactions,
+} from './transactions/open-transactions.js'
 export type { TransactionSemantics } from './transactions/semantics.js'
 export { openTransactionOf, runTransactionCallback } from './transactions/transaction-callbacks.js'

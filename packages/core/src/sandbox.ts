@@ -18,6 +18,7 @@ import {
   noOwnerToCheckinError,
 } from './ownership/messages.js'
 import type { Owner } from './ownership/owner.js'
+import { registerOwnerLookup } from './ownership/owner-lookups.js'
 import { type Mode, OwnershipRegistry } from './ownership/registry.js'
 import { Routes } from './ownership/routes.js'
 import type {
@@ -99,6 +100,7 @@ export class Sandbox<C = unknown> {
   #closed = false
   #unguard: (() => void) | undefined
   readonly #closeHooks = new CloseHooks()
+  readonly #unregisterLookup: () => void
 
   constructor(options: SandboxOptions<C>) {
     const driver = options.driver
@@ -129,6 +131,11 @@ export class Sandbox<C = unknown> {
     this.#routes = new Routes({ als: this.#als, registry, pool, queueTimeout, checkoutTimeout })
     this.#port = this.#newPort()
     this.#router = new StatementRouter(this.#port, driverExecutor(driver, driver.semantics))
+    // For what has no sandbox at hand: the isolator's detectors, afterCommit.
+    this.#unregisterLookup = registerOwnerLookup({
+      sandbox: this.name,
+      currentOwner: () => this.currentOwner(),
+    })
     if (options.foreignConnections !== 'allow') {
       this.#unguard = driver.guardForeignConnections?.((connection) =>
         this.#foreignRefusal(connection),
@@ -308,6 +315,7 @@ export class Sandbox<C = unknown> {
     this.#closed = true
     this.#unguard?.()
     const watched = this.#lockWatch?.close()
+    this.#unregisterLookup()
     // Idle connections close while the owners end, each within its bound, not after them.
     const idle = this.#pool.close()
     const roots = this.#registry.owners().filter((owner) => !owner.parent)

@@ -1,5 +1,5 @@
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils'
-import { isSandboxError, type Owner, type Sandbox } from '@sqlsandbox/core'
+import { isSandboxError, type Owner, runTransactionCallback, type Sandbox } from '@sqlsandbox/core'
 import { docs, isPrismaSandboxError, PrismaSandboxError } from './errors.js'
 import { enclosingTransaction } from './open-transactions.js'
 import { ownerWork } from './owner-work.js'
@@ -27,7 +27,9 @@ export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): 
       try {
         const tx = parent
           ? await carry(savepointTransaction(parent))
-          : await guard(() => adapter.startTransaction(isolationLevel))
+          : own
+            ? await guard(() => adapter.startTransaction(isolationLevel))
+            : await engineTransaction(() => guard(() => adapter.startTransaction(isolationLevel)))
         const started = surfaced(tx, finished)
         if (own) own.adapterTx = started
         return started
@@ -40,6 +42,18 @@ export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): 
     getConnectionInfo: adapter.getConnectionInfo && (() => adapter.getConnectionInfo!()),
     dispose: () => adapter.dispose(),
   }
+}
+
+/** Marks the transactions Prisma opens itself (a batch, a nested write, a create on MySQL). */
+const ENGINE = {}
+
+/**
+ * A transaction Prisma opens itself runs no code of the app: begun inside a callback of its own,
+ * it is seen as open (by the isolator, by afterCommit) from nowhere, and work of the same test
+ * running meanwhile is not inside it.
+ */
+function engineTransaction<T>(start: () => Promise<T>): Promise<T> {
+  return runTransactionCallback(ENGINE, undefined, start)
 }
 
 function surfaced(tx: Transaction, finished: () => void): Transaction {

@@ -2,6 +2,7 @@ import { CLOSE_MS, settlesWithin } from './bounds.js'
 import type { SandboxDriver } from './driver.js'
 import { docs, SandboxError, SandboxTimeoutError } from './errors.js'
 import { closedError } from './messages.js'
+import { openingSandboxConnection } from './owner-lookups.js'
 
 /** How much longer than the pool's deadline a driver's own connect timeout is set. */
 const CONNECT_GRACE_MS = 100
@@ -149,7 +150,9 @@ export class ConnectionPool<C> {
     let timer: NodeJS.Timeout | undefined
     // The driver's own timeout is a backstop a little later: the pool's deadline decides, and
     // its message says the server did not answer (two timers of one length fire in either order).
-    const opening = this.#driver.connect({ timeoutMs: timeoutMs + CONNECT_GRACE_MS })
+    const opening = openingSandboxConnection(() =>
+      this.#driver.connect({ timeoutMs: timeoutMs + CONNECT_GRACE_MS }),
+    )
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         gaveUp = true

@@ -37,6 +37,7 @@ export type SandboxErrorCode =
   | 'TEMPLATE_BUILD_FAILED'
   | 'CONNECTION_BUDGET'
   | 'LOCK_WAIT'
+  | 'SIDE_EFFECT_IN_TRANSACTION'
   // @sqlsandbox/prisma's
   | 'SHARED_CLIENT'
   | 'DUPLICATE_PG'
@@ -95,6 +96,7 @@ const IN_DOCS: Record<string, string> = {
   'template-databases': 'scale',
   'connection-budget': 'scale',
   'lock-waits': 'semantics',
+  'fixing-an-offense': 'isolator',
 }
 
 /** Messages end by pointing at the section that explains the error. */

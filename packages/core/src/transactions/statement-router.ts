@@ -9,6 +9,14 @@ import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { runImplicitBlockScript } from './implicit-block.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
+import {
+  appTransactionCommittedAndChained,
+  appTransactionEnded,
+  appTransactionOpened,
+  type BeginStack,
+  beforeAppBegin,
+  type OpenAppTransaction,
+} from './open-transactions.js'
 import type { SandboxPort } from './port.js'
 import type { TransactionSemantics } from './semantics.js'
 import {
@@ -65,6 +73,10 @@ interface Session {
   /** The turn held from BEGIN to COMMIT/ROLLBACK, and the caller it belongs to. */
   txTurn?: RoutedConnection<unknown> | undefined
   txHolder?: object | undefined
+  /** The open app transaction as the isolator and `afterCommit` see it. */
+  txRecord?: OpenAppTransaction | undefined
+  /** The last transaction statement committed (a COMMIT, MySQL's BEGIN inside a transaction). */
+  committed?: boolean
 }
 
 /**
@@ -165,10 +177,17 @@ export class StatementRouter<C, Q, R> {
   }
 
   #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
+    // Here, still in the app's own call: the only place a BEGIN's stack names the app's code.
+    let openedAt: BeginStack | undefined
+    if (statement.kind === 'begin') {
+      const begin = beforeAppBegin(this.#sandbox.name)
+      if (begin.refusal) return Promise.reject(begin.refusal)
+      openedAt = begin.openedAt
+    }
     const held = this.#heldSession(caller.identity)
     const own = held?.txTurn as RoutedConnection<C> | undefined
     if (own) {
-      return this.#onTurn(own, query, statement, caller).catch((error: unknown) => {
+      return this.#onTurn(own, query, statement, caller, openedAt).catch((error: unknown) => {
         // Queued in an app transaction that a statement before it ended (TRANSACTION_COMMITTED):
         // it never ran, and runs now as the caller's next statement.
         if (held!.txTurn === own || !isReleasedHoldError(error)) throw error
@@ -180,14 +199,21 @@ export class StatementRouter<C, Q, R> {
       joinScope: statement.kind !== 'begin',
     })
     return turn instanceof Promise
-      ? turn.then((routed) => this.#onTurn(routed, query, statement, caller))
-      : this.#onTurn(turn, query, statement, caller)
+      ? turn.then((routed) => this.#onTurn(routed, query, statement, caller, openedAt))
+      : this.#onTurn(turn, query, statement, caller, openedAt)
   }
 
-  #onTurn(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
-    if (!channels.query.hasSubscribers) return this.#dispatch(turn, query, statement, caller)
+  #onTurn(
+    turn: RoutedConnection<C>,
+    query: Q,
+    statement: Statement,
+    caller: Caller,
+    openedAt: BeginStack | undefined,
+  ): Promise<R> {
+    if (!channels.query.hasSubscribers)
+      return this.#dispatch(turn, query, statement, caller, openedAt)
     const started = performance.now()
-    const result = this.#dispatch(turn, query, statement, caller)
+    const result = this.#dispatch(turn, query, statement, caller, openedAt)
     const sql = this.#executor.textOf(query) ?? '(a pg Submittable without text)'
     const published = (error: unknown) =>
       publishQuery(this.#sandbox.name, turn, sql, started, error)
@@ -198,12 +224,18 @@ export class StatementRouter<C, Q, R> {
     return result
   }
 
-  #dispatch(turn: RoutedConnection<C>, query: Q, statement: Statement, caller: Caller): Promise<R> {
+  #dispatch(
+    turn: RoutedConnection<C>,
+    query: Q,
+    statement: Statement,
+    caller: Caller,
+    openedAt: BeginStack | undefined,
+  ): Promise<R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
     if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false, true))
     const session = this.#session(turn)
     if (statement.kind !== 'other') {
-      return this.#runTransactionStatement(turn, session, statement, query, caller)
+      return this.#runTransactionStatement(turn, session, statement, query, caller, openedAt)
     }
     const effects = this.#executor.commitEffects?.(query)
     if (effects) return this.#runWithCommitEffects(turn, session, query, effects)
@@ -279,14 +311,18 @@ export class StatementRouter<C, Q, R> {
     statement: Statement,
     query: Q,
     caller: Caller,
+    openedAt: BeginStack | undefined,
   ): Promise<R> {
     const wasOpen = session.tx.open
+    session.committed = false
     try {
       return await this.#executeOn(turn, session, statement, query)
     } finally {
       const isOpen = session.tx.open
-      if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller)
-      else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session)
+      const committed = session.committed
+      if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller, openedAt)
+      else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session, committed)
+      else if (committed && session.txRecord) appTransactionCommittedAndChained(session.txRecord)
       if (turn !== session.txTurn) turn.release()
     }
   }
@@ -307,6 +343,7 @@ export class StatementRouter<C, Q, R> {
         throw transactionCommittedError(query && this.#executor.textOf(query))
       }
       step.settle(true)
+      session.committed = commits(step.plan)
       return result
     } catch (error) {
       step.settle(false)
@@ -342,11 +379,13 @@ export class StatementRouter<C, Q, R> {
     const key = turn.session!
     let session = sessions.get(key)
     if (!session) {
-      session = { tx: this.#newTransaction(turn.owner) }
+      session = { tx: this.#newTransaction(turn.owner), txRecord: undefined, committed: false }
       sessions.set(key, session)
     }
     // The owner that began the app transaction ended: its savepoint went with the owner's.
     if (session.txOwner && !session.txOwner.isLive) {
+      if (session.txRecord) appTransactionEnded(session.txRecord, false)
+      session.txRecord = undefined
       session.tx.reset()
       session.txOwner = undefined
       session.txTurn = undefined
@@ -381,7 +420,14 @@ export class StatementRouter<C, Q, R> {
     if (session.txTurn) this.#endTransactionTurn(session)
   }
 
-  #startTransactionTurn(session: Session, turn: RoutedConnection<C>, caller: Caller): void {
+  #startTransactionTurn(
+    session: Session,
+    turn: RoutedConnection<C>,
+    caller: Caller,
+    openedAt: BeginStack | undefined,
+  ): void {
+    if (turn.owner)
+      session.txRecord = appTransactionOpened(this.#sandbox.name, turn.owner, openedAt)
     session.txTurn = turn as RoutedConnection<unknown>
     session.txHolder = caller.identity
     session.txOwner = turn.owner
@@ -389,14 +435,25 @@ export class StatementRouter<C, Q, R> {
     turn.share(turn.scope)
   }
 
-  #endTransactionTurn(session: Session): void {
+  #endTransactionTurn(session: Session, committed = false): void {
     const turn = session.txTurn
+    const record = session.txRecord
+    session.txRecord = undefined
     if (session.txHolder) heldBy.delete(session.txHolder)
     session.txTurn = undefined
     session.txHolder = undefined
     session.txOwner = undefined
     turn?.release()
+    // After the turn is given back: work run after the commit may query the connection.
+    if (record) appTransactionEnded(record, committed)
   }
+}
+
+/** Production's COMMIT happened: the app's COMMIT (a RELEASE here), or MySQL's BEGIN inside a transaction. */
+function commits(plan: Plan): boolean {
+  if (plan.action !== 'rewrite') return false
+  if (plan.command === 'COMMIT') return true
+  return plan.command === 'BEGIN' && plan.statements[0]?.startsWith('RELEASE SAVEPOINT') === true
 }
 
 const OTHER: Statement = { kind: 'other' }

@@ -1,16 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
-
-/** An ORM transaction whose callback an async context runs in. */
-interface TransactionCallback {
-  /** The ORM instance that began the transaction (a knex client, a Drizzle db, a Prisma client). */
-  readonly orm: object
-  /** The ORM's transaction object, as the callback received it. */
-  readonly tx: unknown
-  readonly outer: TransactionCallback | undefined
-  running: boolean
-}
-
-const callbacks = new AsyncLocalStorage<TransactionCallback>()
+import { type CallbackFrame, callbackFrames as callbacks } from './callback-frames.js'
+import { claimOpenTransactions, unclaimOpenTransactions } from './open-transactions.js'
 
 /**
  * For ORM integrations: runs an ORM transaction's callback so that `openTransactionOf(orm)`
@@ -28,11 +17,14 @@ const callbacks = new AsyncLocalStorage<TransactionCallback>()
  * return rootTransaction((tx) => runTransactionCallback(db, tx, () => callback(tx)))
  */
 export function runTransactionCallback<T>(orm: object, tx: unknown, callback: () => T): T {
-  const frame: TransactionCallback = { orm, tx, outer: callbacks.getStore(), running: true }
+  const frame: CallbackFrame = { orm, tx, outer: callbacks.getStore(), running: true }
   const end = () => {
     frame.running = false
   }
   return callbacks.run(frame, () => {
+    // An app transaction begun just before (Knex, Drizzle) is this callback's: the isolator and
+    // afterCommit see it from inside the callback, not from the test's other work.
+    claimOpenTransactions(frame)
     let result: T
     try {
       result = callback()
@@ -42,6 +34,9 @@ export function runTransactionCallback<T>(orm: object, tx: unknown, callback: ()
     }
     if (!isThenable(result)) {
       end()
+      // Knex's `await knex.transaction()` passes its promise's resolve as the callback: the
+      // transaction goes on outside it, in the caller's code.
+      unclaimOpenTransactions(frame)
       return result
     }
     // Adopted once, here: a thenable such as a knex builder runs its query on each then().

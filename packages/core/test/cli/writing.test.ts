@@ -26,6 +26,7 @@ describe('init writes the test setup', () => {
       'vitest.config.ts',
     ])
     expect(read(app, 'test/setup-sandbox.ts')).toContain('useSandbox(sandbox)')
+    expect(read(app, 'test/setup-sandbox.ts')).toContain('const isolator = isolate()')
     expect(read(app, 'test/sandboxed-db.ts')).toContain("from '@sqlsandbox/drizzle/node-postgres'")
     expect(read(app, 'vitest.config.ts')).toContain("setupFiles: ['./test/setup-sandbox.ts']")
   })

@@ -1,0 +1,11 @@
+export { isolateNodemailer, type NodemailerTransporter } from './isolator/adapters/nodemailer.js'
+export { type Isolator, type IsolatorOptions, isolate } from './isolator/isolate.js'
+export { type IsolateMethodOptions, isolateMethod } from './isolator/isolate-method.js'
+export {
+  type Allowlist,
+  type IsolatorMode,
+  ignoreSideEffects,
+  type Offense,
+  type TodoList,
+} from './isolator/offenses.js'
+export type { SideEffect, SideEffectKind } from './isolator/side-effects.js'
