@@ -97,6 +97,10 @@ const IN_DOCS: Record<string, string> = {
   'connection-budget': 'scale',
   'lock-waits': 'semantics',
   'fixing-an-offense': 'isolator',
+  'http-servers-started-outside-the-test': 'http',
+  'job-queues-bullmq': 'jobs',
+  'other-queues-and-event-buses': 'jobs',
+  'worker-threads-and-child-processes': 'workers',
 }
 
 /** Messages end by pointing at the section that explains the error. */

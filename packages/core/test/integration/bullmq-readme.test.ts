@@ -8,7 +8,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { PG_URL } from '../support/databases.js'
 
-// The README's "Job queues (BullMQ)" file, as it is written there (its prefix made unique).
+// docs/jobs.md's "Job queues (BullMQ)" file, as it is written there (its prefix made unique).
 const prefix = `sqlsandbox_bullmq_${randomUUID().slice(0, 8)}`
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
@@ -52,7 +52,7 @@ test.concurrent.each(['tea', 'cake'])(
   },
 ) // rolled back here, with everything the job wrote
 
-// Not in the README: what it promises, checked from outside every sandbox.
+// Not in the page: what it promises, checked from outside every sandbox.
 afterAll(async () => {
   const committed = committedRows('postgres', PG_URL)
   expect(await committed.count('readme-jobs')).toBe(0)

@@ -9,7 +9,7 @@ import supertest from 'supertest'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { PG_URL } from '../support/databases.js'
 
-// The README's "HTTP: servers started outside the test" file, as it is written there.
+// docs/http.md's whole test file, as it is written there.
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
 const pool = sandboxedPgPool(sandbox) // the app's pg.Pool
@@ -44,7 +44,7 @@ test.concurrent.each(['tea', 'cake'])(
   },
 ) // rolled back here, with everything the server wrote for this test
 
-// Not in the README: what the comment above promises, checked from a connection of its own.
+// Not in the page: what the comment above promises, checked from a connection of its own.
 afterAll(async () => {
   const committed = committedRows('postgres', PG_URL)
   expect(await committed.count('readme')).toBe(0)

@@ -8,7 +8,7 @@ import { joinWorkerThreads } from '@sqlsandbox/core/workers'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { PG_URL } from '../support/databases.js'
 
-// The README's "Worker threads and child processes" setup, through the package's subpaths.
+// docs/workers.md's setup, through the package's subpaths.
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
 beforeAll(() => joinWorkerThreads(sandbox)) // every Worker started inside a test
@@ -39,7 +39,7 @@ test.concurrent.each(['tea', 'cake'])(
   },
 )
 
-// What the README promises, checked from a connection of its own.
+// What the page promises, checked from a connection of its own.
 afterAll(async () => {
   const committed = committedRows('postgres', PG_URL)
   expect(await committed.count('readme-workers')).toBe(0)
