@@ -3,7 +3,8 @@
  * pool (@sqlsandbox/core/workers/pg) to the test's owner, against a plain pg client in the
  * test's process and against the in-process sandboxed pool, in the same run. Target: the proxy
  * ≤ 150 µs per `SELECT 1` (issue 17). Not pinned (three threads take part); on a busy machine
- * the figures are indicative: read the ratios.
+ * the figures are indicative: read the ratios. Both sides use the built package, as users run
+ * it (tsx's transform of the sources adds costs of its own).
  *
  *   pnpm run build && npx tsx bench/workers.ts [iterations]
  */
@@ -11,9 +12,9 @@ import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import pg from 'pg'
-import { pgDriver, sandboxedPgPool } from '../packages/core/src/dialects/postgres/index.js'
-import { createSandbox } from '../packages/core/src/index.js'
-import { joinChildProcesses, joinWorkerThreads } from '../packages/core/src/integrations/workers.js'
+import { pgDriver, sandboxedPgPool } from '../packages/core/dist/dialects/postgres/index.js'
+import { createSandbox } from '../packages/core/dist/index.js'
+import { joinChildProcesses, joinWorkerThreads } from '../packages/core/dist/integrations/workers.js'
 
 const PG_URL =
   process.env.SQLSANDBOX_BENCH_PG_URL ??
