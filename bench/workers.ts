@@ -14,7 +14,10 @@ import { Worker } from 'node:worker_threads'
 import pg from 'pg'
 import { pgDriver, sandboxedPgPool } from '../packages/core/dist/dialects/postgres/index.js'
 import { createSandbox } from '../packages/core/dist/index.js'
-import { joinChildProcesses, joinWorkerThreads } from '../packages/core/dist/integrations/workers.js'
+import {
+  joinChildProcesses,
+  joinWorkerThreads,
+} from '../packages/core/dist/integrations/workers.js'
 
 const PG_URL =
   process.env.SQLSANDBOX_BENCH_PG_URL ??
