@@ -5,7 +5,7 @@ import { isConnectionLoss } from './connection-loss.js'
 import type { ConnectionPool } from './connection-pool.js'
 import type { IsolationLevel, SandboxDriver } from './driver.js'
 import type { Endings } from './endings.js'
-import { type BeginOutcome, Lease, type StatementClock } from './lease.js'
+import { BEGUN, type BeginOutcome, Lease, type StatementClock } from './lease.js'
 import { beginTimeoutError, nestedIsolationError, nestTimeoutError } from './messages.js'
 import { Owner } from './owner.js'
 import type { OwnershipRegistry } from './registry.js'
@@ -24,8 +24,6 @@ export interface CheckoutLimits {
   readonly checkoutTimeout: number
   readonly queueTimeout: number
 }
-
-const BEGUN: BeginOutcome = { begun: true }
 
 /**
  * Makes owners: a root owner gets a pooled connection inside its transaction, a nested one a

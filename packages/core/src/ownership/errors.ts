@@ -70,18 +70,22 @@ export function isSandboxError(error: unknown): error is SandboxError {
 }
 
 export function isOwnershipError(error: unknown): error is OwnershipError {
-  return (
-    isSandboxError(error) &&
-    [
-      'NO_OWNER',
-      'ALREADY_OWNER',
-      'OWNER_CHECKED_IN',
-      'OWNERSHIP_TIMEOUT',
-      'UNKNOWN_OWNER',
-      'SANDBOX_CLOSED',
-      'OWNER_TOKEN_REFUSED',
-    ].includes(error.code)
-  )
+  return isSandboxError(error) && isOwnershipCode(error.code)
+}
+
+const OWNERSHIP_CODES: ReadonlySet<string> = new Set([
+  'NO_OWNER',
+  'ALREADY_OWNER',
+  'OWNER_CHECKED_IN',
+  'OWNERSHIP_TIMEOUT',
+  'UNKNOWN_OWNER',
+  'SANDBOX_CLOSED',
+  'OWNER_TOKEN_REFUSED',
+])
+
+/** The codes an OwnershipError carries (who may use the connection, and when). */
+export function isOwnershipCode(code: string): code is OwnershipError['code'] {
+  return OWNERSHIP_CODES.has(code)
 }
 
 /** Sections of the reference that live in docs/ rather than in the README. */

@@ -62,7 +62,8 @@ export interface BeginOutcome {
 /** Begins the owner's transaction, with its first statement when given one (see BeginOutcome). */
 export type Begin<C> = (first?: (conn: C) => Promise<unknown>) => Promise<BeginOutcome>
 
-const BEGUN: BeginOutcome = { begun: true }
+/** A transaction begun with no first statement sent along. */
+export const BEGUN: BeginOutcome = { begun: true }
 
 /**
  * The server's word on the owner's transaction after each statement (PostgreSQL's

@@ -1,4 +1,5 @@
 import diagnostics from 'node:diagnostics_channel'
+import { LATE, withinBound } from '../ownership/bounds.js'
 import type { QueryEvent } from '../ownership/events.js'
 import type { SandboxInspection } from '../sandbox.js'
 
@@ -59,22 +60,9 @@ export function meeting<T>(
  * never happened (a statement that would wait for a lock forever fails the test, not the run).
  */
 export function bounded<T>(work: Promise<T>, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: not settled within ${BOUND_MS}ms`)),
-      BOUND_MS,
-    )
-    timer.unref()
-    work.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
+  return withinBound(work, BOUND_MS).then((outcome) => {
+    if (outcome === LATE) throw new Error(`${what}: not settled within ${BOUND_MS}ms`)
+    return outcome
   })
 }
 

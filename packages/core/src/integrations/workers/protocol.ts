@@ -1,4 +1,5 @@
 import {
+  isOwnershipCode,
   OwnershipError,
   SandboxError,
   type SandboxErrorCode,
@@ -91,18 +92,7 @@ function sandboxError(code: SandboxErrorCode, message: string): SandboxError {
   if (code === 'CHECKOUT_TIMEOUT' || code === 'QUEUE_TIMEOUT' || code === 'NEST_TIMEOUT') {
     return new SandboxTimeoutError(code, message)
   }
-  const ownership = [
-    'NO_OWNER',
-    'ALREADY_OWNER',
-    'OWNER_CHECKED_IN',
-    'OWNERSHIP_TIMEOUT',
-    'UNKNOWN_OWNER',
-    'SANDBOX_CLOSED',
-    'OWNER_TOKEN_REFUSED',
-  ]
-  return ownership.includes(code)
-    ? new OwnershipError(code as OwnershipError['code'], message)
-    : new SandboxError(code, message)
+  return isOwnershipCode(code) ? new OwnershipError(code, message) : new SandboxError(code, message)
 }
 
 function isCloneable(value: unknown): boolean {
