@@ -149,19 +149,26 @@ export class Sandbox<C = unknown> {
    * that owner's connection, rolled back at its checkin. Outside any scope (a plain `beforeEach`)
    * the owner becomes the fallback for every context without one: sound for sequential tests.
    */
-  checkout(options: CheckoutOptions = {}): Promise<Owner> {
+  async checkout(options: CheckoutOptions = {}): Promise<Owner> {
     return this.#checkout(options, options.location ?? callsite(Sandbox.prototype.checkout))
   }
 
-  async #checkout(options: CheckoutOptions, at: Callsite | string): Promise<Owner> {
+  /** The owner now when a connection is idle (no promise: the path of nearly every test). */
+  #checkout(options: CheckoutOptions, at: Callsite | string): Owner | Promise<Owner> {
     if (this.#closed) throw closedError()
     const frame = this.#als.getStore()
     const current = frame ? frame.owner : this.#registry.ambient
     if (current?.isLive) throw alreadyOwnerError(current, frame !== undefined)
     const inherited = frame ? inheritedOwner(frame) : undefined
     const owner = inherited
-      ? await this.#checkouts.nested(inherited, options, at)
-      : await this.#checkouts.root(options, frame === undefined, at)
+      ? this.#checkouts.nested(inherited, options, at)
+      : this.#checkouts.root(options, frame === undefined, at)
+    return owner instanceof Promise
+      ? owner.then((checkedOut) => this.#checkedOut(checkedOut, frame))
+      : this.#checkedOut(owner, frame)
+  }
+
+  #checkedOut(owner: Owner, frame: Frame | undefined): Owner {
     if (frame) frame.owner = owner
     this.#endings.startTimer(owner)
     publish('checkout', () => ownerEvent(this.name, owner))
@@ -175,26 +182,36 @@ export class Sandbox<C = unknown> {
   async checkin(owner?: Owner): Promise<void> {
     const target = owner ?? this.#ownOwner()
     if (!target) throw noOwnerToCheckinError()
-    const lost = this.#registry.tenureOf(target)?.lostTransaction
-    const done = this.#endings.end(target, { state: 'checked-in' }, 'checkin')
-    // A nested owner's savepoint must be undone before its parent's next statement. A root
-    // owner's rollback finishes in the background, off the test's path (Ecto's checkin is
-    // asynchronous too): nothing can reach its connection any more, and the connection goes
-    // back to the pool, for the next owner, only once the rollback is done.
-    if (target.parent) await done
-    // A statement ended the test's transaction: the test fails, even if it caught that error.
+    const nestedEnd = this.#checkinNow(target)
+    if (nestedEnd) await nestedEnd
+  }
+
+  /**
+   * A nested owner's savepoint must be undone before its parent's next statement: its end is
+   * returned, to wait for. A root owner's rollback finishes in the background, off the test's
+   * path (Ecto's checkin is asynchronous too): nothing can reach its connection any more, and
+   * the connection goes back to the pool, for the next owner, only once the rollback is done.
+   * Throws when a statement ended the test's transaction: the test fails, even if it caught that.
+   */
+  #checkinNow(owner: Owner): Promise<void> | undefined {
+    const lost = this.#registry.tenureOf(owner)?.lostTransaction
+    const done = this.#endings.end(owner, { state: 'checked-in' }, 'checkin')
+    if (owner.parent) return lost ? done.then(() => Promise.reject(lost)) : done
     if (lost) throw lost
+    return undefined
   }
 
   /** checkout → fn in the owner's scope → checkin, also when fn throws. */
   run<T>(fn: (owner: Owner) => T | Promise<T>, options?: CheckoutOptions): Promise<T> {
     const at = options?.location ?? callsite(Sandbox.prototype.run)
     return this.#als.run({ parent: this.#als.getStore() }, async () => {
-      const owner = await this.#checkout(options ?? {}, at)
+      const checkedOut = this.#checkout(options ?? {}, at)
+      const owner = checkedOut instanceof Promise ? await checkedOut : checkedOut
       try {
         return await fn(owner)
       } finally {
-        await this.checkin(owner)
+        const nestedEnd = this.#checkinNow(owner)
+        if (nestedEnd) await nestedEnd
       }
     })
   }

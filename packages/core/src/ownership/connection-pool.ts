@@ -54,6 +54,16 @@ export class ConnectionPool<C> {
     }
   }
 
+  /**
+   * An idle connection for `holder` now, without a promise: the path of nearly every checkout.
+   * Undefined when none is idle (or the pool is closed): then `acquire`.
+   */
+  takeIdle(holder: PoolHolder): C | undefined {
+    if (this.#closed) return undefined
+    const idle = this.#idle.pop()
+    return idle === undefined ? undefined : this.#lend(idle, holder)
+  }
+
   /** A connection for `holder`, waiting at most `timeoutMs` when all are in use. */
   async acquire(holder: PoolHolder, timeoutMs: number): Promise<C> {
     if (this.#closed) throw closedError()

@@ -138,6 +138,17 @@ export class Lease<C> {
     return this.#transaction === 'pending'
   }
 
+  /** Untouched, and nothing runs or waits on it, and no owner nests in its root. */
+  get unused(): boolean {
+    return (
+      this.#transaction === 'pending' &&
+      this.#holder === undefined &&
+      this.#queue.length === 0 &&
+      this.#nestWaiters.length === 0 &&
+      this.stack.length === 1
+    )
+  }
+
   /**
    * While the transaction is being begun only: the connection turned out dead, and `conn` (a
    * new one, from the pool) takes its place.

@@ -326,12 +326,13 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))(
     })
 
     test('an exhausted pool makes a checkout wait, bounded, naming who holds the connections', async () => {
-      const s = sandbox({ poolSize: 1, checkoutTimeout: 100 })
+      // The bound is also the connect's: a busy machine may take more than 100ms to connect.
+      const s = sandbox({ poolSize: 1, checkoutTimeout: 1000 })
       const holder = await s.scope(() => s.checkout({ name: 'holder' }))
       const error = await s.scope(() => s.checkout()).catch((e: Error) => e)
       expect(error).toMatchObject({ code: 'CHECKOUT_TIMEOUT' })
       expect((error as Error).message).toMatch(
-        /waited 100ms for a database connection, but all 1 are checked out:\n {2}- owner \S+ "holder" \(checked out at .*ownership\.test\.ts:\d+:\d+\), for \d+ms/,
+        /waited 1000ms for a database connection, but all 1 are checked out:\n {2}- owner \S+ "holder" \(checked out at .*ownership\.test\.ts:\d+:\d+\), for \d+ms/,
       )
       await s.checkin(holder)
       await s.run(async () => expect(await count(s)).toBe(0))

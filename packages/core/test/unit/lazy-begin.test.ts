@@ -204,3 +204,20 @@ describe('sandbox.onClose', () => {
     await new Promise<void>((resolve) => sandbox.onClose(() => resolve()))
   })
 })
+
+describe('a test that never queries', () => {
+  test('sends nothing, and its connection is back in the pool when its checkin returns', async () => {
+    const { driver, log } = scriptedDriver()
+    const sandbox = createSandbox({ driver, poolSize: 2 })
+    const first = await sandbox.scope(() => sandbox.checkout())
+    // Checked in synchronously: no promise of the ending to wait for, nothing sent.
+    const checkin = sandbox.checkin(first)
+    expect(sandbox.inspect().pool).toMatchObject({ idle: 1, inUse: 0 })
+    await checkin
+    // The next owner takes that connection: no second one is opened.
+    await sandbox.run(() => expect(sandbox.inspect().pool).toMatchObject({ idle: 0, inUse: 1 }))
+    expect(sandbox.inspect().pool).toMatchObject({ idle: 1, inUse: 0 })
+    await sandbox.close()
+    expect(log).toEqual(['1 connect', '1 destroy'])
+  })
+})
