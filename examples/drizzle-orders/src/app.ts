@@ -1,16 +1,27 @@
 import { Hono } from 'hono'
-import type { NewOrder, NewProduct, OrderLine, Shop } from './shop.js'
+import type { Services } from './services.js'
+import type { NewOrder, NewProduct, OrderLine } from './shop.js'
 
 /**
- * The orders API over a shop (`createShop(createDb(pool))` from src/postgres or src/mysql):
- * POST /products, GET /products, POST /orders, GET /orders/:id.
+ * The orders API over a shop (`createShop(createDb(pool))` from src/postgres or src/mysql) and
+ * its services (src/services.ts): POST /products, GET /products, POST /orders, GET /orders/:id.
  */
-export function createApp(shop: Shop): Hono {
+export function createApp({
+  shop,
+  invoices,
+  payments,
+  confirmations,
+}: Omit<Services, 'close'>): Hono {
   const app = new Hono()
 
   app.post('/products', async (c) => {
     const product = newProduct(await c.req.json().catch(() => undefined))
-    if (!product) return c.json({ error: 'expected { name: string, stock: integer >= 0 }' }, 400)
+    if (!product) {
+      return c.json(
+        { error: 'expected { name: string, stock: integer >= 0, priceCents: integer >= 0 }' },
+        400,
+      )
+    }
     return c.json(await shop.addProduct(product), 201)
   })
 
@@ -24,15 +35,19 @@ export function createApp(shop: Shop): Hono {
         400,
       )
     }
-    const placed = await shop.placeOrder(order)
+    const placed = await shop.placeOrder(order) // one transaction, committed when it returns
     switch (placed.outcome) {
-      case 'placed':
-        return c.json(placed.order, 201)
       case 'out-of-stock':
         return c.json({ error: 'out of stock', productId: placed.productId }, 409)
       case 'unknown-product':
         return c.json({ error: 'no such product', productId: placed.productId }, 422)
     }
+    // After the commit: what a rolled-back transaction could not take back (a charge, a job).
+    const { id, customer } = placed.order
+    const { totalCents } = await invoices.compute(id) // in a worker thread
+    const payment = await payments.charge({ orderId: id, customer, amountCents: totalCents })
+    await confirmations.request({ orderId: id, paymentId: payment.id })
+    return c.json({ ...placed.order, totalCents, paymentId: payment.id }, 201)
   })
 
   app.get('/orders/:id', async (c) => {
@@ -45,8 +60,9 @@ export function createApp(shop: Shop): Hono {
 }
 
 function newProduct(body: unknown): NewProduct | undefined {
-  if (!isRecord(body) || typeof body.name !== 'string' || !isCount(body.stock, 0)) return undefined
-  return { name: body.name, stock: body.stock }
+  if (!isRecord(body) || typeof body.name !== 'string') return undefined
+  if (!isCount(body.stock, 0) || !isCount(body.priceCents, 0)) return undefined
+  return { name: body.name, stock: body.stock, priceCents: body.priceCents }
 }
 
 function newOrder(body: unknown): NewOrder | undefined {

@@ -5,11 +5,14 @@ export interface Shop {
   /** Inserts the order and its lines and takes the stock, all in one transaction. */
   placeOrder(order: NewOrder): Promise<PlaceOrderOutcome>
   findOrder(id: number): Promise<Order | undefined>
+  /** Marks a paid order confirmed: what the confirmation job does (src/confirmations.ts). */
+  confirmOrder(id: number, paymentId: string): Promise<void>
 }
 
 export interface NewProduct {
   name: string
   stock: number
+  priceCents: number
 }
 
 export interface Product extends NewProduct {
@@ -28,6 +31,11 @@ export interface NewOrder {
 
 export interface Order extends NewOrder {
   id: number
+  /** 'placed' by the order's transaction; 'confirmed' by the confirmation job once paid. */
+  status: 'placed' | 'confirmed'
+  /** Written by the invoice thread after the commit (src/invoices.ts). */
+  totalCents: number | null
+  paymentId: string | null
 }
 
 export type Refusal =

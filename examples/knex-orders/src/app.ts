@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Knex } from 'knex'
+import type { Services } from './services.js'
 
 const PRODUCTS = 'knex_example_products'
 const ORDERS = 'knex_example_orders'
@@ -9,6 +10,7 @@ export interface Product {
   id: number
   name: string
   stock: number
+  priceCents: number
 }
 
 export interface OrderLine {
@@ -20,6 +22,11 @@ export interface Order {
   id: number
   customer: string
   lines: OrderLine[]
+  /** 'placed' by the order's transaction; 'confirmed' by the confirmation job once paid. */
+  status: 'placed' | 'confirmed'
+  /** Written by the invoice thread after the commit. */
+  totalCents: number | null
+  paymentId: string | null
 }
 
 /** Why an order was refused: the status the API answers with and what it says. */
@@ -32,24 +39,29 @@ class OrderRefused extends Error {
   }
 }
 
+const PRODUCT_COLUMNS = ['id', 'name', 'stock', 'price_cents as priceCents']
+
 /**
- * The orders API over the app's knex instance: products with a stock, and orders placed in one
- * transaction (the order, its lines, the stock decrements), all or nothing.
+ * The orders API over the app's knex instance and its services (src/services.ts): products with
+ * a stock and a price, and orders placed in one transaction (the order, its lines, the stock
+ * decrements), all or nothing; then, once committed, invoiced, charged and confirmed.
  */
-export function createApp(db: Knex): Hono {
+export function createApp(db: Knex, services: Omit<Services, 'close'>): Hono {
   const app = new Hono()
 
   app.post('/products', async (c) => {
     const body = await c.req.json().catch(() => undefined)
-    if (!isProductInput(body)) return c.json({ error: 'expected { name, stock ≥ 0 }' }, 400)
-    const [product] = await db<Product>(PRODUCTS)
-      .insert({ name: body.name, stock: body.stock })
-      .returning(['id', 'name', 'stock'])
+    if (!isProductInput(body)) {
+      return c.json({ error: 'expected { name, stock ≥ 0, priceCents ≥ 0 }' }, 400)
+    }
+    const [product] = await db(PRODUCTS)
+      .insert({ name: body.name, stock: body.stock, price_cents: body.priceCents })
+      .returning<Product[]>(PRODUCT_COLUMNS)
     return c.json(product, 201)
   })
 
   app.get('/products', async (c) =>
-    c.json(await db<Product>(PRODUCTS).select('id', 'name', 'stock').orderBy('id')),
+    c.json(await db(PRODUCTS).select<Product[]>(PRODUCT_COLUMNS).orderBy('id')),
   )
 
   app.post('/orders', async (c) => {
@@ -57,13 +69,23 @@ export function createApp(db: Knex): Hono {
     if (!isOrderInput(body)) {
       return c.json({ error: 'expected { customer, lines: [{ productId, qty > 0 }, …] }' }, 400)
     }
+    let id: number
     try {
-      const id = await placeOrder(db, body.customer, body.lines)
-      return c.json(await findOrder(db, id), 201)
+      id = await placeOrder(db, body.customer, body.lines) // committed when it returns
     } catch (error) {
       if (error instanceof OrderRefused) return c.json({ error: error.message }, error.status)
       throw error
     }
+    // After the commit: what a rolled-back transaction could not take back (a charge, a job).
+    const { totalCents } = await services.invoice(id) // in a worker thread
+    const payment = await services.payments.charge({
+      orderId: id,
+      customer: body.customer,
+      amountCents: totalCents,
+    })
+    const placed = await findOrder(db, id)
+    await services.confirm({ orderId: id, paymentId: payment.id })
+    return c.json({ ...placed, totalCents, paymentId: payment.id }, 201)
   })
 
   app.get('/orders/:id', async (c) => {
@@ -108,9 +130,13 @@ async function refuse(trx: Knex.Transaction, line: OrderLine): Promise<never> {
 }
 
 async function findOrder(db: Knex, id: number): Promise<Order | undefined> {
-  const order = await db<{ id: number; customer: string }>(ORDERS)
-    .where({ id })
-    .first('id', 'customer')
+  const order = await db(ORDERS).where({ id }).first<Omit<Order, 'lines'> | undefined>({
+    id: 'id',
+    customer: 'customer',
+    status: 'status',
+    totalCents: 'total_cents',
+    paymentId: 'payment_id',
+  })
   if (!order) return undefined
   const lines = await db(ORDER_LINES)
     .where({ order_id: id })
@@ -119,13 +145,17 @@ async function findOrder(db: Knex, id: number): Promise<Order | undefined> {
   return { ...order, lines }
 }
 
-function isProductInput(body: unknown): body is { name: string; stock: number } {
-  const input = body as { name?: unknown; stock?: unknown } | undefined
+function isProductInput(
+  body: unknown,
+): body is { name: string; stock: number; priceCents: number } {
+  const input = body as { name?: unknown; stock?: unknown; priceCents?: unknown } | undefined
   return (
     typeof input?.name === 'string' &&
     input.name !== '' &&
     Number.isInteger(input.stock) &&
-    (input.stock as number) >= 0
+    (input.stock as number) >= 0 &&
+    Number.isInteger(input.priceCents) &&
+    (input.priceCents as number) >= 0
   )
 }
 

@@ -1,10 +1,19 @@
 import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
 import { createDb } from './db.js'
+import { startServices } from './services.js'
 
 // Production entry: `DATABASE_URL=postgres://… npx tsx examples/knex-orders/src/server.ts`, with
-// the tables of sql/postgres.sql. The tests never import this file.
+// the tables of sql/postgres.sql, Redis at REDIS_URL and the payment provider at PAYMENTS_URL.
+// The tests never import this file.
+const db = createDb()
+const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+const services = startServices(db, {
+  databaseUrl: process.env.DATABASE_URL,
+  redis: { host: redis.hostname, port: Number(redis.port || 6379) },
+  paymentsUrl: process.env.PAYMENTS_URL ?? 'http://127.0.0.1:4000',
+})
 const port = Number(process.env.PORT ?? 3000)
-serve({ fetch: createApp(createDb()).fetch, hostname: '127.0.0.1', port }, (info) => {
+serve({ fetch: createApp(db, services).fetch, hostname: '127.0.0.1', port }, (info) => {
   console.log(`orders API on http://127.0.0.1:${info.port}`)
 })

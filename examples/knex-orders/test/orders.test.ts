@@ -1,11 +1,24 @@
+import { isSandboxError } from '@sqlsandbox/core'
+import { runJobsAsOwners, stampJobs } from '@sqlsandbox/core/bullmq'
+import { isolate, isolateMethod } from '@sqlsandbox/core/isolator'
 import { useSandbox } from '@sqlsandbox/core/vitest'
-import { afterAll, expect, test } from 'vitest'
+import { joinWorkerThreads } from '@sqlsandbox/core/workers'
+import { Queue } from 'bullmq'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp, type Order, type Product } from '../src/app.js'
 import { committedRows, NO_ROWS } from './committed.js'
-import { closeSandbox, db, sandbox } from './sandbox.js'
+import { closeSandbox, confirmations, db, provider, sandbox, services } from './sandbox.js'
 
 useSandbox(sandbox) // every test, concurrent ones too: its own connection inside BEGIN … ROLLBACK
-const app = createApp(db) // app.request(…) runs in the test's async context: the test's owner
+beforeAll(() => joinWorkerThreads(sandbox)) // a worker thread joins the test that started it
+beforeAll(() => stampJobs(sandbox)) // a job added in a test carries its owner…
+beforeAll(() => runJobsAsOwners(sandbox)) // …and the app's BullMQ worker runs it as that owner
+const isolator = isolate() // a side effect inside one of the app's transactions fails the test
+beforeAll(() =>
+  isolateMethod(Queue.prototype, 'add', { sideEffect: 'job', adapter: 'bullmq', fails: 'reject' }),
+)
+afterAll(() => isolator.stop())
+const app = createApp(db, services) // app.request(…) runs in the test's async context: its owner
 
 afterAll(async () => {
   await closeSandbox()
@@ -18,7 +31,12 @@ async function post<T>(path: string, body: unknown): Promise<{ status: number; b
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
-  return { status: response.status, body: (await response.json()) as T }
+  const result = { status: response.status, body: (await response.json()) as T }
+  // A placed order's confirmation job runs as this test: wait for it before the test ends.
+  if (path === '/orders' && result.status === 201) {
+    await confirmations.done((result.body as Order).id)
+  }
+  return result
 }
 
 async function get<T>(path: string): Promise<T> {
@@ -27,8 +45,8 @@ async function get<T>(path: string): Promise<T> {
   return (await response.json()) as T
 }
 
-async function product(name: string, stock: number): Promise<Product> {
-  const created = await post<Product>('/products', { name, stock })
+async function product(name: string, stock: number, priceCents = 250): Promise<Product> {
+  const created = await post<Product>('/products', { name, stock, priceCents })
   expect(created.status).toBe(201)
   return created.body
 }
@@ -37,7 +55,7 @@ test.concurrent('POST /products creates products, and GET /products lists only t
   const tea = await product('tea', 10)
   const cake = await product('cake', 3)
 
-  expect(tea).toEqual({ id: expect.any(Number), name: 'tea', stock: 10 })
+  expect(tea).toEqual({ id: expect.any(Number), name: 'tea', stock: 10, priceCents: 250 })
   expect(await get<Product[]>('/products')).toEqual([tea, cake])
 })
 
@@ -113,6 +131,65 @@ test.concurrent('GET /orders/:id returns the order with its lines, and 404 for n
     id: placed.body.id,
     customer: 'grace',
     lines: [{ productId: tea.id, qty: 1 }],
+    status: 'confirmed',
+    totalCents: 250,
+    paymentId: placed.body.paymentId,
   })
   expect((await app.request('/orders/0')).status).toBe(404) // serial ids start at 1
+})
+
+test.concurrent('a placed order: invoiced in a worker thread, charged after its commit, confirmed by a job', async () => {
+  const tea = await product('tea', 5, 250)
+  const cake = await product('cake', 5, 400)
+
+  const placed = await post<Order>('/orders', {
+    customer: 'bea',
+    lines: [
+      { productId: tea.id, qty: 2 },
+      { productId: cake.id, qty: 1 },
+    ],
+  })
+
+  expect(placed.status).toBe(201)
+  // The thread read this test's uncommitted lines and wrote the total in its transaction.
+  expect(placed.body).toMatchObject({ status: 'placed', totalCents: 900 })
+  expect(provider.charges.filter((charge) => charge.orderId === placed.body.id)).toEqual([
+    { orderId: placed.body.id, customer: 'bea', amountCents: 900, id: placed.body.paymentId },
+  ])
+  // The job has run (post waited for it), as this test's owner, in its transaction.
+  expect(await get<Order>(`/orders/${placed.body.id}`)).toMatchObject({
+    status: 'confirmed',
+    paymentId: placed.body.paymentId,
+  })
+})
+
+describe.concurrent('a side effect inside the order’s transaction fails the test (isolate())', () => {
+  // What the app must not do: the order's transaction with the side effect inside it.
+  async function inside(customer: string, sideEffect: (orderId: number) => Promise<unknown>) {
+    const error = await db
+      .transaction(async (trx) => {
+        const [order] = await trx('knex_example_orders').insert({ customer }).returning('id')
+        await sideEffect(order.id)
+      })
+      .catch((e: unknown) => e)
+    const cause = (error as { cause?: unknown }).cause // fetch wraps it: TypeError('fetch failed')
+    const raised = isSandboxError(error) ? error : cause
+    expect(raised).toMatchObject({ code: 'SIDE_EFFECT_IN_TRANSACTION' })
+    // The transaction rolled back, and nothing went out.
+    expect(await db('knex_example_orders').where({ customer }).count({ n: '*' })).toEqual([
+      { n: '0' },
+    ])
+    expect(provider.charges.filter((charge) => charge.customer === customer)).toEqual([])
+  }
+
+  test('the payment charged inside it: caught before it is sent', () =>
+    inside('charged inside', (orderId) =>
+      services.payments.charge({ orderId, customer: 'charged inside', amountCents: 100 }),
+    ))
+
+  test('the confirmation job queued inside it: caught', () =>
+    inside('queued inside', (orderId) => services.confirm({ orderId, paymentId: 'pay_none' })))
+
+  test('the invoice thread started inside it: caught', () =>
+    inside('invoiced inside', (orderId) => services.invoice(orderId)))
 })

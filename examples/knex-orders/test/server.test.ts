@@ -1,14 +1,19 @@
 import { type ServerType, serve } from '@hono/node-server'
 import { isSandboxError } from '@sqlsandbox/core'
+import { runJobsAsOwners, stampJobs } from '@sqlsandbox/core/bullmq'
 import { honoOwnerMiddleware, stampOutgoingRequests } from '@sqlsandbox/core/http'
 import { useSandbox } from '@sqlsandbox/core/vitest'
+import { joinWorkerThreads } from '@sqlsandbox/core/workers'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp, type Order, type Product } from '../src/app.js'
 import { committedRows, NO_ROWS } from './committed.js'
-import { closeSandbox, db, sandbox } from './sandbox.js'
+import { closeSandbox, confirmations, db, provider, sandbox, services } from './sandbox.js'
 
-useSandbox(sandbox)
+useSandbox(sandbox) // every test, concurrent ones too: its own connection inside BEGIN … ROLLBACK
+beforeAll(() => joinWorkerThreads(sandbox)) // a worker thread joins the test that started it
+beforeAll(() => stampJobs(sandbox)) // a job added in a test carries its owner…
+beforeAll(() => runJobsAsOwners(sandbox)) // …and the app's BullMQ worker runs it as that owner
 
 // A real server, started once in beforeAll, outside every test's owner: each request joins the
 // owner whose signed token it carries (stampOutgoingRequests in the test, honoOwnerMiddleware
@@ -23,7 +28,7 @@ describe.concurrent('the app served over HTTP, with the owner in a signed header
     served.onError((error, c) =>
       c.json({ error: isSandboxError(error) ? error.code : error.message }, 500),
     )
-    served.route('/', createApp(db))
+    served.route('/', createApp(db, services))
     await new Promise<void>((listening) => {
       server = serve({ fetch: served.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
         url = `http://127.0.0.1:${info.port}`
@@ -50,13 +55,18 @@ describe.concurrent('the app served over HTTP, with the owner in a signed header
       headers: { 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     })
-    return { status: response.status, body: (await response.json()) as T }
+    const result = { status: response.status, body: (await response.json()) as T }
+    // A placed order's confirmation job runs as this test: wait for it before the test ends.
+    if (path === '/orders' && result.status === 201) {
+      await confirmations.done((result.body as Order).id)
+    }
+    return result
   }
 
   test('a request with the owner header writes inside the test’s transaction', async () => {
     const created = await request<Product>('/products', {
       method: 'POST',
-      body: { name: 'tea', stock: 3 },
+      body: { name: 'tea', stock: 3, priceCents: 250 },
     })
 
     expect(created.status).toBe(201)
@@ -66,7 +76,10 @@ describe.concurrent('the app served over HTTP, with the owner in a signed header
 
   test('an order over HTTP takes the stock, and a short one is refused with 409', async () => {
     const tea = (
-      await request<Product>('/products', { method: 'POST', body: { name: 'tea', stock: 3 } })
+      await request<Product>('/products', {
+        method: 'POST',
+        body: { name: 'tea', stock: 3, priceCents: 250 },
+      })
     ).body
     const order = { customer: 'ada', lines: [{ productId: tea.id, qty: 2 }] }
 
@@ -74,9 +87,13 @@ describe.concurrent('the app served over HTTP, with the owner in a signed header
     const refused = await request('/orders', { method: 'POST', body: order })
 
     expect(placed.status).toBe(201)
+    // Invoiced in a worker thread, charged, then confirmed by its job: all in this test.
     expect(await request<Order>(`/orders/${placed.body.id}`)).toEqual({
       status: 200,
-      body: placed.body,
+      body: { ...placed.body, status: 'confirmed', totalCents: 500 },
+    })
+    expect(provider.charges.find((charge) => charge.orderId === placed.body.id)).toMatchObject({
+      amountCents: 500,
     })
     expect(refused.status).toBe(409)
     expect((await request<Product[]>('/products')).body).toEqual([{ ...tea, stock: 1 }])
@@ -84,7 +101,10 @@ describe.concurrent('the app served over HTTP, with the owner in a signed header
 
   test('concurrent requests of one test all run on its connection', async () => {
     const tea = (
-      await request<Product>('/products', { method: 'POST', body: { name: 'tea', stock: 4 } })
+      await request<Product>('/products', {
+        method: 'POST',
+        body: { name: 'tea', stock: 4, priceCents: 250 },
+      })
     ).body
     const order = { customer: 'ada', lines: [{ productId: tea.id, qty: 1 }] }
 

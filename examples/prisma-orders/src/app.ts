@@ -3,17 +3,20 @@ import { Prisma } from '../generated/client.js'
 import type { PrismaClient } from './client.js'
 import { InsufficientStockError, placeOrder } from './place-order.js'
 import { BadRequestError, parseOrderRequest, parseProductRequest } from './requests.js'
+import type { Services } from './services.js'
 
 /**
- * The orders API over a PrismaClient (the app's own in production, a sandboxed one in tests).
+ * The orders API over a PrismaClient (the app's own in production, a sandboxed one in tests)
+ * and its services (src/services.ts).
  *
- * - `POST /products` `{ name, stock }` → 201 the product
+ * - `POST /products` `{ name, stock, priceCents }` → 201 the product
  * - `GET /products` → the products, by id
- * - `POST /orders` `{ customer, lines: [{ productId, qty }] }` → 201 the order; 409 when a
- *   product's stock is short, 422 when a product does not exist (nothing is written either way)
- * - `GET /orders/:id` → the order with its lines; 404 when there is none
+ * - `POST /orders` `{ customer, lines: [{ productId, qty }] }` → 201 the order, invoiced and
+ *   charged; 409 when a product's stock is short, 422 when a product does not exist (nothing is
+ *   written or charged either way)
+ * - `GET /orders/:id` → the order with its lines, status, total and payment; 404 when there is none
  */
-export function createApp(prisma: PrismaClient): Hono {
+export function createApp(prisma: PrismaClient, services: Omit<Services, 'close'>): Hono {
   const app = new Hono()
 
   app.post('/products', async (c) => {
@@ -27,7 +30,16 @@ export function createApp(prisma: PrismaClient): Hono {
 
   app.post('/orders', async (c) => {
     const request = parseOrderRequest(await jsonBody(c))
-    return c.json(await placeOrder(prisma, request), 201)
+    const placed = await placeOrder(prisma, request) // one transaction, committed when it returns
+    // After the commit: what a rolled-back transaction could not take back (a charge, a job).
+    const { totalCents } = await services.invoice(placed.id) // in a worker thread
+    const payment = await services.payments.charge({
+      orderId: placed.id,
+      customer: placed.customer,
+      amountCents: totalCents,
+    })
+    await services.confirm({ orderId: placed.id, paymentId: payment.id })
+    return c.json({ ...placed, status: 'placed', totalCents, paymentId: payment.id }, 201)
   })
 
   app.get('/orders/:id', async (c) => {
@@ -38,6 +50,9 @@ export function createApp(prisma: PrismaClient): Hono {
           select: {
             id: true,
             customer: true,
+            status: true,
+            totalCents: true,
+            paymentId: true,
             lines: { select: { productId: true, qty: true }, orderBy: { productId: 'asc' } },
           },
         })

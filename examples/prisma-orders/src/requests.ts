@@ -8,11 +8,16 @@ export class BadRequestError extends Error {
 export interface ProductRequest {
   name: string
   stock: number
+  priceCents: number
 }
 
 export function parseProductRequest(body: unknown): ProductRequest {
-  const { name, stock } = record(body, 'the body')
-  return { name: text(name, 'name'), stock: count(stock, 'stock', 0) }
+  const { name, stock, priceCents } = record(body, 'the body')
+  return {
+    name: text(name, 'name'),
+    stock: count(stock, 'stock', 0),
+    priceCents: count(priceCents, 'priceCents', 0),
+  }
 }
 
 export function parseOrderRequest(body: unknown): OrderRequest {

@@ -1,30 +1,72 @@
 // The API called in-process with app.request(): the handler runs in the test's async context,
-// so its queries inherit the test's owner.
-import { createSandbox } from '@sqlsandbox/core'
+// so its queries inherit the test's owner, and so do the invoice thread and the confirmation job
+// it sets off.
+import { randomUUID } from 'node:crypto'
+import { createSandbox, isSandboxError } from '@sqlsandbox/core'
+import { runJobsAsOwners, stampJobs } from '@sqlsandbox/core/bullmq'
+import { isolate, isolateMethod } from '@sqlsandbox/core/isolator'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
+import { joinWorkerThreads } from '@sqlsandbox/core/workers'
 import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
-import { afterAll, expect, test } from 'vitest'
+import { Queue } from 'bullmq'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../src/app.js'
 import { createClient } from '../src/client.js'
-import { committedRowCounts, NOTHING_COMMITTED, PG_URL } from './support/database.js'
+import { startServices } from '../src/services.js'
+import { confirmationJobs } from './support/confirmation-jobs.js'
+import { committedRowCounts, NOTHING_COMMITTED, PG_URL, REDIS } from './support/database.js'
 import { jsonPost } from './support/json.js'
+import { startPaymentProvider } from './support/payment-provider.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox) // every test owns a connection inside BEGIN … ROLLBACK
-const prisma = clientPerOwner(sandbox, () => createClient(sandboxedPrismaAdapter(sandbox)))
-const app = createApp(prisma)
+beforeAll(() => joinWorkerThreads(sandbox)) // a worker thread joins the test that started it
+beforeAll(() => stampJobs(sandbox)) // a job added in a test carries its owner…
+beforeAll(() => runJobsAsOwners(sandbox)) // …and the app's BullMQ worker runs it as that owner
+const isolator = isolate() // a side effect inside one of the app's transactions fails the test
+beforeAll(() =>
+  isolateMethod(Queue.prototype, 'add', { sideEffect: 'job', adapter: 'bullmq', fails: 'reject' }),
+)
+afterAll(() => isolator.stop())
+
+const prisma = clientPerOwner(sandbox, () =>
+  // A test's concurrent orders take turns on its one connection (in production they run side
+  // by side on the pool's): a transaction may wait longer than Prisma's default 2 s to start.
+  createClient(sandboxedPrismaAdapter(sandbox), { transactionOptions: { maxWait: 10_000 } }),
+)
+const provider = await startPaymentProvider() // a fake payment provider on 127.0.0.1
+const services = startServices(prisma, {
+  databaseUrl: PG_URL,
+  redis: REDIS,
+  queuePrefix: `examples-prisma-${randomUUID().slice(0, 8)}`, // this file's own queue
+  paymentsUrl: provider.url,
+})
+const confirmations = confirmationJobs(services.worker)
+const app = createApp(prisma, services)
 
 afterAll(async () => {
+  await services.queue.obliterate({ force: true })
+  await services.close()
+  await provider.close()
   await prisma.$disconnect()
   await sandbox.close()
   expect(await committedRowCounts()).toEqual(NOTHING_COMMITTED)
 })
 
-async function createProduct(name: string, stock: number): Promise<number> {
-  const response = await app.request('/products', jsonPost({ name, stock }))
+async function createProduct(name: string, stock: number, priceCents = 250): Promise<number> {
+  const response = await app.request('/products', jsonPost({ name, stock, priceCents }))
   expect(response.status).toBe(201)
   return ((await response.json()) as { id: number }).id
+}
+
+/** POST /orders; a placed order's confirmation job runs as this test: it waits for it. */
+async function postOrder(body: unknown): Promise<Response> {
+  const response = await app.request('/orders', jsonPost(body))
+  if (response.status === 201) {
+    await confirmations.done(((await response.clone().json()) as { id: number }).id)
+  }
+  return response
 }
 
 async function stockOf(id: number): Promise<number | undefined> {
@@ -35,7 +77,7 @@ test.concurrent('POST /products creates a product that GET /products lists, alon
   const id = await createProduct('tea', 3)
   const response = await app.request('/products')
   // Only this test's row: the concurrent tests' products are in their own transactions.
-  expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3 }])
+  expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3, priceCents: 250 }])
 })
 
 test.concurrent('POST /orders places an order and decrements the stock', async () => {
@@ -45,7 +87,7 @@ test.concurrent('POST /orders places an order and decrements the stock', async (
     { productId: tea, qty: 3 },
     { productId: cups, qty: 2 },
   ]
-  const response = await app.request('/orders', jsonPost({ customer: 'ada', lines }))
+  const response = await postOrder({ customer: 'ada', lines })
   expect(response.status).toBe(201)
   expect(await response.json()).toMatchObject({ customer: 'ada', lines })
   expect([await stockOf(tea), await stockOf(cups)]).toEqual([2, 0])
@@ -58,7 +100,7 @@ test.concurrent('POST /orders with too little stock answers 409 and changes noth
     { productId: tea, qty: 2 }, // decremented first, then rolled back with the rest
     { productId: cups, qty: 2 },
   ]
-  const response = await app.request('/orders', jsonPost({ customer: 'ada', lines }))
+  const response = await postOrder({ customer: 'ada', lines })
   expect(response.status).toBe(409)
   expect(await response.json()).toEqual({
     error: 'insufficient_stock',
@@ -76,7 +118,7 @@ test.concurrent('POST /orders for a product that does not exist answers 422 and 
     { productId: tea, qty: 1 },
     { productId: tea + 1_000_000, qty: 1 },
   ]
-  const response = await app.request('/orders', jsonPost({ customer: 'ada', lines }))
+  const response = await postOrder({ customer: 'ada', lines })
   expect(response.status).toBe(422)
   expect(await stockOf(tea)).toBe(5)
   expect(await prisma.order.count()).toBe(0)
@@ -84,8 +126,7 @@ test.concurrent('POST /orders for a product that does not exist answers 422 and 
 
 test.concurrent('concurrent orders for the last items: only those the stock covers succeed', async () => {
   const tea = await createProduct('tea', 5)
-  const order = () =>
-    app.request('/orders', jsonPost({ customer: 'ada', lines: [{ productId: tea, qty: 2 }] }))
+  const order = () => postOrder({ customer: 'ada', lines: [{ productId: tea, qty: 2 }] })
   const responses = await Promise.all([order(), order(), order()])
   expect(responses.map((response) => response.status).sort()).toEqual([201, 201, 409])
   expect(await stockOf(tea)).toBe(1)
@@ -94,18 +135,71 @@ test.concurrent('concurrent orders for the last items: only those the stock cove
 
 test.concurrent('GET /orders/:id returns the order with its lines', async () => {
   const tea = await createProduct('tea', 5)
-  const placed = await app.request(
-    '/orders',
-    jsonPost({ customer: 'grace', lines: [{ productId: tea, qty: 1 }] }),
-  )
-  const { id } = (await placed.json()) as { id: number }
+  const placed = await postOrder({ customer: 'grace', lines: [{ productId: tea, qty: 1 }] })
+  const { id, paymentId } = (await placed.json()) as { id: number; paymentId: string }
   const response = await app.request(`/orders/${id}`)
   expect(response.status).toBe(200)
   expect(await response.json()).toEqual({
     id,
     customer: 'grace',
+    status: 'confirmed',
+    totalCents: 250,
+    paymentId,
     lines: [{ productId: tea, qty: 1 }],
   })
+})
+
+test.concurrent('a placed order: invoiced in a worker thread, charged after its commit, confirmed by a job', async () => {
+  const tea = await createProduct('tea', 5, 250)
+  const cups = await createProduct('cup', 5, 400)
+  const lines = [
+    { productId: tea, qty: 2 },
+    { productId: cups, qty: 1 },
+  ]
+  const response = await postOrder({ customer: 'bea', lines })
+  expect(response.status).toBe(201)
+  const placed = (await response.json()) as { id: number; paymentId: string }
+  // The thread read this test's uncommitted lines and wrote the total in its transaction.
+  expect(placed).toMatchObject({ status: 'placed', totalCents: 900 })
+  expect(provider.charges.filter((charge) => charge.orderId === placed.id)).toEqual([
+    { orderId: placed.id, customer: 'bea', amountCents: 900, id: placed.paymentId },
+  ])
+  // The job has run (postOrder waited for it), as this test's owner, in its transaction.
+  expect(await prisma.order.findUnique({ where: { id: placed.id } })).toMatchObject({
+    status: 'confirmed',
+    totalCents: 900,
+    paymentId: placed.paymentId,
+  })
+})
+
+describe.concurrent('a side effect inside the order’s transaction fails the test (isolate())', () => {
+  // What the app must not do: the order's transaction with the side effect inside it.
+  async function inside(customer: string, sideEffect: (orderId: number) => Promise<unknown>) {
+    const error = await prisma
+      .$transaction(async (tx) => {
+        const order = await tx.order.create({ data: { customer } })
+        await sideEffect(order.id)
+      })
+      .catch((e: unknown) => e)
+    const cause = (error as { cause?: unknown }).cause // fetch wraps it: TypeError('fetch failed')
+    expect(isSandboxError(error) ? error : cause).toMatchObject({
+      code: 'SIDE_EFFECT_IN_TRANSACTION',
+    })
+    // The transaction rolled back, and nothing went out.
+    expect(await prisma.order.count({ where: { customer } })).toBe(0)
+    expect(provider.charges.filter((charge) => charge.customer === customer)).toEqual([])
+  }
+
+  test('the payment charged inside it: caught before it is sent', () =>
+    inside('charged inside', (orderId) =>
+      services.payments.charge({ orderId, customer: 'charged inside', amountCents: 100 }),
+    ))
+
+  test('the confirmation job queued inside it: caught', () =>
+    inside('queued inside', (orderId) => services.confirm({ orderId, paymentId: 'pay_none' })))
+
+  test('the invoice thread started inside it: caught', () =>
+    inside('invoiced inside', (orderId) => services.invoice(orderId)))
 })
 
 test.concurrent('GET /orders/:id of an order that does not exist answers 404', async () => {
@@ -113,6 +207,6 @@ test.concurrent('GET /orders/:id of an order that does not exist answers 404', a
 })
 
 test.concurrent('POST /orders without lines answers 400', async () => {
-  const response = await app.request('/orders', jsonPost({ customer: 'ada', lines: [] }))
+  const response = await postOrder({ customer: 'ada', lines: [] })
   expect(response.status).toBe(400)
 })

@@ -1,25 +1,50 @@
 // The API served over real HTTP by a server started in beforeAll, outside every test's owner:
 // each request carries its test's owner as a signed token (stampOutgoingRequests) and the
 // test-only middleware runs it as an allowed context of that owner (honoOwnerMiddleware).
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
 import { createSandbox } from '@sqlsandbox/core'
+import { runJobsAsOwners, stampJobs } from '@sqlsandbox/core/bullmq'
 import { honoOwnerMiddleware, stampOutgoingRequests } from '@sqlsandbox/core/http'
 import { pgDriver } from '@sqlsandbox/core/pg'
 import { useSandbox } from '@sqlsandbox/core/vitest'
+import { joinWorkerThreads } from '@sqlsandbox/core/workers'
 import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../src/app.js'
 import { createClient } from '../src/client.js'
-import { committedRowCounts, NOTHING_COMMITTED, PG_URL } from './support/database.js'
+import { startServices } from '../src/services.js'
+import { confirmationJobs } from './support/confirmation-jobs.js'
+import { committedRowCounts, NOTHING_COMMITTED, PG_URL, REDIS } from './support/database.js'
 import { jsonPost } from './support/json.js'
+import { startPaymentProvider } from './support/payment-provider.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-useSandbox(sandbox)
-const prisma = clientPerOwner(sandbox, () => createClient(sandboxedPrismaAdapter(sandbox)))
+useSandbox(sandbox) // every test owns a connection inside BEGIN … ROLLBACK
+beforeAll(() => joinWorkerThreads(sandbox)) // a worker thread joins the test that started it
+beforeAll(() => stampJobs(sandbox)) // a job added in a test carries its owner…
+beforeAll(() => runJobsAsOwners(sandbox)) // …and the app's BullMQ worker runs it as that owner
+
+const prisma = clientPerOwner(sandbox, () =>
+  // A test's concurrent orders take turns on its one connection (in production they run side
+  // by side on the pool's): a transaction may wait longer than Prisma's default 2 s to start.
+  createClient(sandboxedPrismaAdapter(sandbox), { transactionOptions: { maxWait: 10_000 } }),
+)
+const provider = await startPaymentProvider() // a fake payment provider on 127.0.0.1
+const services = startServices(prisma, {
+  databaseUrl: PG_URL,
+  redis: REDIS,
+  queuePrefix: `examples-prisma-${randomUUID().slice(0, 8)}`, // this file's own queue
+  paymentsUrl: provider.url,
+})
+const confirmations = confirmationJobs(services.worker)
 
 afterAll(async () => {
+  await services.queue.obliterate({ force: true })
+  await services.close()
+  await provider.close()
   await prisma.$disconnect()
   await sandbox.close()
   expect(await committedRowCounts()).toEqual(NOTHING_COMMITTED)
@@ -32,7 +57,7 @@ describe('served by @hono/node-server, started in beforeAll', () => {
   beforeAll(async () => {
     const served = new Hono()
     served.use(honoOwnerMiddleware(sandbox))
-    served.route('/', createApp(prisma))
+    served.route('/', createApp(prisma, services))
     server = await listen(served)
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     return stampOutgoingRequests(sandbox)
@@ -42,28 +67,46 @@ describe('served by @hono/node-server, started in beforeAll', () => {
     () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   )
 
-  const post = (path: string, body: unknown) => fetch(`${baseUrl}${path}`, jsonPost(body))
+  /** A POST; a placed order's confirmation job runs as this test: it waits for it. */
+  async function post(path: string, body: unknown): Promise<Response> {
+    const response = await fetch(`${baseUrl}${path}`, jsonPost(body))
+    if (path === '/orders' && response.status === 201) {
+      await confirmations.done(((await response.clone().json()) as { id: number }).id)
+    }
+    return response
+  }
 
   async function createProduct(name: string, stock: number): Promise<number> {
-    const response = await post('/products', { name, stock })
+    const response = await post('/products', { name, stock, priceCents: 250 })
     expect(response.status).toBe(201)
     return ((await response.json()) as { id: number }).id
   }
 
   test.concurrent('a request runs on its test connection: the test sees its rows, others do not', async () => {
     const id = await createProduct('tea', 3)
-    expect(await prisma.product.findMany()).toEqual([{ id, name: 'tea', stock: 3 }])
+    expect(await prisma.product.findMany()).toEqual([
+      { id, name: 'tea', stock: 3, priceCents: 250 },
+    ])
     const response = await fetch(`${baseUrl}/products`)
-    expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3 }])
+    expect(await response.json()).toEqual([{ id, name: 'tea', stock: 3, priceCents: 250 }])
   })
 
   test.concurrent('POST /orders over HTTP places an order and decrements the stock', async () => {
     const tea = await createProduct('tea', 4)
     const response = await post('/orders', { customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
     expect(response.status).toBe(201)
-    const { id } = (await response.json()) as { id: number }
+    const { id, paymentId } = (await response.json()) as { id: number; paymentId: string }
+    // Invoiced in a worker thread, charged, then confirmed by its job: all in this test.
     const order = await fetch(`${baseUrl}/orders/${id}`)
-    expect(await order.json()).toEqual({ id, customer: 'ada', lines: [{ productId: tea, qty: 3 }] })
+    expect(await order.json()).toEqual({
+      id,
+      customer: 'ada',
+      status: 'confirmed',
+      totalCents: 750,
+      paymentId,
+      lines: [{ productId: tea, qty: 3 }],
+    })
+    expect(provider.charges.find((charge) => charge.orderId === id)?.amountCents).toBe(750)
     expect((await prisma.product.findUnique({ where: { id: tea } }))?.stock).toBe(1)
   })
 

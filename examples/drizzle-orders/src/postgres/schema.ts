@@ -5,11 +5,17 @@ export const products = pgTable('drizzle_example_products', {
   id: serial('id').primaryKey(),
   name: text('name').notNull(),
   stock: integer('stock').notNull(),
+  priceCents: integer('price_cents').notNull(),
 })
 
 export const orders = pgTable('drizzle_example_orders', {
   id: serial('id').primaryKey(),
   customer: text('customer').notNull(),
+  status: text('status', { enum: ['placed', 'confirmed'] })
+    .notNull()
+    .default('placed'),
+  totalCents: integer('total_cents'),
+  paymentId: text('payment_id'),
 })
 
 export const orderLines = pgTable(

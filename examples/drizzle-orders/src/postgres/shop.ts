@@ -22,7 +22,14 @@ export function createShop(db: Db): Shop {
           const orderId = order!.id
           for (const line of lines) await takeStock(tx, line)
           await tx.insert(orderLines).values(lines.map((line) => ({ orderId, ...line })))
-          return { id: orderId, customer, lines }
+          return {
+            id: orderId,
+            customer,
+            lines,
+            status: 'placed',
+            totalCents: null,
+            paymentId: null,
+          }
         }),
       ),
 
@@ -35,6 +42,10 @@ export function createShop(db: Db): Shop {
         .where(eq(orderLines.orderId, id))
         .orderBy(asc(orderLines.productId))
       return { ...order, lines }
+    },
+
+    async confirmOrder(id, paymentId) {
+      await db.update(orders).set({ status: 'confirmed', paymentId }).where(eq(orders.id, id))
     },
   }
 }

@@ -5,28 +5,48 @@ import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../../src/app.js'
 import { type RunningServer, serveApp } from '../../src/server.js'
-import type { Order, Product, Shop } from '../../src/shop.js'
+import type { Services } from '../../src/services.js'
+import type { Order, Product } from '../../src/shop.js'
 import { committedRowCounts, type Dialect, TABLES } from './committed.js'
+import { confirmationJobs } from './confirmation-jobs.js'
+import type { PaymentProvider } from './payment-provider.js'
 
 type Send = (
   path: string,
   init: { method?: string; headers?: Record<string, string>; body?: string },
 ) => Promise<Response>
 
+/** The order's transaction with a side effect made inside it: what the app must not do. */
+export type InsideOrderTransaction = (
+  customer: string,
+  sideEffect: (orderId: number) => Promise<unknown>,
+) => Promise<void>
+
+export interface OrdersApiSuite<C> {
+  sandbox: Sandbox<C>
+  services: Services
+  provider: PaymentProvider
+  insideOrderTransaction: InsideOrderTransaction
+}
+
 /**
  * The orders API's behaviour, run by test/postgres.test.ts and test/mariadb.test.ts (each with
  * its own sandbox, `useSandbox(sandbox)` at its top) twice: calling the app in the test's own
  * async context, and over HTTP to a server started in beforeAll, outside every owner, which
  * joins the test's owner through the signed token stampOutgoingRequests puts on every request.
+ * Either way the order's invoice thread, its confirmation job and its queries run in the test's
+ * transaction; the payment goes to a fake provider.
  */
 export function describeOrdersApi<C>(
-  { sandbox, shop }: { sandbox: Sandbox<C>; shop: Shop },
+  { sandbox, services, provider, insideOrderTransaction }: OrdersApiSuite<C>,
   database: { dialect: Dialect; url: string },
 ): void {
-  const app = createApp(shop)
+  const app = createApp(services)
+  const jobs = confirmationJobs(services.confirmations.worker)
+  const context = { sandbox, provider, jobs }
 
   describe.concurrent('app.request, in the test’s own async context', () => {
-    orderBehaviour(sandbox, async (path, init) => app.request(path, init))
+    orderBehaviour(context, async (path, init) => app.request(path, init))
   })
 
   describe.concurrent('a server started in beforeAll; plain fetch', () => {
@@ -41,7 +61,7 @@ export function describeOrdersApi<C>(
     })
     afterAll(() => server.close())
 
-    orderBehaviour(sandbox, (path, init) => fetch(server.url + path, init))
+    orderBehaviour(context, (path, init) => fetch(server.url + path, init))
 
     test('a request made outside every test has no owner: its queries fail (NO_OWNER)', async () => {
       const response = await sandbox.unboxedRun(() => fetch(`${server.url}/products`))
@@ -50,14 +70,58 @@ export function describeOrdersApi<C>(
     })
   })
 
+  describe.concurrent('a side effect inside the order’s transaction fails the test (isolate())', () => {
+    const ordersOf = async (customer: string) => {
+      const placeholder = database.dialect === 'postgres' ? '$1' : '?'
+      const { rows } = await sandbox.query(
+        `select count(*) as n from drizzle_example_orders where customer = ${placeholder}`,
+        [customer],
+      )
+      return Number(rows[0]?.n)
+    }
+    const inside = async (customer: string, sideEffect: (orderId: number) => Promise<unknown>) => {
+      const error = await insideOrderTransaction(customer, sideEffect).catch((e: unknown) => e)
+      expect(sandboxErrorIn(error)?.code).toBe('SIDE_EFFECT_IN_TRANSACTION')
+      // The transaction rolled back, and nothing went out.
+      expect(await ordersOf(customer)).toBe(0)
+      expect(provider.charges.filter((charge) => charge.customer === customer)).toEqual([])
+      return sandboxErrorIn(error)!.message
+    }
+
+    test('the payment charged inside it: caught before it is sent', async () => {
+      const message = await inside('charged inside', (orderId) =>
+        services.payments.charge({ orderId, customer: 'charged inside', amountCents: 100 }),
+      )
+      expect(message).toMatch(/HTTP request POST http:\/\/127\.0\.0\.1:\d+\/charges/)
+      expect(message).toMatch(/afterCommit/)
+    })
+
+    test('the confirmation job queued inside it: caught', async () => {
+      await inside('queued inside', (orderId) =>
+        services.confirmations.request({ orderId, paymentId: 'pay_none' }),
+      )
+    })
+
+    test('the invoice thread started inside it: caught', async () => {
+      await inside('invoiced inside', (orderId) => services.invoices.compute(orderId))
+    })
+  })
+
   afterAll(async () => {
     const nothing = Object.fromEntries(TABLES.map((table) => [table, 0]))
     expect(await committedRowCounts(database.dialect, database.url)).toEqual(nothing)
+    await services.confirmations.queue.obliterate({ force: true })
   })
 }
 
-function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
-  const api = client(send)
+interface Context<C> {
+  sandbox: Sandbox<C>
+  provider: PaymentProvider
+  jobs: ReturnType<typeof confirmationJobs>
+}
+
+function orderBehaviour<C>({ sandbox, provider, jobs }: Context<C>, send: Send): void {
+  const api = client(send, jobs)
   const stockOf = async (...ids: number[]) => {
     const products = (await (await api.get('/products')).json()) as Product[]
     return ids.map((id) => products.find((product) => product.id === id)?.stock)
@@ -66,11 +130,13 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
     const { rows } = await sandbox.query(`select count(*) as n from ${table}`)
     return Number(rows[0]?.n)
   }
+  const chargesOf = (customer: string) =>
+    provider.charges.filter((charge) => charge.customer === customer)
 
   test('creates products; the list shows only this test’s products', async () => {
-    const tea = await api.product('tea', 3)
-    const cake = await api.product('cake', 0)
-    expect(tea).toEqual({ id: expect.any(Number), name: 'tea', stock: 3 })
+    const tea = await api.product('tea', 3, 250)
+    const cake = await api.product('cake', 0, 400)
+    expect(tea).toEqual({ id: expect.any(Number), name: 'tea', stock: 3, priceCents: 250 })
     expect(await (await api.get('/products')).json()).toEqual([tea, cake])
   })
 
@@ -85,10 +151,36 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
     expect(await stockOf(tea.id, cake.id)).toEqual([2, 0])
   })
 
-  test('an order beyond the stock is 409 and its transaction leaves nothing behind', async () => {
+  test('a placed order: invoiced in a worker thread, charged after its commit, confirmed by a job', async () => {
+    const tea = await api.product('tea', 5, 250)
+    const cake = await api.product('cake', 5, 400)
+    const response = await api.order('bea', [
+      { productId: tea.id, qty: 2 },
+      { productId: cake.id, qty: 1 },
+    ])
+    expect(response.status).toBe(201)
+    const placed = (await response.json()) as Order
+    expect(placed).toMatchObject({
+      status: 'placed',
+      totalCents: 900,
+      paymentId: expect.any(String),
+    })
+    // The provider took the invoice's total (the thread read this test's uncommitted lines).
+    expect(provider.charges.filter((charge) => charge.orderId === placed.id)).toEqual([
+      { orderId: placed.id, customer: 'bea', amountCents: 900, id: placed.paymentId },
+    ])
+    // The job has run (api.order waited for it), as this test's owner, in its transaction.
+    expect(await (await api.get(`/orders/${placed.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      totalCents: 900,
+      paymentId: placed.paymentId,
+    })
+  })
+
+  test('an order beyond the stock is 409, its transaction leaves nothing behind, nothing is charged', async () => {
     const tea = await api.product('tea', 5)
     const cake = await api.product('cake', 1)
-    const response = await api.order('ada', [
+    const response = await api.order('short of cake', [
       { productId: tea.id, qty: 3 }, // taken first, then given back by the rollback
       { productId: cake.id, qty: 2 },
     ])
@@ -97,6 +189,7 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
     expect(await stockOf(tea.id, cake.id)).toEqual([5, 1])
     expect(await rowsSeenByThisTest('drizzle_example_orders')).toBe(0)
     expect(await rowsSeenByThisTest('drizzle_example_order_lines')).toBe(0)
+    expect(chargesOf('short of cake')).toEqual([])
   })
 
   test('an order for a product that does not exist is 422 and leaves nothing behind', async () => {
@@ -121,8 +214,8 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
   })
 
   test('GET /orders/:id returns the placed order with its lines', async () => {
-    const tea = await api.product('tea', 5)
-    const cake = await api.product('cake', 5)
+    const tea = await api.product('tea', 5, 100)
+    const cake = await api.product('cake', 5, 300)
     const lines = [
       { productId: tea.id, qty: 1 },
       { productId: cake.id, qty: 4 },
@@ -130,7 +223,14 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
     const placed = (await (await api.order('ada', lines)).json()) as Order
     const response = await api.get(`/orders/${placed.id}`)
     expect(response.status).toBe(200)
-    expect(await response.json()).toEqual({ id: placed.id, customer: 'ada', lines })
+    expect(await response.json()).toEqual({
+      id: placed.id,
+      customer: 'ada',
+      lines,
+      status: 'confirmed',
+      totalCents: 1300,
+      paymentId: placed.paymentId,
+    })
   })
 
   test('GET /orders/:id of an order that does not exist is 404', async () => {
@@ -143,7 +243,7 @@ function orderBehaviour<C>(sandbox: Sandbox<C>, send: Send): void {
   })
 }
 
-function client(send: Send) {
+function client(send: Send, jobs: ReturnType<typeof confirmationJobs>) {
   const post = (path: string, body: unknown) =>
     send(path, {
       method: 'POST',
@@ -153,12 +253,16 @@ function client(send: Send) {
   return {
     get: (path: string) => send(path, {}),
     post,
-    async product(name: string, stock: number): Promise<Product> {
-      const response = await post('/products', { name, stock })
+    async product(name: string, stock: number, priceCents = 250): Promise<Product> {
+      const response = await post('/products', { name, stock, priceCents })
       expect(response.status).toBe(201)
       return (await response.json()) as Product
     },
-    order: (customer: string, lines: { productId: number; qty: number }[]) =>
-      post('/orders', { customer, lines }),
+    /** Places an order; once placed, waits for its confirmation job: it runs as this test. */
+    async order(customer: string, lines: { productId: number; qty: number }[]) {
+      const response = await post('/orders', { customer, lines })
+      if (response.status === 201) await jobs.done(((await response.clone().json()) as Order).id)
+      return response
+    },
   }
 }

@@ -3,6 +3,10 @@ import pg from 'pg'
 export const PG_URL =
   process.env.SQLSANDBOX_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
 
+const redis = new URL(process.env.SQLSANDBOX_REDIS_URL ?? 'redis://127.0.0.1:6379')
+/** The Redis of the confirmation queue (BullMQ). */
+export const REDIS = { host: redis.hostname, port: Number(redis.port || 6379) }
+
 export const EXAMPLE_TABLES = [
   'prisma_example_products',
   'prisma_example_orders',

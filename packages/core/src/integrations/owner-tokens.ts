@@ -3,6 +3,11 @@ import type { Owner } from '../ownership/owner.js'
 
 /** How long a token is accepted after it was made, unless the caller says otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 60_000
+/**
+ * How long a token handed to a worker thread or child process is accepted: it is checked on each
+ * of the worker's statements, so it must outlast a long task, not only its start.
+ */
+export const WORKER_TOKEN_TTL_MS = 60 * 60 * 1000
 
 const VERSION = 'sqlsandbox1'
 const OWNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

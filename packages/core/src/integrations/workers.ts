@@ -1,3 +1,4 @@
+export { asJobOwner, type OwnedJob } from './workers/job-processor.js'
 export { joinChildProcesses } from './workers/join-children.js'
 export { joinWorkerThreads } from './workers/join-threads.js'
 export { DEFAULT_REQUEST_TIMEOUT_MS, HELLO_MS, runAsOwner } from './workers/owner-link.js'

@@ -105,24 +105,67 @@ export interface JobOutcome {
   attemptsMade: number
 }
 
+/** Each job's final completion or failure, as a worker reports it; `of(job)` waits (bounded). */
+export class JobOutcomes {
+  readonly #outcomes = new Map<string, JobOutcome>()
+  readonly #waiting = new Map<string, (outcome: JobOutcome) => void>()
+
+  constructor(worker: Worker) {
+    worker.on('completed', (job, result) =>
+      this.#settle(job, { result, attemptsMade: job.attemptsMade }),
+    )
+    worker.on('failed', (job, error) => {
+      if (!job) return
+      // A failed attempt that BullMQ retries is not the job's outcome yet.
+      if (job.attemptsMade < (job.opts.attempts ?? 1)) return
+      this.#settle(job, { error, attemptsMade: job.attemptsMade })
+    })
+  }
+
+  of(job: Job | string): Promise<JobOutcome> {
+    const id = typeof job === 'string' ? job : job.id!
+    const known = this.#outcomes.get(id)
+    if (known) return Promise.resolve(known)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`job ${id} neither completed nor failed within 10 s`)),
+        10_000,
+      )
+      this.#waiting.set(id, (outcome) => {
+        clearTimeout(timer)
+        resolve(outcome)
+      })
+    })
+  }
+
+  #settle(job: Job, outcome: JobOutcome): void {
+    this.#outcomes.set(job.id!, outcome)
+    this.#waiting.get(job.id!)?.(outcome)
+    this.#waiting.delete(job.id!)
+  }
+}
+
+/** Where the BullMQ tests' Redis is, as a BullMQ connection. */
+export function redisConnection(): ConnectionOptions & { host: string; port: number } {
+  const url = new URL(REDIS_URL)
+  return { host: url.hostname, port: Number(url.port || 6379) }
+}
+
 /**
  * The app: a Queue, a FlowProducer and a Worker made outside every test, as app code makes
  * them; the processor writes through the app's ORM. `outcome(id)` waits (bounded) for a job's
  * final completion or failure, whichever the worker reports.
  */
 export class JobApp {
-  readonly connection: ConnectionOptions
+  readonly connection = redisConnection()
   readonly prefix = `sqlsandbox_bullmq_${randomUUID().slice(0, 8)}`
   readonly queue: Queue<ItemJob>
   readonly flows: FlowProducer
   readonly worker: Worker<ItemJob>
   readonly seen: Job<ItemJob>[] = []
-  readonly #outcomes = new Map<string, JobOutcome>()
-  readonly #waiting = new Map<string, (outcome: JobOutcome) => void>()
+  readonly #outcomes: JobOutcomes
 
   constructor(store: JobStore, gates: Gates, options: { autorun?: boolean } = {}) {
-    const url = new URL(REDIS_URL)
-    this.connection = { host: url.hostname, port: Number(url.port || 6379) }
     const name = 'items'
     this.queue = new Queue(name, { connection: this.connection, prefix: this.prefix })
     this.flows = new FlowProducer({ connection: this.connection, prefix: this.prefix })
@@ -156,31 +199,11 @@ export class JobApp {
         autorun: options.autorun ?? true,
       },
     )
-    this.worker.on('completed', (job, result) =>
-      this.#settle(job, { result, attemptsMade: job.attemptsMade }),
-    )
-    this.worker.on('failed', (job, error) => {
-      if (!job) return
-      // A failed attempt that BullMQ retries is not the job's outcome yet.
-      if (job.attemptsMade < (job.opts.attempts ?? 1)) return
-      this.#settle(job, { error, attemptsMade: job.attemptsMade })
-    })
+    this.#outcomes = new JobOutcomes(this.worker)
   }
 
   outcome(job: Job | string): Promise<JobOutcome> {
-    const id = typeof job === 'string' ? job : job.id!
-    const known = this.#outcomes.get(id)
-    if (known) return Promise.resolve(known)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`job ${id} neither completed nor failed within 10 s`)),
-        10_000,
-      )
-      this.#waiting.set(id, (outcome) => {
-        clearTimeout(timer)
-        resolve(outcome)
-      })
-    })
+    return this.#outcomes.of(job)
   }
 
   async close(): Promise<void> {
@@ -188,11 +211,5 @@ export class JobApp {
     await this.flows.close()
     await this.queue.obliterate({ force: true })
     await this.queue.close()
-  }
-
-  #settle(job: Job, outcome: JobOutcome): void {
-    this.#outcomes.set(job.id!, outcome)
-    this.#waiting.get(job.id!)?.(outcome)
-    this.#waiting.delete(job.id!)
   }
 }

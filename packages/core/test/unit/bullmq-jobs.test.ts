@@ -13,6 +13,8 @@ import {
   ownerTokensOf,
   type TokensCheck,
 } from '../../src/integrations/owner-tokens.js'
+import { asJobOwner } from '../../src/integrations/workers/job-processor.js'
+import { OwnerLink } from '../../src/integrations/workers/owner-link.js'
 import { END, Owner } from '../../src/ownership/owner.js'
 
 const owner = (name: string) => new Owner({ name, checkedOutAt: 'test', ownershipTimeout: 1000 })
@@ -203,5 +205,45 @@ describe('under NODE_ENV=production', () => {
   ])('%s refuses to be set up', (_, setUp) => {
     process.env.NODE_ENV = 'production'
     expect(setUp).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPERATION' }))
+  })
+})
+
+describe('asJobOwner (a sandboxed processor file)', () => {
+  // The worker side's view of the token in effect, through a link that sends nothing.
+  const link = new OwnerLink({
+    describe: 'test',
+    boundary: 'thread',
+    fix: '',
+    post: () => {},
+    listen: () => {},
+  })
+  const options = fc.dictionary(
+    fc.string().filter((key) => key !== JOB_OWNER_OPTION && key !== '__proto__'),
+    fc.jsonValue(),
+  )
+
+  test('a stamped job runs in its token; the processor sees the options without it', () => {
+    fc.assert(
+      fc.property(options, fc.string({ minLength: 1 }), (opts, token) => {
+        const seen = asJobOwner((job: { opts?: Record<string, unknown> }, extra: string) => ({
+          opts: job.opts,
+          token: link.currentToken(),
+          extra,
+        }))({ opts: { ...opts, [JOB_OWNER_OPTION]: token } }, 'lock token')
+        expect(seen).toEqual({ opts, token, extra: 'lock token' })
+      }),
+    )
+  })
+
+  test('a job with no token (production, or added outside tests) runs as it is', () => {
+    fc.assert(
+      fc.property(fc.option(options, { nil: undefined }), (opts) => {
+        const job = { opts }
+        const seen = asJobOwner((given: typeof job) => ({ given, token: link.currentToken() }))(job)
+        expect(seen.given).toBe(job)
+        expect(seen.given.opts).toBe(opts)
+        expect(seen.token).toBeUndefined()
+      }),
+    )
   })
 })

@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { Worker } from 'bullmq'
 import { docs, SandboxError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
-import { checkTokens, splitTokens } from '../owner-tokens.js'
+import { checkTokens, ownerTokensOf, splitTokens, WORKER_TOKEN_TTL_MS } from '../owner-tokens.js'
 import { decideJob } from './job-decision.js'
 import { describeJob, JOB_OWNER_OPTION, type JobLine, jobRefusalOf } from './job-refusals.js'
 
@@ -127,12 +127,13 @@ function patchWorker(): () => void {
   const callProcessJob = prototype.callProcessJob
   const joined: CallProcessJob = function (this: { childPool?: unknown }, job, token, signal) {
     const runProcessor = () => callProcessJob.call(this, job, token, signal)
+    const sandboxed = this.childPool !== undefined
     const carried = job.opts?.[JOB_OWNER_OPTION]
     // Anything but a string there was not put by stampJobs: read as text, it is refused.
     const tokens = carried === undefined ? [] : splitTokens(String(carried))
-    // In-process, the processor sees the job's options as the app wrote them; a sandboxed
-    // processor (a child process) gets the token passed on to it.
-    if (carried !== undefined && this.childPool === undefined) delete job.opts?.[JOB_OWNER_OPTION]
+    // The processor sees the job's options as the app wrote them: in-process at once; a
+    // sandboxed processor's asJobOwner takes out the token it is handed below.
+    if (carried !== undefined) delete job.opts?.[JOB_OWNER_OPTION]
     const joiners = [...state.joiners]
     const decision = decideJob(
       carried !== undefined,
@@ -154,6 +155,7 @@ function patchWorker(): () => void {
         return Promise.reject(error)
       }
       case 'owners':
+        if (sandboxed) return handOwnersToProcess(job, decision.owners, joiners, runProcessor)
         return decision.owners.reduce<() => unknown>(
           (inner, { sandbox, owner }) =>
             () =>
@@ -167,6 +169,30 @@ function patchWorker(): () => void {
     // Someone wrapped it after us: leave their wrapper; ours then finds no joiner and passes.
     if (prototype.callProcessJob === joined) prototype.callProcessJob = callProcessJob
   }
+}
+
+/**
+ * A sandboxed processor (BullMQ's child process, or worker thread with `useWorkerThreads`) runs
+ * job after job of any test in one process, forked by whichever job came first: it must not be
+ * bound to that job's test (joinChildProcesses / joinWorkerThreads bind a worker to the owner it
+ * was started under), so the processor runs under no owner here, and each job's owner goes with
+ * the job, as a token the processor file's `asJobOwner` reads. A fresh one: the job was admitted
+ * here, and the worker checks it again on every statement, so it must outlast the job's run.
+ */
+function handOwnersToProcess(
+  job: ProcessedJob,
+  owners: readonly { sandbox: JobJoiner; owner: Owner }[],
+  joiners: readonly JobJoiner[],
+  runProcessor: () => unknown,
+): unknown {
+  const tokens = owners.map(({ sandbox, owner }) =>
+    ownerTokensOf(sandbox.sandbox).mint(owner, WORKER_TOKEN_TTL_MS),
+  )
+  if (job.opts) job.opts[JOB_OWNER_OPTION] = tokens.join(', ')
+  return joiners.reduce<() => unknown>(
+    (inner, joiner) => () => joiner.sandbox.withoutOwner(inner),
+    runProcessor,
+  )()
 }
 
 /** Letting a job choose a test's transaction has no place in production. */

@@ -9,8 +9,10 @@ import { RemoteConnection } from './remote-connection.js'
 import { remoteServiceOf } from './remote-service.js'
 
 const CHILD_FIX =
-  'Fork the child inside the test; for a child forked before it (a job processor pool such as ' +
-  "BullMQ's sandboxed processors), pass ownerToken(sandbox) with the job and run the job in runAsOwner(token, …)."
+  'Fork the child inside the test; for a child forked before it (a pool), pass ' +
+  'ownerToken(sandbox) with the task and run the task in runAsOwner(token, …). A BullMQ ' +
+  'sandboxed processor: export the processor wrapped in asJobOwner(…), with stampJobs(sandbox) ' +
+  'and runJobsAsOwners(sandbox) in the setup file (a job added outside every test has no owner).'
 
 /**
  * From now on, every child process forked in this process (`fork`, or `spawn` with an 'ipc'

@@ -8,7 +8,10 @@ import { remoteServiceOf } from './remote-service.js'
 
 const THREAD_FIX =
   'Start the worker inside the test; for a thread started before it (a pool such as piscina), ' +
-  'pass ownerToken(sandbox) with the task and run the task in runAsOwner(token, …).'
+  'pass ownerToken(sandbox) with the task and run the task in runAsOwner(token, …). A BullMQ ' +
+  'sandboxed processor (useWorkerThreads): export the processor wrapped in asJobOwner(…), with ' +
+  'stampJobs(sandbox) and runJobsAsOwners(sandbox) in the setup file (a job added outside every ' +
+  'test has no owner).'
 
 /**
  * From now on, every worker thread started in this process joins the owner of the test that

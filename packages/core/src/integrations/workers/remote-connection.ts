@@ -3,7 +3,7 @@ import { docs, OwnershipError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
 import type { Sandbox } from '../../sandbox.js'
 import { refusalOf } from '../http/token-refusals.js'
-import { ownerTokensOf } from '../owner-tokens.js'
+import { checkTokens, splitTokens, type TokenCheck } from '../owner-tokens.js'
 import { type Reply, type Request, toWire } from './protocol.js'
 import type { RemoteService } from './remote-service.js'
 
@@ -134,14 +134,20 @@ export class RemoteConnection {
     return { owner, identity }
   }
 
-  /** The owner a request's token names, else the one the worker was started under. */
+  /**
+   * The owner a request's token names, else the one the worker was started under. A token may
+   * be several, comma-separated (a job stamped by a PostgreSQL and a MySQL sandbox): the one of
+   * this sandbox counts.
+   */
   #ownerOf(token: string | undefined): Owner {
     if (token === undefined) {
       if (this.#startedUnder) return this.#startedUnder
       throw this.#noOwner()
     }
-    const check = ownerTokensOf(this.#sandbox).verify(token)
-    if (check.kind === 'owner') return check.owner
+    const checked = checkTokens(this.#sandbox, splitTokens(token))
+    if (checked.kind === 'owner') return checked.owner
+    const check: TokenCheck =
+      checked.kind === 'refused' ? checked.check : { kind: 'unreadable', unsigned: false }
     const from = `a statement from ${this.#worker.describe}`
     if (check.kind === 'ended') throw refusalOf(check, from, '').error
     throw new OwnershipError(

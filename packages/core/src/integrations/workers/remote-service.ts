@@ -2,7 +2,7 @@ import { docs, OwnershipError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
 import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { StatementRouter } from '../../transactions/statement-router.js'
-import { ownerTokensOf } from '../owner-tokens.js'
+import { ownerTokensOf, WORKER_TOKEN_TTL_MS } from '../owner-tokens.js'
 import { type RemoteExecutor, remoteExecutorFor } from './remote-executors.js'
 
 /** One sandbox's router for its workers' statements, over the dialect's own executor. */
@@ -50,5 +50,5 @@ export function ownerToken(sandbox: OwnedSandbox, options: { ttlMs?: number } = 
         `Call it inside the test (or a hook of it), where the task is made. ${docs('worker-threads-and-child-processes')}`,
     )
   }
-  return ownerTokensOf(sandbox).mint(owner, options.ttlMs ?? 60 * 60 * 1000)
+  return ownerTokensOf(sandbox).mint(owner, options.ttlMs ?? WORKER_TOKEN_TTL_MS)
 }
