@@ -1,6 +1,6 @@
 import { observed } from '@sqlsandbox/core/testkit'
 import { describe, expect, test } from 'vitest'
-import { DATABASES, type Prisma, useDatabase } from './support/databases.js'
+import { committedRows, DATABASES, type Prisma, useDatabase } from './support/databases.js'
 import { rejection, sandboxCode } from './support/errors.js'
 
 const OWNERS = 6
@@ -150,6 +150,27 @@ for (const db of DATABASES) {
       ])
       expect(unboxed).toBeNull()
       expect(sandboxCode(ownerless)).toBe('NO_OWNER')
+    })
+
+    test('a batch $transaction([...]) of a caller with no owner stays one transaction', async () => {
+      const tag = ctx.newTag()
+      const code = `${tag}-dup`
+      const failed = await ctx.sandbox.unboxedRun(() =>
+        rejection(
+          ctx.prisma.$transaction([
+            ctx.prisma.item.create({ data: { tag, name: 'rolled back with the batch' } }),
+            ctx.prisma.unique.create({ data: { code, tag } }),
+            ctx.prisma.unique.create({ data: { code, tag } }), // a unique violation
+          ]),
+        ),
+      )
+      expect(failed).toBeInstanceOf(Error)
+      const committed = committedRows(db)
+      try {
+        expect(await committed.count(tag)).toBe(0)
+      } finally {
+        await committed.end()
+      }
     })
 
     test('an ended owner’s late lookup in the same tick as a live owner’s is refused; the live one’s finds its row', async () => {
