@@ -16,14 +16,14 @@ interface BatcherOptions {
 const batched = new WeakSet<RequestBatcher>()
 
 /**
- * Makes one PrismaClient safe for concurrent owners. Prisma merges `findUnique` calls made in
- * the same tick into one query, and queues every request of a transaction (batch or
- * interactive) to the same tick: its DataLoader keys them with `batchBy`, then sends every
- * pending batch from one `process.nextTick`, in the async context of whichever caller queued
- * first. Through one client, owner B's lookup would run inside owner A's `WHERE id IN (…)`, on
- * A's connection. Here the key starts with the caller's owner, so a batch holds one owner's
- * requests only, and each batch is sent in the async context of the request that opened it, so
- * the sandbox routes it to that owner.
+ * Makes one PrismaClient safe for concurrent owners. Prisma's DataLoader merges `findUnique`
+ * calls made in the same tick into one query, and holds back every request of a transaction
+ * (batch or interactive) the same way: it keys them with `batchBy`, then sends every pending
+ * batch from one `process.nextTick`, in the async context of whichever caller queued first.
+ * Through one client, owner B's lookup would run inside owner A's `WHERE id IN (…)`, on A's
+ * connection, and B's batch transaction would begin on A's. Here the key starts with the
+ * caller's owner, so a batch holds one owner's requests only, and each batch is sent in the
+ * async context of the request that opened it, so the sandbox routes it to that owner.
  *
  * Prisma's client has no option for this: the batcher is an internal of @prisma/client
  * (`client._requestHandler.dataloader`), checked here, and tested on every supported database.
