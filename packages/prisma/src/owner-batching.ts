@@ -54,7 +54,7 @@ let ownerless = 0
  * A transaction's requests (batch or interactive) come from one caller and must stay in one
  * batch: a batch `$transaction` split in two would run outside its transaction. Other requests
  * of callers with no owner are never merged: they may route differently (auto mode,
- * `unboxedRun`, a scope that has ended).
+ * `unboxedRun`, `withoutOwner`). An owner that has ended is still an owner: its own key.
  */
 function ownerKey(owner: Owner | undefined, request: object): string {
   if (owner) return owner.id
