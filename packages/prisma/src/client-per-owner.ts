@@ -1,26 +1,25 @@
-import { type Sandbox, SandboxError } from '@sqlsandbox/core'
-import { type Disconnectable, OwnerClientPool } from './client-pool.js'
-import { docs } from './errors.js'
+import type { Sandbox } from '@sqlsandbox/core'
 import { markingTransactions } from './open-transactions.js'
+import { batchPerOwner } from './owner-batching.js'
+import { creatingSharedClient, shareAdapterOf } from './shared-adapters.js'
 
-/** What `clientPerOwner` needs of the sandbox: the caller's owner, its pool size, its close. */
-export type OwnerLookup = Pick<Sandbox, 'currentOwner' | 'inspect' | 'onClose'>
+/** What `clientPerOwner` needs of the sandbox: the caller's owner, and its close. */
+export type OwnerLookup = Pick<Sandbox, 'currentOwner' | 'onClose'>
 
-export interface ClientPerOwnerOptions {
-  /** How many clients are kept for reuse; default: the sandbox's `poolSize`. */
-  maxClients?: number
+/** What `clientPerOwner` needs of a client: its `$disconnect`. */
+export interface Disconnectable {
+  $disconnect(): Promise<void>
 }
 
 /**
- * One object that stands for a PrismaClient per owner: each property access resolves the
- * caller's owner and reads it from the client lent to that owner. Prisma batches same-tick
- * findUnique calls per client and sends them from the first caller's context, so a client
- * shared by concurrent tests could run one test's query in another's transaction; a client
- * per owner cannot. A client is lent at an owner's first use and goes to the next owner once
- * that owner has ended, so a run builds about as many clients as tests run at once (at most
- * the sandbox's poolSize are kept). All are disconnected by `$disconnect()` and after
- * `sandbox.close()`. A `$transaction` on it inside an open interactive transaction's callback
- * nests in that transaction instead of waiting for it.
+ * Your PrismaClient, for tests that run at once: one client, built by `create` at first use and
+ * shared by every owner, whose queries each run on their caller's owner. Prisma merges
+ * `findUnique` calls made in the same tick into one query and sends it from the first caller's
+ * async context; here that batching is kept per owner, so one test's lookup never runs on
+ * another's connection (see `batchPerOwner`). So a run builds one client and compiles each
+ * query once, however many tests run at once. `$transaction` on it inside an open interactive
+ * transaction's callback nests in that transaction instead of waiting for it; `$extends` returns
+ * an object that does the same; `$disconnect()`, and `sandbox.close()`, disconnect the client.
  *
  * @example
  * const prisma = clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }))
@@ -29,49 +28,47 @@ export interface ClientPerOwnerOptions {
 export function clientPerOwner<Client extends Disconnectable>(
   sandbox: OwnerLookup,
   create: () => Client,
-  options: ClientPerOwnerOptions = {},
 ): Client {
-  const max = options.maxClients ?? sandbox.inspect().pool.size
-  if (!Number.isInteger(max) || max < 1) {
-    throw new SandboxError(
-      'INVALID_OPTION',
-      `clientPerOwner({ maxClients: ${String(options.maxClients)} }): it must be a whole number of at least 1 (the clients kept for reuse). ${docs('api')}`,
-    )
+  let client: Client | undefined
+  const shared = (): Client => {
+    if (!client) {
+      const made = creatingSharedClient(create)
+      batchPerOwner(made, () => sandbox.currentOwner())
+      shareAdapterOf(made)
+      client = made
+    }
+    return client
   }
-  const clients = new OwnerClientPool(create, max)
-  sandbox.onClose(() => clients.disconnect())
-  return ownerProxy(() => clients.clientFor(sandbox.currentOwner()), clients, sandbox)
+  const disconnect = () => client?.$disconnect() ?? Promise.resolve()
+  sandbox.onClose(disconnect)
+  return routing(shared, disconnect, sandbox)
 }
 
 type Extend = (...args: unknown[]) => unknown
 type Transactional = Parameters<typeof markingTransactions>[1]
 
-function ownerProxy<Client extends object>(
+function routing<Client extends object>(
   resolve: () => Client,
-  clients: { disconnect(): Promise<void> },
+  disconnect: () => Promise<void>,
   sandbox: object,
 ): Client {
   return new Proxy(Object.create(null) as Client, {
     get(_target, property) {
-      if (property === '$disconnect') return () => clients.disconnect()
+      if (property === '$disconnect') return disconnect
       if (property === '$transaction') {
         return markingTransactions(sandbox, resolve() as unknown as Transactional)
       }
       if (property === '$extends') {
-        // Extend each owner's client lazily, once per client, so the extended object routes too.
+        // Extended at first use, once: the extended client shares the base client's batcher.
         return (...args: unknown[]) => {
-          const extended = new WeakMap<Client, object>()
-          return ownerProxy(
+          let extended: Client | undefined
+          return routing(
             () => {
               const base = resolve()
-              let client = extended.get(base)
-              if (!client) {
-                client = (Reflect.get(base, '$extends') as Extend).apply(base, args) as object
-                extended.set(base, client)
-              }
-              return client
+              extended ??= (Reflect.get(base, '$extends') as Extend).apply(base, args) as Client
+              return extended
             },
-            clients,
+            disconnect,
             sandbox,
           )
         }

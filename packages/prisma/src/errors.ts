@@ -7,6 +7,7 @@ export type PrismaSandboxErrorCode =
   | 'DUPLICATE_PG'
   | 'UNSUPPORTED_DIALECT'
   | 'UNSUPPORTED_TYPE'
+  | 'UNSUPPORTED_DRIVER'
 
 /**
  * What @sqlsandbox/prisma refuses: a stable `code`, and a message that says what, why and the

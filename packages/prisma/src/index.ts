@@ -1,8 +1,4 @@
-export {
-  type ClientPerOwnerOptions,
-  clientPerOwner,
-  type OwnerLookup,
-} from './client-per-owner.js'
+export { clientPerOwner, type OwnerLookup } from './client-per-owner.js'
 export {
   isPrismaSandboxError,
   PrismaSandboxError,

@@ -2,17 +2,22 @@ import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-ada
 import { isSandboxError, type Owner, runTransactionCallback, type Sandbox } from '@sqlsandbox/core'
 import { docs, isPrismaSandboxError, PrismaSandboxError } from './errors.js'
 import { enclosingTransaction } from './open-transactions.js'
-import { ownerWork } from './owner-work.js'
 import { savepointTransaction } from './savepoint-transaction.js'
+import type { AdapterSharing } from './shared-adapters.js'
 
 /**
- * Wraps one PrismaClient's adapter: sqlsandbox's errors reach the caller intact, and a client
- * used by two tests at once fails loudly. Prisma batches same-tick findUnique calls (and batch
- * $transaction) and sends them from the first caller's async context: through one client,
- * concurrent owners' queries could land on one owner's connection.
+ * Wraps one PrismaClient's adapter: sqlsandbox's errors reach the caller intact, and a plain
+ * client used by two tests at once fails loudly. Prisma batches same-tick findUnique calls (and
+ * batch $transaction) and sends them from the first caller's async context: through a plain
+ * client, concurrent owners' queries could land on one owner's connection. A client built by
+ * clientPerOwner batches per owner (`sharing.shared`): it is meant for concurrent owners.
  */
-export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): SqlDriverAdapter {
-  const guard = sharedUseGuard(sandbox)
+export function ownerAwareAdapter(
+  sandbox: Sandbox,
+  adapter: SqlDriverAdapter,
+  sharing: AdapterSharing,
+): SqlDriverAdapter {
+  const guard = sharedUseGuard(sandbox, sharing)
   return {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
@@ -20,23 +25,17 @@ export function ownerAwareAdapter(sandbox: Sandbox, adapter: SqlDriverAdapter): 
     executeRaw: (query: SqlQuery) => guard(() => adapter.executeRaw(query)),
     // A transaction's statements go to the connection leased at its start: only the start is
     // guarded. Begun inside an open interactive transaction's callback, it nests in that one:
-    // a root one would wait for it. It is its owner's work until its commit or rollback.
+    // a root one would wait for it.
     startTransaction: async (isolationLevel) => {
       const { own, parent } = enclosingTransaction(sandbox)
-      const finished = ownerWork.start(sandbox.currentOwner())
-      try {
-        const tx = parent
-          ? await carry(savepointTransaction(parent))
-          : own
-            ? await guard(() => adapter.startTransaction(isolationLevel))
-            : await engineTransaction(() => guard(() => adapter.startTransaction(isolationLevel)))
-        const started = surfaced(tx, finished)
-        if (own) own.adapterTx = started
-        return started
-      } catch (error) {
-        finished()
-        throw error
-      }
+      const tx = parent
+        ? await carry(savepointTransaction(parent))
+        : own
+          ? await guard(() => adapter.startTransaction(isolationLevel))
+          : await engineTransaction(() => guard(() => adapter.startTransaction(isolationLevel)))
+      const started = surfaced(tx)
+      if (own) own.adapterTx = started
+      return started
     },
     executeScript: (script) => carry(adapter.executeScript(script)),
     getConnectionInfo: adapter.getConnectionInfo && (() => adapter.getConnectionInfo!()),
@@ -56,7 +55,7 @@ function engineTransaction<T>(start: () => Promise<T>): Promise<T> {
   return runTransactionCallback(ENGINE, undefined, start)
 }
 
-function surfaced(tx: Transaction, finished: () => void): Transaction {
+function surfaced(tx: Transaction): Transaction {
   const optional = (method: ((name: string) => Promise<void>) | undefined) =>
     method && ((name: string) => carry(method.call(tx, name)))
   return {
@@ -65,8 +64,8 @@ function surfaced(tx: Transaction, finished: () => void): Transaction {
     options: tx.options,
     queryRaw: (query) => carry(tx.queryRaw(query)),
     executeRaw: (query) => carry(tx.executeRaw(query)),
-    commit: () => carry(tx.commit()).finally(finished),
-    rollback: () => carry(tx.rollback()).finally(finished),
+    commit: () => carry(tx.commit()),
+    rollback: () => carry(tx.rollback()),
     createSavepoint: optional(tx.createSavepoint),
     rollbackToSavepoint: optional(tx.rollbackToSavepoint),
     releaseSavepoint: optional(tx.releaseSavepoint),
@@ -85,9 +84,10 @@ function carry<T>(done: Promise<T>): Promise<T> {
   })
 }
 
-function sharedUseGuard(sandbox: Sandbox) {
+function sharedUseGuard(sandbox: Sandbox, sharing: AdapterSharing) {
   const inFlight = new Map<Owner, number>()
   return <T>(run: () => Promise<T>): Promise<T> => {
+    if (sharing.shared) return carry(run())
     const owner = sandbox.currentOwner()
     if (!owner) return carry(run())
     const root = owner.root
@@ -97,9 +97,7 @@ function sharedUseGuard(sandbox: Sandbox) {
       }
     }
     inFlight.set(root, (inFlight.get(root) ?? 0) + 1)
-    const finished = ownerWork.start(root)
     return carry(run()).finally(() => {
-      finished()
       const left = (inFlight.get(root) ?? 1) - 1
       if (left > 0) inFlight.set(root, left)
       else inFlight.delete(root)
@@ -113,8 +111,8 @@ function sharedClientError(busy: Owner, caller: Owner): PrismaSandboxError {
     `One PrismaClient is used by ${caller.describe()} while ${busy.describe()} has a query ` +
       'running on it. Prisma batches findUnique calls made in the same tick and sends them from ' +
       "the first caller's async context, so through a shared client one test's query can run in " +
-      "another test's transaction. Give each owner its own client: " +
-      'clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) })). ' +
+      "another test's transaction. Build the client through clientPerOwner, which keeps that " +
+      'batching per owner: clientPerOwner(sandbox, () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) })). ' +
       docs('concurrent-tests'),
   )
 }

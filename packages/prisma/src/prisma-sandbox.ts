@@ -5,6 +5,7 @@ import type pg from 'pg'
 import { docs, PrismaSandboxError } from './errors.js'
 import { ownerAwareAdapter } from './owner-aware-adapter.js'
 import type { PrismaPgOptions } from './postgres-adapter.js'
+import { sharingOf } from './shared-adapters.js'
 
 export interface PrismaSandboxOptions {
   /** PostgreSQL: options for @prisma/adapter-pg (`schema`, `userDefinedTypeParser`, …). */
@@ -17,7 +18,8 @@ export interface PrismaSandboxOptions {
  * @prisma/adapter-pg over core's pg facade; MySQL/MariaDB through a mysql2 adapter over core's
  * mysql2 facade. Prisma's transactions become savepoints in the test's transaction.
  *
- * One client per test at a time; for concurrent tests wrap the client in `clientPerOwner`.
+ * A client built on it serves one test at a time (a second owner's query while another's runs
+ * fails with SHARED_CLIENT); for concurrent tests build it through `clientPerOwner`.
  *
  * @example
  * const sandbox = createSandbox({ driver: pgDriver(url) })
@@ -29,7 +31,7 @@ export function sandboxedPrismaAdapter(
   options: PrismaSandboxOptions = {},
 ): SqlDriverAdapterFactory {
   const provider = providerOf(sandbox.driver.dialect)
-  return {
+  const factory: SqlDriverAdapterFactory = {
     provider,
     adapterName: '@sqlsandbox/prisma',
     async connect(): Promise<SqlDriverAdapter> {
@@ -42,9 +44,11 @@ export function sandboxedPrismaAdapter(
           : await (await import('./mysql-adapter.js')).connectMysql(
               sandbox as Sandbox<mysql.Connection>,
             )
-      return ownerAwareAdapter(sandbox as Sandbox, adapter)
+      return ownerAwareAdapter(sandbox as Sandbox, adapter, sharing)
     },
   }
+  const sharing = sharingOf(factory)
+  return factory
 }
 
 /** @deprecated Renamed sandboxedPrismaAdapter (one naming scheme across the packages); this alias stays until 1.0. */

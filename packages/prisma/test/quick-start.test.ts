@@ -7,7 +7,7 @@ import { PrismaClient } from './generated/postgres/client.js'
 import { committedRows, DATABASES, PG_URL } from './support/databases.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
-// One client per test (owner), reused by later tests: concurrent tests stay apart.
+// One client for every test; each query runs on its own test's (owner's) connection.
 const prisma = clientPerOwner(
   sandbox,
   () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),

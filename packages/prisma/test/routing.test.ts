@@ -1,9 +1,18 @@
 import { observed } from '@sqlsandbox/core/testkit'
 import { describe, expect, test } from 'vitest'
-import { DATABASES, type Prisma, useDatabase } from './support/databases.js'
+import { committedRows, DATABASES, type Prisma, useDatabase } from './support/databases.js'
 import { rejection, sandboxCode } from './support/errors.js'
 
 const OWNERS = 6
+
+/** A promise to await in several contexts, and its release: their continuations share a tick. */
+function barrier() {
+  let release!: () => void
+  const reached = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  return { reached, release }
+}
 
 /**
  * Each owner makes a row, then every owner calls findUnique in the same tick (Prisma batches
@@ -54,6 +63,135 @@ for (const db of DATABASES) {
       expect(results).toEqual(
         Array.from({ length: OWNERS }, (_, n) => ({ status: 'fulfilled', value: `owner ${n}` })),
       )
+    })
+
+    test('same-tick batch $transaction([...]) calls of concurrent owners each run in their own owner’s transaction', async () => {
+      const tag = ctx.newTag()
+      const start = barrier()
+      let ready = 0
+      const owners = Array.from({ length: OWNERS }, (_, n) =>
+        ctx.sandbox.run(async () => {
+          await ctx.prisma.item.count() // connected: the batches below then share one tick
+          if (++ready === OWNERS) start.release()
+          await start.reached
+          const [, seen] = await ctx.prisma.$transaction([
+            ctx.prisma.item.create({ data: { tag, name: `owner ${n}` } }),
+            ctx.prisma.item.findMany({ where: { tag } }),
+          ])
+          const kept = await ctx.prisma.item.findMany({ where: { tag } })
+          return { seen: seen.map((i) => i.name), kept: kept.map((i) => i.name) }
+        }),
+      )
+      expect(await Promise.all(owners)).toEqual(
+        Array.from({ length: OWNERS }, (_, n) => ({ seen: [`owner ${n}`], kept: [`owner ${n}`] })),
+      )
+    })
+
+    test('a lookup in one owner’s interactive transaction and another owner’s lookup in the same tick each find their own row', async () => {
+      const tag = ctx.newTag()
+      const both = barrier()
+      const created = { inside: barrier(), outside: barrier() }
+      const [inside, outside] = await Promise.all([
+        ctx.sandbox.run(() =>
+          ctx.prisma.$transaction(async (tx) => {
+            const { id } = await tx.item.create({ data: { tag, name: 'in the transaction' } })
+            created.inside.release()
+            await both.reached // awaited first: its lookup is queued first in the tick
+            return (await tx.item.findUnique({ where: { id } }))?.name
+          }),
+        ),
+        ctx.sandbox.run(async () => {
+          const { id } = await ctx.prisma.item.create({ data: { tag, name: 'the other owner' } })
+          created.outside.release()
+          await created.inside.reached
+          await both.reached
+          return (await ctx.prisma.item.findUnique({ where: { id } }))?.name
+        }),
+        Promise.all([created.inside.reached, created.outside.reached]).then(both.release),
+      ])
+      expect({ inside, outside }).toEqual({
+        inside: 'in the transaction',
+        outside: 'the other owner',
+      })
+    })
+
+    test('a lookup with no owner in the same tick as an owner’s is refused (NO_OWNER), not run on the owner’s connection', async () => {
+      const tag = ctx.newTag()
+      const both = barrier()
+      const [owned, ownerless] = await Promise.all([
+        ctx.sandbox.run(async () => {
+          const { id } = await ctx.prisma.item.create({ data: { tag, name: 'owned' } })
+          setImmediate(both.release)
+          await both.reached // awaited first: its lookup opens the tick's batch
+          return (await ctx.prisma.item.findUnique({ where: { id } }))?.name
+        }),
+        ctx.sandbox.withoutOwner(async () => {
+          await both.reached
+          return rejection(ctx.prisma.item.findUnique({ where: { id: -1 } }))
+        }),
+      ])
+      expect(owned).toBe('owned')
+      expect(sandboxCode(ownerless)).toBe('NO_OWNER')
+    })
+
+    test('lookups of callers with no owner are not merged: an unboxed one runs, one with no owner at all is refused', async () => {
+      const both = barrier()
+      setImmediate(both.release)
+      const [unboxed, ownerless] = await Promise.all([
+        // One tick: merged, both lookups would run in one of the two contexts.
+        ctx.sandbox.unboxedRun(async () => {
+          await both.reached
+          return ctx.prisma.item.findUnique({ where: { id: -1 } })
+        }),
+        ctx.sandbox.withoutOwner(async () => {
+          await both.reached
+          return rejection(ctx.prisma.item.findUnique({ where: { id: -2 } }))
+        }),
+      ])
+      expect(unboxed).toBeNull()
+      expect(sandboxCode(ownerless)).toBe('NO_OWNER')
+    })
+
+    test('a batch $transaction([...]) of a caller with no owner stays one transaction', async () => {
+      const tag = ctx.newTag()
+      const code = `${tag}-dup`
+      const failed = await ctx.sandbox.unboxedRun(() =>
+        rejection(
+          ctx.prisma.$transaction([
+            ctx.prisma.item.create({ data: { tag, name: 'rolled back with the batch' } }),
+            ctx.prisma.unique.create({ data: { code, tag } }),
+            ctx.prisma.unique.create({ data: { code, tag } }), // a unique violation
+          ]),
+        ),
+      )
+      expect(failed).toBeInstanceOf(Error)
+      const committed = committedRows(db)
+      try {
+        expect(await committed.count(tag)).toBe(0)
+      } finally {
+        await committed.end()
+      }
+    })
+
+    test('an ended owner’s late lookup in the same tick as a live owner’s is refused; the live one’s finds its row', async () => {
+      const tag = ctx.newTag()
+      const later = barrier()
+      let late: Promise<unknown> | undefined
+      await ctx.sandbox.run(async () => {
+        await ctx.prisma.item.count()
+        // Runs in this owner's context once `later` is released, after the owner has ended.
+        late = rejection(
+          later.reached.then(() => ctx.prisma.item.findUnique({ where: { id: -1 } })),
+        )
+      })
+      const live = await ctx.sandbox.run(async () => {
+        const { id } = await ctx.prisma.item.create({ data: { tag, name: 'live' } })
+        setImmediate(later.release)
+        await later.reached
+        return (await ctx.prisma.item.findUnique({ where: { id } }))?.name
+      })
+      expect(live).toBe('live')
+      expect(sandboxCode(await late)).toBe('OWNER_CHECKED_IN')
     })
 
     test('a plain client shared by concurrent owners misroutes same-tick findUnique (why clientPerOwner exists)', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { createSandbox, type Sandbox, type SandboxOptions } from '@sqlsandbox/core'
 import { mysqlDriver } from '@sqlsandbox/core/mysql2'
 import { pgDriver } from '@sqlsandbox/core/pg'
@@ -23,8 +24,8 @@ export interface Database {
   dialect: 'postgres' | 'mysql'
   url: string
   sandbox(options?: Options): AnySandbox
-  /** A plain client over the sandbox, as the README's quick start builds it. */
-  client(sandbox: AnySandbox): Prisma
+  /** A plain client over the sandbox, as the README's quick start builds it (or over `adapter`). */
+  client(sandbox: AnySandbox, adapter?: SqlDriverAdapterFactory): Prisma
 }
 
 export const DATABASES: Database[] = [
@@ -32,14 +33,17 @@ export const DATABASES: Database[] = [
     dialect: 'postgres',
     url: PG_URL,
     sandbox: (options) => createSandbox({ ...options, driver: pgDriver(PG_URL) }),
-    client: (sandbox) => new PgPrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),
+    client: (sandbox, adapter) =>
+      new PgPrismaClient({ adapter: adapter ?? sandboxedPrismaAdapter(sandbox) }),
   },
   {
     dialect: 'mysql',
     url: MYSQL_URL,
     sandbox: (options) => createSandbox({ ...options, driver: mysqlDriver(MYSQL_URL) }),
-    client: (sandbox) =>
-      new MysqlPrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }) as unknown as Prisma,
+    client: (sandbox, adapter) =>
+      new MysqlPrismaClient({
+        adapter: adapter ?? sandboxedPrismaAdapter(sandbox),
+      }) as unknown as Prisma,
   },
 ]
 

@@ -8,7 +8,7 @@ import { describeSandboxedOrm } from './support/sandboxed-orm-suite.js'
 
 const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
 useSandbox(sandbox)
-// a client per test (owner): Prisma's same-tick batching cannot mix concurrent tests
+// one client for every test, Prisma's same-tick batching kept per test (owner)
 const prisma = clientPerOwner(
   sandbox,
   () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),

@@ -122,7 +122,7 @@ import { clientPerOwner, sandboxedPrismaAdapter } from '@sqlsandbox/prisma'
 ${placeholder}import { PrismaClient } from '${client.specifier}'
 ${sandbox}
 
-// A client per test (owner): Prisma batches the queries of one tick, concurrent tests must not share them.
+// One client for every test: Prisma's batching of one tick's queries is kept per test (owner).
 export const prisma = clientPerOwner(
   sandbox,
   () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox) }),
