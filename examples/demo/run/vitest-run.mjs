@@ -1,14 +1,11 @@
-// Runs the example suite once in one mode: vitest's CLI in a child process (so this process
-// keeps its own signal handling and can always stop the database), with run/reporter.mjs.
+// One `vitest run` in a child process: this process keeps its own signal handling and can always
+// stop the database. The child leads its own process group, so its workers end with it.
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const CONFIG = fileURLToPath(new URL('../vitest.config.ts', import.meta.url))
-const REPORTER = fileURLToPath(new URL('./reporter.mjs', import.meta.url))
+export const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url))
 // vitest's CLI by path, run with this Node (an npx/.bin shim could pick another Node).
 const VITEST = join(
   createRequire(import.meta.url).resolve('vitest/package.json'),
@@ -19,47 +16,56 @@ const VITEST = join(
 /** @type {import('node:child_process').ChildProcess | undefined} */
 let current
 
-/** Stops the vitest run in progress, if any (Ctrl-C). */
-export function interruptSuite() {
-  current?.kill('SIGINT')
+/** Stops the vitest run in progress, if any (Ctrl-C, SIGTERM). */
+export function interruptVitest() {
+  killGroup(current, 'SIGTERM')
 }
 
 /**
- * @param {'sandbox' | 'sandbox-sequential' | 'truncate'} mode
- * @param {string} databaseUrl
- * @returns {Promise<{ passed: number, failed: number, testsMs: number, peakConcurrency: number, wallMs: number }>}
+ * Runs vitest with `args` (from the repository's root) and `env` over this process's environment.
+ * Resolves with its output once it exits, whatever the exit code; rejects when it runs longer than
+ * `timeoutMs` (it is then killed).
+ * @param {{ what: string, args: string[], env: Record<string, string>, timeoutMs: number }} run
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, output: string }>}
  */
-export async function runSuite(mode, databaseUrl) {
-  const dir = await mkdtemp(join(tmpdir(), 'sqlsandbox-demo-run-'))
-  const summaryFile = join(dir, 'summary.json')
-  const started = performance.now()
-  try {
-    const exit = await new Promise((resolve, reject) => {
-      current = spawn(
-        process.execPath,
-        [VITEST, 'run', '--config', CONFIG, `--reporter=${REPORTER}`],
-        {
-          env: {
-            ...process.env,
-            DEMO_MODE: mode,
-            DEMO_DATABASE_URL: databaseUrl,
-            DEMO_SUMMARY_FILE: summaryFile,
-          },
-          stdio: ['ignore', 'inherit', 'inherit'],
-        },
-      )
-      current.on('error', reject)
-      current.on('exit', (code, signal) => resolve({ code, signal }))
+export function runVitest({ what, args, env, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VITEST, 'run', ...args], {
+      cwd: REPOSITORY,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     })
-    const wallMs = performance.now() - started
-    const summary = await readFile(summaryFile, 'utf8').then(JSON.parse, () => undefined)
-    if (!summary) {
-      const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
-      throw new Error(`vitest (${mode}) ended with ${how} before reporting any results`)
-    }
-    return { ...summary, wallMs }
-  } finally {
-    current = undefined
-    await rm(dir, { recursive: true, force: true })
+    current = child
+    let output = ''
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      output += chunk
+    })
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL')
+      reject(new Error(`${what}: vitest was still running after ${timeoutMs / 1000} s: stopped`))
+    }, timeoutMs)
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (current === child) current = undefined
+      resolve({ code, signal, output })
+    })
+  })
+}
+
+/** @param {import('node:child_process').ChildProcess | undefined} child  @param {NodeJS.Signals} signal */
+function killGroup(child, signal) {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal) // the group is gone already: the child itself, if it is still there
   }
 }
