@@ -4,6 +4,7 @@
 // must leave 0 rows. Uses SQLSANDBOX_PG_URL if set, else an embedded PostgreSQL. Needs
 // packages/core built (`pnpm run build`). See examples/demo/README.md.
 import {
+  CASE_TESTS,
   CLEANUP_MODES,
   measureCleanupCosts,
   TEMPLATE_TESTS,
@@ -63,7 +64,7 @@ process.once('uncaughtException', (error) => {
 
 async function main() {
   const started = performance.now()
-  const ROUNDS = rounds(process.env.DEMO_ROUNDS ?? '3')
+  const rounds = demoRounds(process.env.DEMO_ROUNDS ?? '3')
   console.log(
     'sqlsandbox demo: an example suite in the sandbox, then what the sandbox costs a test\n',
   )
@@ -92,7 +93,7 @@ async function main() {
 
   const measured = {
     url: inDemoSchema(database.url),
-    rounds: ROUNDS,
+    rounds,
     onRound: progress,
     beforeRun: () => emptyTables(database.url),
     afterRun: rows.afterRun,
@@ -100,8 +101,8 @@ async function main() {
 
   console.log(
     `\n2. What each cleanup costs a test, over the same file with no cleanup: ` +
-      `${plural(ROUNDS, 'round')} of one vitest run per cleanup\n` +
-      '   (200 tests of 1 insert + 1 select, bench/runner/cases/)',
+      `${plural(rounds, 'round')} of one vitest run per cleanup\n` +
+      `   (${CASE_TESTS} tests of 1 insert + 1 select, bench/runner/cases/)`,
   )
   await makeTemplate(database.url)
   const costs = await measureCleanupCosts(measured)
@@ -113,7 +114,7 @@ async function main() {
 
   console.log(
     `\n3. Tests per second with the database ~${DELAY_MS} ms away (bench/latency-proxy.mjs): ` +
-      `${plural(ROUNDS, 'round')}, ${CONCURRENCY_TESTS} tests a run,\n   one vitest worker, ` +
+      `${plural(rounds, 'round')}, ${CONCURRENCY_TESTS} tests a run,\n   one vitest worker, ` +
       `${CONCURRENCY.join(' / ')} tests at a time (TRUNCATE only one at a time)`,
   )
   const rates = await measureConcurrency(measured)
@@ -169,7 +170,7 @@ function progress(round) {
   process.stdout.write(round === 1 ? '   rounds: 1' : ` ${round}`)
 }
 
-function rounds(value) {
+function demoRounds(value) {
   const n = Number(value)
   if (Number.isInteger(n) && n >= 1) return n
   throw new Error(`DEMO_ROUNDS=${value}: expected a whole number of rounds, 1 or more`)
