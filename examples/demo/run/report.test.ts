@@ -138,5 +138,11 @@ describe('the tests-per-second table', () => {
     )
     close.set(4, { none: [300, 300], sandbox: [285, 290] })
     expect(concurrencyLines(close).at(-1)).toMatch(/measured, met$/)
+    // met at 1 (its median the lowest), open at 4: open
+    close.set(1, { none: [100, 100], sandbox: [91, 92] })
+    close.set(4, { none: [300, 300], sandbox: [255, 315] })
+    expect(concurrencyLines(close).at(-1)).toMatch(
+      /measured, not shown \(its rounds fall on both sides\)$/,
+    )
   })
 })
