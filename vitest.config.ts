@@ -2,9 +2,14 @@ import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    // the demo's suite runs through scripts/demo.mjs, in three modes, with its own config
-    exclude: [...configDefaults.exclude, 'examples/demo/**'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+      // the demo script's own arithmetic and formatting
+      'examples/demo/run/*.test.ts',
+    ],
+    // the demo's example suite runs through scripts/demo.mjs, with its own config
+    exclude: [...configDefaults.exclude, 'examples/demo/test/**'],
     globalSetup: [
       'packages/core/test/support/global-setup.ts',
       // generates the Prisma test clients offline and creates their tables from committed SQL

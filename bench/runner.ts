@@ -5,7 +5,7 @@
  * tests with no cleanup, or empty tests with no setup) take turns round by round, so a shared
  * machine's drift hits both; the figure is the rounds' median of (case − control) per test.
  * Run: npx tsx bench/runner.ts   (the built packages; BENCH_ROUNDS, BENCH_POOLS=forks,threads,
- * BENCH_GROUPS=runner,cleanup, SQLSANDBOX_BENCH_PG_URL, default
+ * BENCH_GROUPS=runner,cleanup, BENCH_WRITE_TESTS (200 a write case), SQLSANDBOX_BENCH_PG_URL, default
  * postgres://postgres@127.0.0.1:5432/sqlsandbox_bench, and its `_template` beside it)
  */
 import { spawnSync } from 'node:child_process'

@@ -2,7 +2,7 @@
  * Tests per second through vitest's runner for 1 and 2 workers × 1, 4 and 16 concurrent tests
  * per worker: the sandbox against TRUNCATE after each test and against the same suite with no
  * cleanup at all (the control), with PostgreSQL on loopback and behind a proxy adding ~1 ms of
- * round trip (bench/latency-proxy.ts). Each cell is one `vitest run` of one file per worker
+ * round trip (bench/latency-proxy.mjs). Each cell is one `vitest run` of one file per worker
  * (bench/runner/throughput/), timed from the first test's start to the last one's end across
  * workers; the three columns of a row take turns, round by round. Ratios are this run's.
  * Run: npx tsx bench/throughput.ts   (the built packages; BENCH_ROUNDS (1), BENCH_TESTS (200 per
@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { LatencyProxy } from './latency-proxy.js'
+import { LatencyProxy } from './latency-proxy.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1)
 const TESTS = Number(process.env.BENCH_TESTS ?? 200)

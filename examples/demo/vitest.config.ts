@@ -6,8 +6,7 @@ import { defineConfig } from 'vitest/config'
 // Node share the cores), and on this project's 2-core CI machine 20 were slower than 4.
 const concurrency = process.env.DEMO_CONCURRENCY ?? String(2 * availableParallelism())
 
-// DEMO_MODE (sandbox | sandbox-sequential | truncate) and DEMO_DATABASE_URL are read by
-// test/database.ts; scripts/demo.mjs sets both and runs this config once per mode.
+// DEMO_DATABASE_URL is read by test/database.ts; scripts/demo.mjs sets it.
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),
@@ -17,8 +16,8 @@ export default defineConfig({
     // matches: test/database.ts).
     maxConcurrency: Number(concurrency),
     env: { DEMO_CONCURRENCY: concurrency },
-    // Files one after another in every mode, so the modes compare the cost per test; with the
-    // sandbox, files could also run in parallel (each worker has its own sandbox).
+    // Files one after another: the concurrency is that of the tests within a file. Files could
+    // also run in parallel (each worker has its own sandbox).
     fileParallelism: false,
     testTimeout: 20_000,
   },

@@ -3,8 +3,12 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 
-/** How many tests each write case runs, and each empty case (empty tests are noisier). */
-export const WRITE_TESTS = 200
+/**
+ * How many tests each write case runs (BENCH_WRITE_TESTS, default 200: the demo runs its template
+ * clone case with fewer, each of those tests taking a tenth of a second), and each empty case
+ * (empty tests are noisier).
+ */
+export const WRITE_TESTS = Number(process.env.BENCH_WRITE_TESTS ?? 200)
 export const EMPTY_TESTS = 400
 
 /**

@@ -8,17 +8,28 @@ import pg from 'pg'
 import { loadEmbeddedPostgres } from './embedded-access.mjs'
 
 export const DEMO_SCHEMA = 'sqlsandbox_demo'
-export const TABLES = ['products', 'orders', 'order_lines']
+/** The app's tables (schema.sql), and the one bench/runner's case files write. */
+export const TABLES = ['products', 'orders', 'order_lines', 'bench_items']
+// What bench/runner.ts creates for its case files, here in the demo's schema.
+const BENCH_TABLE_SQL = `create table ${DEMO_SCHEMA}.bench_items (
+  id serial primary key, tag text not null, name text not null)`
 const SCHEMA_SQL = new URL('../schema.sql', import.meta.url)
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 5_000
+const DROP_TIMEOUT_MS = 10_000
+const CONNECT_TIMEOUT_MS = 10_000
+const QUERY_TIMEOUT_MS = 60_000
 
 /**
  * The configured server: creates the database named in the URL when it does not exist yet.
+ * `stop()` drops the template databases the demo made there.
  * @param {string} url
  */
 export async function configuredDatabase(url) {
-  const client = new pg.Client(url)
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
   const missing = await client.connect().then(
     () => false,
     (error) => {
@@ -28,7 +39,12 @@ export async function configuredDatabase(url) {
   )
   if (missing) await createDatabase(url)
   else await client.end()
-  return { url, stop: async () => {} }
+  // What the demo made beside the database (the template and its clones) goes; its schema stays.
+  const stop = () =>
+    withTimeout(dropTemplate(url), DROP_TIMEOUT_MS, 'drop the template databases').catch((error) =>
+      console.error(`could not drop the demo's template databases: ${message(error)}`),
+    )
+  return { url, stop }
 }
 
 /** A fresh PostgreSQL in a temp dir on a free port; `stop()` shuts it down and removes the dir. */
@@ -84,7 +100,8 @@ export async function embeddedDatabase() {
 }
 
 /**
- * Applies schema.sql afresh: the demo's own schema is dropped and made again.
+ * Applies schema.sql afresh (the demo's own schema is dropped and made again), with the table of
+ * the measurements beside the app's.
  * @param {string} url
  * @returns {Promise<string>} the server's version
  */
@@ -92,13 +109,63 @@ export async function applySchema(url) {
   return withClient(url, async (client) => {
     await client.query(`drop schema if exists ${DEMO_SCHEMA} cascade`)
     await client.query(await readFile(SCHEMA_SQL, 'utf8'))
+    await client.query(BENCH_TABLE_SQL)
     const { rows } = await client.query('show server_version')
     return rows[0].server_version.split(' ')[0]
   })
 }
 
 /**
- * Rows in each of the demo's tables, as committed (what a run left behind).
+ * `url` with the demo's schema as its search_path: what the case files of bench/runner are given,
+ * so their unqualified `bench_items` is the demo's table.
+ * @param {string} url
+ */
+export function inDemoSchema(url) {
+  const target = new URL(url)
+  target.searchParams.set('options', `-c search_path=${DEMO_SCHEMA}`)
+  return target.href
+}
+
+/**
+ * The template database the "template clone per test" case copies (bench/runner/cases/
+ * pg-template.case.ts: the URL's database name + `_template`), made afresh with the measurements'
+ * table and never connected to after. Any clone an interrupted run left is dropped first.
+ * @param {string} url
+ */
+export async function makeTemplate(url) {
+  await dropTemplate(url)
+  const template = templateName(url)
+  await withClient(adminUrl(url), (client) =>
+    client.query(`create database ${client.escapeIdentifier(template)}`),
+  )
+  const templateUrl = new URL(url)
+  templateUrl.pathname = `/${template}`
+  await withClient(templateUrl.href, async (client) => {
+    await client.query(`create schema ${DEMO_SCHEMA}`)
+    await client.query(BENCH_TABLE_SQL)
+  })
+}
+
+/**
+ * Drops the template database and its clones (`<template>_clone_…`), connections and all.
+ * @param {string} url
+ */
+export async function dropTemplate(url) {
+  const template = templateName(url)
+  await withClient(adminUrl(url), async (client) => {
+    const { rows } = await client.query(
+      `select datname from pg_database where datname = $1 or starts_with(datname, $2)`,
+      [template, `${template}_clone_`],
+    )
+    for (const { datname } of rows) {
+      await client.query(`drop database if exists ${client.escapeIdentifier(datname)} with (force)`)
+    }
+  })
+}
+
+/**
+ * Rows in each of the demo's tables (the app's and the measurements'), as committed: what a run
+ * left behind.
  * @param {string} url
  */
 export async function rowsLeft(url) {
@@ -120,7 +187,11 @@ export async function emptyTables(url) {
 
 /** @param {string} url  @param {(client: pg.Client) => Promise<T>} fn  @template T */
 async function withClient(url, fn) {
-  const client = new pg.Client(url)
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+  })
   await client.connect().catch((error) => {
     throw unreachable(url, error)
   })
@@ -132,13 +203,27 @@ async function withClient(url, fn) {
 }
 
 async function createDatabase(url) {
-  const target = new URL(url)
-  const name = decodeURIComponent(target.pathname.slice(1))
+  await withClient(adminUrl(url), (client) =>
+    client.query(`create database ${client.escapeIdentifier(databaseName(url))}`),
+  )
+}
+
+/** @param {string} url */
+function templateName(url) {
+  return `${databaseName(url)}_template`
+}
+
+/** @param {string} url */
+function databaseName(url) {
+  return decodeURIComponent(new URL(url).pathname.slice(1))
+}
+
+/** The same server's `postgres` database: where databases are created and dropped. @param {string} url */
+function adminUrl(url) {
   const admin = new URL(url)
   admin.pathname = '/postgres'
-  await withClient(admin.href, (client) =>
-    client.query(`create database ${client.escapeIdentifier(name)}`),
-  )
+  admin.search = ''
+  return admin.href
 }
 
 function freePort() {

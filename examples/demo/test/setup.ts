@@ -1,6 +1,6 @@
 import { useSandbox } from '@sqlsandbox/core/vitest'
 import { afterAll, afterEach, beforeEach } from 'vitest'
-import { closeDatabase, emptyTables, sandbox } from './database.js'
+import { sandbox } from './database.js'
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -9,14 +9,9 @@ declare module 'vitest' {
   }
 }
 
-if (sandbox) {
-  // The one line: every test, concurrent ones too, owns a connection inside BEGIN … ROLLBACK.
-  useSandbox(sandbox)
-} else {
-  // The usual cleanup without a sandbox: empty every table before each test.
-  beforeEach(emptyTables)
-}
-afterAll(closeDatabase)
+// The one line: every test, concurrent ones too, owns a connection inside BEGIN … ROLLBACK.
+useSandbox(sandbox)
+afterAll(() => sandbox.close())
 
 let running = 0
 beforeEach(({ task }) => {

@@ -1,3 +1,4 @@
+// Plain JavaScript so that scripts/demo.mjs (no TypeScript loader) can use it too.
 import { once } from 'node:events'
 import net from 'node:net'
 
@@ -7,10 +8,13 @@ import net from 'node:net'
  * have millisecond granularity, so one direction carries the whole delay), in order.
  */
 export class LatencyProxy {
-  readonly #server: net.Server
-  readonly #sockets = new Set<net.Socket>()
+  /** @type {net.Server} */
+  #server
+  /** @type {Set<net.Socket>} */
+  #sockets = new Set()
 
-  private constructor(target: { host: string; port: number }, delayMs: number) {
+  /** @param {{ host: string, port: number }} target  @param {number} delayMs */
+  constructor(target, delayMs) {
     this.#server = net.createServer((client) => {
       const server = net.connect(target)
       for (const socket of [client, server]) {
@@ -30,8 +34,11 @@ export class LatencyProxy {
     })
   }
 
-  /** Listens on a free loopback port in front of `url`'s host and port. */
-  static async start(url: string, delayMs: number): Promise<LatencyProxy> {
+  /**
+   * Listens on a free loopback port in front of `url`'s host and port.
+   * @param {string} url  @param {number} delayMs  @returns {Promise<LatencyProxy>}
+   */
+  static async start(url, delayMs) {
     const target = new URL(url)
     const proxy = new LatencyProxy(
       { host: target.hostname, port: Number(target.port || 5432) },
@@ -42,15 +49,15 @@ export class LatencyProxy {
     return proxy
   }
 
-  /** `url` through the proxy. */
-  url(url: string): string {
+  /** `url` through the proxy. @param {string} url */
+  url(url) {
     const through = new URL(url)
     through.hostname = '127.0.0.1'
-    through.port = String((this.#server.address() as net.AddressInfo).port)
+    through.port = String(/** @type {net.AddressInfo} */ (this.#server.address()).port)
     return through.toString()
   }
 
-  async close(): Promise<void> {
+  async close() {
     for (const socket of this.#sockets) socket.destroy()
     this.#server.close()
     await once(this.#server, 'close')
