@@ -140,13 +140,18 @@ export function scopeTransactionMethod<T extends object>(
     return runInTransactionScope(() => Reflect.apply(call, this, args))
   }
   Object.defineProperty(wrapper, 'name', { value: call.name })
-  const record = target as Record<string, unknown>
-  const own = Object.hasOwn(record, method)
-  record[method] = wrapper
+  // Defined, not assigned: Knex's methods are read-only (configurable) properties.
+  const own = Object.getOwnPropertyDescriptor(target, method)
+  Object.defineProperty(target, method, {
+    value: wrapper,
+    writable: true,
+    configurable: true,
+    enumerable: own?.enumerable ?? false,
+  })
   return () => {
-    if (record[method] !== wrapper) return
-    if (own) record[method] = original
-    else delete record[method]
+    if ((target as Record<string, unknown>)[method] !== wrapper) return
+    if (own) Object.defineProperty(target, method, own)
+    else delete (target as Record<string, unknown>)[method]
   }
 }
 
