@@ -348,3 +348,197 @@ describe.each([
     }
   })
 })
+
+describe('staging on postgres: what only the server can say', () => {
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 2 })
+  let tracker: TransactionTracker
+  beforeAll(() => {
+    tracker = trackTransactions(pool)
+  })
+  afterAll(async () => {
+    tracker.stop()
+    await pool.end()
+  })
+
+  test('a COMMIT of a failed transaction rolls back (command ROLLBACK): its work is dropped', async () => {
+    let ran = false
+    await transactionScope(async () => {
+      const client = await pool.connect()
+      try {
+        await client.query('begin')
+        afterCommit(() => {
+          ran = true
+        })
+        await failure(client.query('select * from no_such_table'))
+        const result = await client.query('commit')
+        expect(result.command).toBe('ROLLBACK')
+      } finally {
+        client.release()
+      }
+    })
+    expect(ran).toBe(false)
+  })
+
+  test('a script holding BEGIN … COMMIT runs the work registered before it', async () => {
+    const ran: string[] = []
+    await transactionScope(async () => {
+      const client = await pool.connect()
+      try {
+        await client.query('begin')
+        afterCommit(() => ran.push('first'))
+        await client.query('select 1; commit; begin')
+        expect(ran).toEqual(['first'])
+        afterCommit(() => ran.push('second'))
+        await client.query('rollback')
+      } finally {
+        client.release()
+      }
+    })
+    expect(ran).toEqual(['first'])
+  })
+
+  test('stop() puts the clients back as they were; afterCommit then runs at once', async () => {
+    const own = new pg.Pool({ connectionString: PG_URL, max: 1 })
+    const ownTracker = trackTransactions(own, { name: 'own' })
+    expect(() => trackTransactions(own)).toThrow(/tracked already/)
+    const ran: string[] = []
+    await transactionScope(async () => {
+      const client = await own.connect()
+      try {
+        expect(Object.hasOwn(client, 'query')).toBe(true)
+        await client.query('begin')
+        afterCommit(() => ran.push('waited'))
+        ownTracker.stop()
+        expect(Object.hasOwn(client, 'query')).toBe(false)
+        expect(ran).toEqual([])
+        afterCommit(() => ran.push('at once'))
+        expect(ran).toEqual(['at once'])
+        await client.query('commit')
+      } finally {
+        client.release()
+      }
+    })
+    expect(ran).toEqual(['at once'])
+    await own.end()
+  })
+
+  test('what it cannot read is refused at setup, with what it reads', () => {
+    expect(() => trackTransactions({ query() {} })).toThrow(/a pg Pool or Client, a mysql2 pool/)
+  })
+})
+
+describe('staging on mysql: implicit commits and what the server rolls back', () => {
+  const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 3 })
+  const promisePool = pool.promise()
+  let tracker: TransactionTracker
+  beforeAll(() => {
+    tracker = trackTransactions(pool)
+  })
+  afterAll(async () => {
+    tracker.stop()
+    await promisePool.query('drop table if exists sandbox_staging_ddl')
+    await promisePool.query("delete from sandbox_items where tag like 'staging-%'")
+    await promisePool.end()
+  })
+
+  test('DDL commits the open transaction: its work runs then, the later COMMIT has nothing left', async () => {
+    const ran: string[] = []
+    await transactionScope(async () => {
+      const connection = await promisePool.getConnection()
+      try {
+        await connection.query('begin')
+        afterCommit(() => ran.push('committed by the DDL'))
+        await connection.query('create table if not exists sandbox_staging_ddl (id int)')
+        expect(ran).toEqual(['committed by the DDL'])
+        afterCommit(() => ran.push('no transaction: at once'))
+        expect(ran).toHaveLength(2)
+        await connection.query('commit')
+      } finally {
+        connection.release()
+      }
+    })
+    expect(ran).toEqual(['committed by the DDL', 'no transaction: at once'])
+  })
+
+  test('BEGIN inside a transaction commits it first; START TRANSACTION … ROLLBACK drops the second’s work', async () => {
+    const ran: string[] = []
+    await transactionScope(async () => {
+      const connection = await promisePool.getConnection()
+      try {
+        await connection.beginTransaction()
+        afterCommit(() => ran.push('first'))
+        await connection.query('begin')
+        expect(ran).toEqual(['first'])
+        afterCommit(() => ran.push('second'))
+        await connection.rollback()
+      } finally {
+        connection.release()
+      }
+    })
+    expect(ran).toEqual(['first'])
+  })
+
+  test('a COMMIT sent without a callback (the event API) is seen through its events', async () => {
+    const ran: string[] = []
+    await transactionScope(async () => {
+      const connection = await new Promise<mysql.PoolConnection>((resolve, reject) =>
+        pool.getConnection((error, conn) => (error ? reject(error) : resolve(conn))),
+      )
+      try {
+        await once(connection.query('begin'), 'end')
+        afterCommit(() => ran.push('committed'))
+        await once(connection.query('commit'), 'end')
+        expect(ran).toEqual(['committed'])
+      } finally {
+        connection.release()
+      }
+    })
+  })
+
+  test('a deadlock rolls the victim’s transaction back: its work is dropped even if it sends COMMIT after', async () => {
+    const tag = `staging-${randomUUID()}`
+    await promisePool.query('insert into sandbox_items (tag, name) values (?, ?), (?, ?)', [
+      tag,
+      'one',
+      tag,
+      'two',
+    ])
+    const [rows] = await promisePool.query(
+      'select id from sandbox_items where tag = ? order by id',
+      [tag],
+    )
+    const [one, two] = (rows as Array<{ id: number }>).map((row) => row.id)
+    const ran: string[] = []
+    let lockedOwnRow!: () => void
+    const bothLocked = new Promise<void>((resolve) => {
+      let count = 0
+      lockedOwnRow = () => {
+        if (++count === 2) resolve()
+      }
+    })
+    const side = (name: string, first: number, second: number) =>
+      transactionScope(async () => {
+        const connection = await promisePool.getConnection()
+        try {
+          await connection.query('begin')
+          afterCommit(() => ran.push(name))
+          await connection.query('update sandbox_items set name = ? where id = ?', [name, first])
+          lockedOwnRow()
+          await bothLocked
+          const error = await connection
+            .query('update sandbox_items set name = ? where id = ?', [name, second])
+            .then(
+              () => undefined,
+              (e: { errno?: number }) => e,
+            )
+          await connection.query('commit')
+          return error?.errno
+        } finally {
+          connection.release()
+        }
+      })
+    const [a, b] = await Promise.all([side('a', one!, two!), side('b', two!, one!)])
+    expect([a, b].filter((errno) => errno === 1213)).toHaveLength(1)
+    expect(ran).toEqual([a === 1213 ? 'b' : 'a'])
+  })
+})
