@@ -1,5 +1,6 @@
 import { SandboxError } from '../../../ownership/errors.js'
 import { type KnexLike, trackKnex } from './knex-tracking.js'
+import { type MariadbPoolLike, trackMariadbPool } from './mariadb-tracking.js'
 import {
   MYSQL_TRACKING,
   type Mysql2ConnectionLike,
@@ -17,7 +18,7 @@ import {
 import { Tracker, type TransactionTracker } from './tracker.js'
 
 export interface TrackTransactionsOptions {
-  /** How messages name the pool (default: the driver's name, `pg` or `mysql2`, or `knex`). */
+  /** How messages name the pool (default: the driver's name, `pg`, `mysql2` or `mariadb`, or `knex`). */
   name?: string
 }
 
@@ -31,8 +32,9 @@ export interface TrackTransactionsOptions {
  * stops it looking at that connection, never the query.
  *
  * `target`: a pg `Pool` or `Client`; a mysql2 pool or connection (callback or promise API); a
- * Knex instance over pg or mysql2. Drizzle and Prisma's adapter-pg run over the pool given to
- * them: track that pool. Returns the tracker; `stop()` puts everything back.
+ * mariadb pool (promise API); a Knex instance over pg or mysql2. Drizzle, and Prisma's
+ * adapter-pg and adapter-mariadb, run over the pool given to them: track that pool. Returns the
+ * tracker; `stop()` puts everything back.
  *
  * @example
  * const pool = new pg.Pool(settings)
@@ -49,8 +51,9 @@ export function trackTransactions(
     throw new SandboxError(
       'INVALID_OPTION',
       `trackTransactions(…): ${describe(target)} is none of what the tracker reads: a pg Pool or ` +
-        'Client, a mysql2 pool or connection (callback or promise API), or a Knex instance over ' +
-        'pg or mysql2. For Drizzle or Prisma, track the pool you gave them (`db.$client` for Drizzle).',
+        'Client, a mysql2 pool or connection (callback or promise API), a mariadb pool (promise ' +
+        'API), or a Knex instance over pg or mysql2. For Drizzle or Prisma, track the pool you ' +
+        'gave them (`db.$client` for Drizzle).',
     )
   }
   const tracker = new Tracker(
@@ -108,6 +111,20 @@ function kindOf(target: object): Kind | undefined {
     return mysql2(connection, (tracker) =>
       trackMysql2Connection(connection as unknown as Mysql2ConnectionLike, tracker),
     )
+  }
+  // mariadb: its promise pool counts connections, idle ones and queued requests.
+  if (
+    typeof t.getConnection === 'function' &&
+    typeof t.totalConnections === 'function' &&
+    typeof t.taskQueueSize === 'function' &&
+    typeof t.on === 'function'
+  ) {
+    return {
+      target,
+      name: 'mariadb',
+      dialect: 'mysql',
+      track: (tracker) => trackMariadbPool(target as unknown as MariadbPoolLike, tracker),
+    }
   }
   return undefined
 }
