@@ -1,6 +1,5 @@
-import { AsyncResource } from 'node:async_hooks'
 import { MYSQL_OUTCOMES } from './mysql2-tracking.js'
-import { sending, settle } from './sent-statements.js'
+import { sending, settler } from './sent-statements.js'
 import type { TrackedConnection, Tracker } from './tracker.js'
 
 /**
@@ -37,10 +36,7 @@ function trackedCommand(
     if (sent === undefined || typeof resolve !== 'function' || typeof reject !== 'function') {
       return Reflect.apply(original, this, args)
     }
-    // The driver settles from the socket's context: the after-commit work runs in the caller's.
-    const finish = AsyncResource.bind((error: unknown, result: unknown) =>
-      settle(connection, sent, error, result, MYSQL_OUTCOMES),
-    )
+    const finish = settler(connection, sent, MYSQL_OUTCOMES)
     const observed = [...args]
     observed[1] = (result: unknown) => {
       finish(undefined, result)

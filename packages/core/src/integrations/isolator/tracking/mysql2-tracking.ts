@@ -1,8 +1,7 @@
-import { AsyncResource } from 'node:async_hooks'
 import { mysqlSemantics } from '../../../dialects/mysql/semantics.js'
 import { reportsNoTransaction } from '../../../dialects/mysql/server-status.js'
 import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
-import { type OutcomeReading, type Sent, sending, settle } from './sent-statements.js'
+import { type OutcomeReading, type Sent, sending, settle, settler } from './sent-statements.js'
 import { type TrackedConnection, type Tracker, trackerFault } from './tracker.js'
 
 /** The part of a mysql2 connection (callback API: the one the promise API wraps) the tracker wraps. */
@@ -85,12 +84,12 @@ function observe(started: unknown, connection: TrackedConnection, sent: Sent): v
   try {
     const command = started as CommandLike
     let done = false
-    // mysql2 calls back from the socket's context: the after-commit work runs in the caller's.
-    const finish = AsyncResource.bind((error: unknown, result: unknown) => {
+    const settleHere = settler(connection, sent, MYSQL_OUTCOMES)
+    const finish = (error: unknown, result: unknown) => {
       if (done) return
       done = true
-      settle(connection, sent, error, result, MYSQL_OUTCOMES)
-    })
+      settleHere(error, result)
+    }
     const onResult = command.onResult
     if (typeof onResult === 'function') {
       command.onResult = function (this: unknown, error: unknown, result: unknown) {

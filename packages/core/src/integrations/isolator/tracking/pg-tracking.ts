@@ -1,7 +1,13 @@
-import { AsyncResource } from 'node:async_hooks'
 import { postgresSemantics } from '../../../dialects/postgres/semantics.js'
 import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
-import { type OutcomeReading, type Sent, sending, settle, settleUnseen } from './sent-statements.js'
+import {
+  type OutcomeReading,
+  type Sent,
+  sending,
+  settle,
+  settler,
+  settleUnseen,
+} from './sent-statements.js'
 import type { TrackedConnection, Tracker } from './tracker.js'
 
 /** The part of a pg `Client` (or of a client a pg `Pool` hands out) the tracker wraps. */
@@ -69,10 +75,7 @@ function observed(
   const at = typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
   if (at >= 0) {
     const callback = args[at] as (...args: unknown[]) => unknown
-    // pg calls back from the socket's context: the after-commit work runs in the caller's.
-    const settleHere = AsyncResource.bind((error: unknown, result: unknown) =>
-      settle(connection, sent, error, result, PG_OUTCOMES),
-    )
+    const settleHere = settler(connection, sent, PG_OUTCOMES)
     args[at] = function (this: unknown, error: unknown, result: unknown) {
       settleHere(error, result)
       // biome-ignore lint/complexity/noArguments: the callback gets exactly what pg passed.
