@@ -1,10 +1,13 @@
+import { EventEmitter } from 'node:events'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
 import { MYSQL_TRACKING } from '../../src/integrations/isolator/tracking/mysql2-tracking.js'
 import { PG_TRACKING } from '../../src/integrations/isolator/tracking/pg-tracking.js'
 import { sending, settle } from '../../src/integrations/isolator/tracking/sent-statements.js'
 import type { TrackedConnection } from '../../src/integrations/isolator/tracking/tracker.js'
-import { isolate } from '../../src/integrations/isolator.js'
+import { isolate, trackTransactions } from '../../src/integrations/isolator.js'
 import type { Statement } from '../../src/statements/index.js'
 import { afterCommit } from '../../src/transactions/after-commit.js'
 import {
@@ -251,5 +254,35 @@ describe('isolate() default mode', () => {
     } finally {
       process.env.NODE_ENV = before
     }
+  })
+})
+
+describe('what a tracker keeps', () => {
+  test('connections a pool dropped without a word are not kept alive by the tracker', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    // A pool's shape, handing out clients of a pg Client's shape that never say 'end'.
+    const pool = Object.assign(new EventEmitter(), {
+      totalCount: 0,
+      idleCount: 0,
+      connect() {},
+    })
+    const tracker = trackTransactions(pool)
+    const refs: Array<WeakRef<object>> = []
+    ;(() => {
+      for (let i = 0; i < 50; i++) {
+        const client = { connectionParameters: {}, query: () => undefined }
+        pool.emit('acquire', client)
+        expect(Object.hasOwn(client, 'query')).toBe(true)
+        refs.push(new WeakRef(client))
+      }
+    })()
+    for (let i = 0; i < 5 && refs.some((ref) => ref.deref()); i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      gc()
+    }
+    expect(refs.filter((ref) => ref.deref())).toHaveLength(0)
+    tracker.stop()
+    expect(pool.listenerCount('acquire')).toBe(0)
   })
 })

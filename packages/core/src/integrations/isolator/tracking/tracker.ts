@@ -29,13 +29,18 @@ const targets = new WeakSet<object>()
 let warnedFault = false
 
 /**
- * One tracker: the connections it wrapped (to unwrap them at `stop()`, forgotten when they end)
- * and what else its `stop()` undoes (listeners on the pool).
+ * One tracker: the connections it wrapped (to unwrap them at `stop()`) and what else its `stop()`
+ * undoes (listeners on the pool). Connections are held weakly: a pool that replaces connections
+ * for days must not keep every one it ever had (not every driver says 'end' when one is dropped).
  */
 export class Tracker implements TransactionTracker {
   readonly name: string
   readonly #semantics: TrackingSemantics
-  readonly #connections = new Map<object, () => void>()
+  readonly #connections = new Set<WeakRef<object>>()
+  readonly #unwraps = new WeakMap<object, () => void>()
+  readonly #collected = new FinalizationRegistry<WeakRef<object>>((ref) => {
+    this.#connections.delete(ref)
+  })
   readonly #undo: Array<() => void> = []
   #stopped = false
 
@@ -88,13 +93,20 @@ export class Tracker implements TransactionTracker {
         else delete target[name]
       })
     }
+    const ref = new WeakRef(connection)
+    const forget = () => {
+      this.#connections.delete(ref)
+      this.#collected.unregister(ref)
+    }
     const onEnd = () => {
       tracked.state.lost()
-      this.#connections.delete(connection)
+      forget()
     }
     const emitter = connection as { once?: unknown; removeListener?: unknown }
     if (typeof emitter.once === 'function') emitter.once.call(connection, 'end', onEnd)
-    this.#connections.set(connection, () => {
+    this.#connections.add(ref)
+    this.#collected.register(connection, ref, ref)
+    this.#unwraps.set(connection, () => {
       tracked.live = false
       tracked.state.lost()
       for (const undo of restore) undo()
@@ -102,13 +114,17 @@ export class Tracker implements TransactionTracker {
         emitter.removeListener.call(connection, 'end', onEnd)
       }
       wrapped.delete(connection)
+      forget()
     })
   }
 
   stop(): void {
     if (this.#stopped) return
     this.#stopped = true
-    for (const unwrap of this.#connections.values()) unwrap()
+    for (const ref of [...this.#connections]) {
+      const connection = ref.deref()
+      if (connection) this.#unwraps.get(connection)?.()
+    }
     this.#connections.clear()
     for (const undo of this.#undo.splice(0).reverse()) undo()
   }
