@@ -1,3 +1,4 @@
+export type { TrackedTransaction } from '../transactions/transaction-scopes.js'
 export { isolateNodemailer, type NodemailerTransporter } from './isolator/adapters/nodemailer.js'
 export { type Isolator, type IsolatorOptions, isolate } from './isolator/isolate.js'
 export { type IsolateMethodOptions, isolateMethod } from './isolator/isolate-method.js'
@@ -9,3 +10,16 @@ export {
   type TodoList,
 } from './isolator/offenses.js'
 export type { SideEffect, SideEffectKind } from './isolator/side-effects.js'
+export {
+  type TrackTransactionsOptions,
+  trackTransactions,
+} from './isolator/tracking/track-transactions.js'
+export type { TransactionTracker } from './isolator/tracking/tracker.js'
+export {
+  expressTransactionScope,
+  fastifyTransactionScope,
+  honoTransactionScope,
+  scopeTransactionMethod,
+  transactionScope,
+  transactionScopeListener,
+} from './isolator/transaction-scopes.js'

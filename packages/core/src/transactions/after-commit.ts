@@ -1,14 +1,18 @@
 import { openAppTransactions } from './open-transactions.js'
+import { deferToTrackedCommit } from './transaction-scopes.js'
 
 /**
- * Runs fn once the caller's app transaction has committed: in a test, when its COMMIT (a RELEASE
- * of its savepoint in the sandbox) is done; never if it rolls back. With no app transaction open
- * for the caller, fn runs at once. A failure of fn does not fail the COMMIT (production's is
- * done by then): it is rethrown on its own, as an uncaught exception the runner reports.
+ * Runs fn once the caller's app transaction has committed, never if it rolls back; registered
+ * inside nested transactions (savepoints), it waits for the outermost COMMIT (on a tracked pool, a
+ * ROLLBACK TO a savepoint set before it drops it). With no transaction open for the caller, fn
+ * runs at once. A failure of fn does not fail the COMMIT (it is done by then): it is rethrown on
+ * its own, as an uncaught exception.
  *
- * Outside a sandbox (production) there is nothing to track the app's transaction with, so fn
- * runs at once: use the ORM's own after-commit hook there, or call afterCommit only where the
- * code also runs after the transaction. See docs/isolator.md#aftercommit.
+ * Where the transaction is seen: in a test, through the sandbox (its COMMIT is a RELEASE of a
+ * savepoint there); in staging or production, through a transaction tracker over the app's real
+ * pool (`trackTransactions(pool)` from '@sqlsandbox/core/isolator'), for code that runs in a
+ * transaction scope. With neither, fn runs at once — inside the transaction if it was called
+ * there. See docs/isolator.md#aftercommit.
  *
  * @example
  * await db.transaction(async (tx) => {
@@ -19,5 +23,5 @@ import { openAppTransactions } from './open-transactions.js'
 export function afterCommit(fn: () => unknown): void {
   const innermost = openAppTransactions().at(-1)
   if (innermost) innermost.afterCommit.push(fn)
-  else fn()
+  else if (!deferToTrackedCommit(fn)) fn()
 }

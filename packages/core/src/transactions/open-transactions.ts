@@ -127,7 +127,7 @@ export function appTransactionOpened(
 export function appTransactionEnded(tx: OpenAppTransaction, committed: boolean): void {
   openByOwner.get(tx.owner)?.delete(tx)
   const work = tx.afterCommit.splice(0)
-  if (committed) runAfterCommit(work)
+  if (committed) runAfterCommitWork(work)
 }
 
 /** A class, not an object literal with a getter: one shape, made on every app transaction. */
@@ -150,10 +150,14 @@ class OpenTransactionRecord implements OpenAppTransaction {
 
 /** @internal COMMIT AND CHAIN: the work so far runs, the transaction stays open. */
 export function appTransactionCommittedAndChained(tx: OpenAppTransaction): void {
-  runAfterCommit(tx.afterCommit.splice(0))
+  runAfterCommitWork(tx.afterCommit.splice(0))
 }
 
-function runAfterCommit(work: Array<() => unknown>): void {
+/**
+ * @internal Runs after-commit work in order, each failure reported on its own (as an uncaught
+ * exception) and none stopping the rest: the commit is done by then, its caller must not fail.
+ */
+export function runAfterCommitWork(work: Array<() => unknown>): void {
   for (const fn of work) {
     try {
       const result = fn()

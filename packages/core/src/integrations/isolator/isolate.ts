@@ -4,6 +4,7 @@ import {
   type OpenAppTransaction,
   watchAppTransactions,
 } from '../../transactions/open-transactions.js'
+import { captureTrackedBeginStacks } from '../../transactions/transaction-scopes.js'
 import { detectChildProcesses } from './child-process-detector.js'
 import { detectHttp } from './http-detector.js'
 import {
@@ -18,7 +19,12 @@ import { detectSockets } from './socket-detector.js'
 import { detectWorkers } from './worker-detector.js'
 
 export interface IsolatorOptions {
-  /** 'raise' (the default): the side effect fails with SIDE_EFFECT_IN_TRANSACTION; 'warn': a process warning; 'off'. */
+  /**
+   * 'raise': the side effect fails with SIDE_EFFECT_IN_TRANSACTION; 'warn': it goes ahead, and a
+   * process warning says the same; 'off'. Default 'raise', except under NODE_ENV=production
+   * (staging usually runs so), where it is 'warn': a default must never make such a process
+   * refuse its own calls.
+   */
   mode?: IsolatorMode
   /** Detectors to leave off (all are on by default). */
   detect?: {
@@ -52,8 +58,10 @@ let running: Isolator | undefined
  * Isolator (palkan/isolator) for Node: from now on, a side effect made while the caller's owner
  * has an app transaction open (an HTTP request, a socket, a child process, a worker thread; a
  * job or a mail through the opt-in adapters) fails with SIDE_EFFECT_IN_TRANSACTION in the
- * caller's own stack, naming where the transaction was opened. Outside a transaction, and
- * outside any sandbox, nothing changes. One at a time: stop it before starting another.
+ * caller's own stack, naming where the transaction was opened. With no sandbox (staging), the
+ * transactions are those a tracker sees on the app's real pool (`trackTransactions`), for code
+ * in a transaction scope. Outside a transaction nothing changes. One at a time: stop it before
+ * starting another.
  *
  * @example
  * // vitest setup file, after useSandbox(sandbox)
@@ -68,7 +76,7 @@ export function isolate(options: IsolatorOptions = {}): Isolator {
         'per process, configured once, e.g. in a setup file).',
     )
   }
-  const mode = options.mode ?? 'raise'
+  const mode = options.mode ?? (process.env.NODE_ENV === 'production' ? 'warn' : 'raise')
   if (!['raise', 'warn', 'off'].includes(mode)) {
     throw new SandboxError(
       'INVALID_OPTION',
@@ -83,6 +91,7 @@ export function isolate(options: IsolatorOptions = {}): Isolator {
   if (detect.sockets !== false) undo.push(detectSockets())
   if (detect.childProcesses !== false) undo.push(detectChildProcesses())
   if (detect.workers !== false) undo.push(detectWorkers())
+  undo.push(captureTrackedBeginStacks())
   undo.push(
     watchAppTransactions(
       detect.crossDatabase === false ? {} : { beforeBegin: crossDatabaseRefusal },

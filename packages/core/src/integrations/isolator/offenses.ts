@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { openAppTransactions } from '../../transactions/open-transactions.js'
+import { trackedTransactions } from '../../transactions/transaction-scopes.js'
 import { sideEffectError } from './side-effect-error.js'
 import type { SideEffect, SideEffectKind } from './side-effects.js'
 import { captureStack, framesOf, locationOf } from './stacks.js'
@@ -58,17 +59,19 @@ export function ignoreSideEffects<T>(fn: () => T): T {
 
 /**
  * @internal For detectors: whether a side effect now would be looked at (an isolator is on, this
- * context is not ignored, and its owner has an app transaction open). Costs no stack.
+ * context is not ignored, and it runs inside an app transaction: its owner's in a sandbox, or a
+ * tracked one of its transaction scope). Costs no stack.
  */
 export function isWatched(): boolean {
   const current = policy
   if (!current || current.mode === 'off' || ignoring.getStore()) return false
-  return openAppTransactions().length > 0
+  return openAppTransactions().length > 0 || trackedTransactions().length > 0
 }
 
 /**
  * @internal For detectors, in the caller's async context: the error to stop the side effect
- * with, or undefined to let it go (no isolator, no open app transaction, allowed, or `warn`).
+ * with, or undefined to let it go (no isolator, no open app transaction — sandboxed or tracked —,
+ * allowed, or `warn`).
  * `startedAt`: the detector's own function, cut from the side effect's stack; or that stack,
  * captured before.
  */
@@ -78,8 +81,10 @@ export function offenseOf(
 ): Error | undefined {
   const current = policy
   if (!current || current.mode === 'off' || ignoring.getStore()) return undefined
-  const open = openAppTransactions()
-  if (open.length === 0 || isAllowed(current.allow, effect)) return undefined
+  const sandboxed = openAppTransactions()
+  const tracked = trackedTransactions()
+  if (sandboxed.length + tracked.length === 0 || isAllowed(current.allow, effect)) return undefined
+  const open = [...sandboxed, ...tracked]
   const stack = typeof startedAt === 'string' ? startedAt : captureStack(startedAt)
   if (isTodo(current.todo, effect, [stack, ...open.map((tx) => tx.openedAt)])) return undefined
   const error = sideEffectError(effect, open, stack)

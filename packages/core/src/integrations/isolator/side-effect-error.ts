@@ -1,5 +1,6 @@
 import { docs, SandboxError } from '../../ownership/errors.js'
 import type { OpenAppTransaction } from '../../transactions/open-transactions.js'
+import type { TrackedTransaction } from '../../transactions/transaction-scopes.js'
 import { ATTEMPTS, type SideEffect } from './side-effects.js'
 import { appFrames } from './stacks.js'
 
@@ -9,7 +10,7 @@ import { appFrames } from './stacks.js'
  */
 export function sideEffectError(
   effect: SideEffect,
-  open: readonly OpenAppTransaction[],
+  open: ReadonlyArray<OpenAppTransaction | TrackedTransaction>,
   startedAt: string,
 ): SandboxError {
   const tx = open.at(-1)
@@ -33,8 +34,11 @@ export function sideEffectError(
   )
 }
 
-function openedAtText(tx: OpenAppTransaction): string {
-  const where = `on sandbox "${tx.sandbox}" by ${tx.owner.describe()}`
+function openedAtText(tx: OpenAppTransaction | TrackedTransaction): string {
+  const where =
+    'owner' in tx
+      ? `on sandbox "${tx.sandbox}" by ${tx.owner.describe()}`
+      : `on pool "${tx.pool}" (tracked, no sandbox)`
   const frames = appFrames(tx.openedAt)
   return frames.length > 0 ? `${where}, at:\n    ${frames.join('\n    ')}` : `${where}.`
 }

@@ -3,6 +3,7 @@ import {
   isOpeningSandboxConnection,
   markSandboxConnections,
 } from '../../ownership/owner-lookups.js'
+import { isTrackingTransactions } from '../../transactions/transaction-scopes.js'
 import { isWatched, offenseOf } from './offenses.js'
 import { captureStack } from './stacks.js'
 
@@ -16,7 +17,9 @@ type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket
  * its subscriber is undone by the `connect()` that follows. Here the socket is destroyed with the
  * error instead of connecting, so the caller gets it as the socket's 'error', in its own stack.
  * Not reported: the sandbox's own database connections (opened inside
- * `openingSandboxConnection`) and HTTP clients' sockets (the HTTP detector reports the request).
+ * `openingSandboxConnection`), with a transaction tracker installed the connections the database
+ * drivers open (pg, mysql2, mariadb), and HTTP clients' sockets (the HTTP detector reports the
+ * request).
  */
 export function detectSockets(): () => void {
   const prototype = net.Socket.prototype as unknown as { connect: Connect }
@@ -25,6 +28,9 @@ export function detectSockets(): () => void {
     if (isOpeningSandboxConnection() || !isWatched()) return original.apply(this, args)
     const stack = captureStack(connect)
     if (HTTP_CLIENT_FRAMES.test(stack)) return original.apply(this, args)
+    if (isTrackingTransactions() && DATABASE_DRIVER_FRAMES.test(stack)) {
+      return original.apply(this, args)
+    }
     const host = targetOf(args)
     const description = `a socket connection${host ? ` to ${host}` : ''}`
     const error = offenseOf({ kind: 'socket', description, host }, stack)
@@ -39,6 +45,12 @@ export function detectSockets(): () => void {
     unmark()
   }
 }
+
+/**
+ * With no sandbox to mark its own connects (staging), a tracked pool opening a connection inside a
+ * transaction (a second query of the request) is the drivers' work, not a side effect.
+ */
+const DATABASE_DRIVER_FRAMES = /\/node_modules\/(?:pg|mysql2|mariadb)\/lib\//
 
 /** node:http's agent and undici open their sockets through net too. */
 const HTTP_CLIENT_FRAMES =
