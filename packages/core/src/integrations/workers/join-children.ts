@@ -4,7 +4,7 @@ import type { Sandbox } from '../../sandbox.js'
 import { decodeFromIpc, encodeForIpc } from './ipc-values.js'
 import { dialectOf } from './join-threads.js'
 import { claimBoundary } from './joined-dialects.js'
-import { IPC_COMMAND, isIpcEnvelope, type RemoteDialect, type Reply } from './protocol.js'
+import { CLOSED, IPC_COMMAND, isIpcEnvelope, type RemoteDialect, type Reply } from './protocol.js'
 import { RemoteConnection } from './remote-connection.js'
 import { remoteServiceOf } from './remote-service.js'
 
@@ -81,7 +81,7 @@ function serveChild(
   let stopped: Promise<void> | undefined
   return (notify = false) => {
     if (stopped) return stopped
-    if (notify) send({ id: -1, closed: true })
+    if (notify) send([CLOSED])
     child.off('internalMessage', receive)
     stopped = connection.close()
     return stopped
