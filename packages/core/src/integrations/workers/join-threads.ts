@@ -2,6 +2,7 @@ import diagnostics from 'node:diagnostics_channel'
 import { BroadcastChannel, type Worker } from 'node:worker_threads'
 import type { Sandbox } from '../../sandbox.js'
 import { claimBoundary } from './joined-dialects.js'
+import { startedByPool } from './pool-creators.js'
 import {
   CLOSED,
   type RemoteDialect,
@@ -61,7 +62,7 @@ function serveThread(
     sandbox,
     service,
     worker: described,
-    startedUnder: sandbox.currentOwner(),
+    startedUnder: startedByPool() ? undefined : sandbox.currentOwner(),
   })
   const channel = new BroadcastChannel(threadChannelName(dialect, worker.threadId))
   // The test process must be able to end while a worker it started still runs.

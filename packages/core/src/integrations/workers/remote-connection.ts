@@ -190,8 +190,9 @@ export class RemoteConnection {
     return new OwnershipError(
       'NO_OWNER',
       `A statement from ${this.#worker.describe} reached the sandbox with no owner: the worker ` +
-        'was started outside any test (before it, or by code no test was running), and the ' +
-        `statement carries no owner token. ${this.#worker.fix} ${docs('worker-threads-and-child-processes')}`,
+        'was started outside any test (before it, by code no test was running, or by a pool ' +
+        'such as piscina, whose threads serve every test), and the statement carries no owner ' +
+        `token. ${this.#worker.fix} ${docs('worker-threads-and-child-processes')}`,
     )
   }
 
