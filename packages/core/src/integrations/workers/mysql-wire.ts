@@ -1,14 +1,65 @@
 /**
  * A worker's mysql2 query on the wire, a tuple as every message is (see protocol.ts).
- * `serverText`: the worker's query has a `typeCast` function (Drizzle's), which cannot cross:
- * the values come back as the server sent them, and the worker runs its typeCast over them.
+ * `cast`: the worker's query has a `typeCast` function (Drizzle's, Prisma's), which cannot
+ * cross: the values come back as the server sent them (a prepared statement's fixed-size
+ * values typed by mysql2), and the worker runs its typeCast over them. `options`: the query's
+ * options that change what its values become.
  */
 export type WireMysqlQuery = [
   method: 'query' | 'execute',
   sql: string,
   values?: unknown,
-  serverText?: true | undefined,
+  cast?: true | null | undefined,
+  options?: MysqlValueOptions | null | undefined,
 ]
+
+/** The options of a mysql2 query that change its values, and that mysql2 reads per query. */
+export interface MysqlValueOptions {
+  dateStrings?: boolean | string[]
+  supportBigNumbers?: boolean
+  bigNumberStrings?: boolean
+  timezone?: string
+}
+
+const VALUE_OPTIONS = ['dateStrings', 'supportBigNumbers', 'bigNumberStrings', 'timezone'] as const
+
+/** The value options a query sets, or undefined when it sets none. */
+export function valueOptionsOf(options: Record<string, unknown>): MysqlValueOptions | undefined {
+  let picked: Record<string, unknown> | undefined
+  for (const name of VALUE_OPTIONS) {
+    if (options[name] !== undefined) {
+      picked ??= {}
+      picked[name] = options[name]
+    }
+  }
+  return picked as MysqlValueOptions | undefined
+}
+
+/**
+ * The column types a prepared statement's row holds at a fixed size (numbers, dates, times):
+ * mysql2's binary typeCast can only hand on its own reading of them; every other value is a
+ * length-prefixed string of bytes.
+ */
+export const FIXED_BINARY_TYPES: ReadonlySet<number> = new Set([
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+])
+/** The same types by the names mysql2's typeCast sees (`field.type`). */
+export const FIXED_BINARY_TYPE_NAMES: ReadonlySet<string> = new Set([
+  'TINY',
+  'SHORT',
+  'LONG',
+  'FLOAT',
+  'DOUBLE',
+  'NULL',
+  'TIMESTAMP',
+  'LONGLONG',
+  'INT24',
+  'DATE',
+  'TIME',
+  'DATETIME',
+  'YEAR',
+  'NEWDATE',
+])
 
 /** A column as mysql2 describes it (the fields ORMs and a typeCast read). */
 export interface WireMysqlField {
@@ -20,14 +71,16 @@ export interface WireMysqlField {
   columnLength: number
   table: string | undefined
   db: string | undefined
+  /** MariaDB's extended metadata: 'json' for a JSON column (sent as LONGTEXT). */
+  extendedFormat: string | undefined
 }
 
 /** How many slots one column takes in a result's flat `fields`. */
-export const FIELD_SLOTS = 8
+export const FIELD_SLOTS = 9
 
 /**
  * Rows (always as arrays) with their columns flattened, FIELD_SLOTS slots each (name,
- * columnType, characterSet, flags, decimals, columnLength, table, db), null when they travel
+ * columnType, characterSet, flags, decimals, columnLength, table, db, extendedFormat), null when they travel
  * beside the result in the reply; or the header of a statement without rows (mysql2's
  * ResultSetHeader, as a plain object).
  */
@@ -55,6 +108,7 @@ export function wireMysqlResult(
     // Over a JSON IPC channel undefined would become null: read back as undefined.
     flat[at + 6] = field.table ?? null
     flat[at + 7] = field.db ?? null
+    flat[at + 8] = field.extendedFormat ?? null
   }
   const script = list.length > 0 && Array.isArray(list[0])
   return script ? [[rows as unknown[][], flat]] : [[rows as unknown[][], null], flat]
@@ -72,6 +126,7 @@ export function mysqlFieldsOf(flat: unknown[]): WireMysqlField[] {
       columnLength: flat[at + 5] as number,
       table: (flat[at + 6] as string | null) ?? undefined,
       db: (flat[at + 7] as string | null) ?? undefined,
+      extendedFormat: (flat[at + 8] as string | null) ?? undefined,
     }
   }
   return fields

@@ -4,7 +4,9 @@ import { type MysqlQuery, parseMysqlArgs } from '../../dialects/mysql/query-args
 import { docs, SandboxError } from '../../ownership/errors.js'
 import { asBuffer, castValue, type TypeCast } from './mysql-values.js'
 import {
+  type MysqlValueOptions,
   mysqlFieldsOf,
+  valueOptionsOf,
   type WireMysqlField,
   type WireMysqlQuery,
   type WireMysqlResult,
@@ -151,31 +153,39 @@ function remoteQuery(
   if (query.events) return Promise.reject(unsupported('a streamed query (.stream())'))
   const typeCast =
     typeof options.typeCast === 'function' ? (options.typeCast as TypeCast) : undefined
-  const serverText = typeCast !== undefined && query.method === 'query'
-  const wire: WireMysqlQuery = [query.method, options.sql]
-  if (query.values !== undefined) wire[2] = query.values
-  if (serverText) wire[3] = true
+  const valueOptions = valueOptionsOf(options as Record<string, unknown>)
+  const wire: WireMysqlQuery = [query.method, options.sql, query.values]
+  if (typeCast) wire[3] = true
+  if (valueOptions) wire[4] = valueOptions
+  const cast = typeCast && {
+    typeCast,
+    options: valueOptions ?? {},
+    binary: query.method === 'execute',
+  }
   return link.query(lease, link.currentToken(), wire, (result, columns) =>
-    rebuilt(
-      result as WireMysqlResult,
-      columns,
-      options.rowsAsArray === true,
-      serverText ? typeCast : undefined,
-    ),
+    rebuilt(result as WireMysqlResult, columns, options.rowsAsArray === true, cast),
   )
+}
+
+interface Cast {
+  typeCast: TypeCast
+  options: MysqlValueOptions
+  /** The values of a prepared statement (binary protocol), not the server's text. */
+  binary: boolean
 }
 
 function rebuilt(
   wire: WireMysqlResult,
   beside: unknown[] | undefined,
   asArrays: boolean,
-  typeCast: TypeCast | undefined,
+  cast: Cast | undefined,
 ): WorkerMysqlResult {
   if (wire.length === 1) return [wire[0], undefined]
   const columns = mysqlFieldsOf(wire[1] ?? beside ?? [])
   const fields = columns.map(fieldPacket)
-  const value = typeCast
-    ? (raw: unknown, i: number) => castValue(raw, columns[i]!, typeCast)
+  const value = cast
+    ? (raw: unknown, i: number) =>
+        castValue(raw, columns[i]!, cast.typeCast, cast.options, cast.binary)
     : (raw: unknown) => asBuffer(raw)
   const rows = wire[0].map((row) => {
     if (asArrays) return row.map(value)
