@@ -1,16 +1,19 @@
 /**
  * What a statement costs when a worker thread or a forked child sends it through its worker
  * pool (@sqlsandbox/core/workers/pg) to the test's owner, against a plain pg client in the
- * test's process and against the in-process sandboxed pool, in the same run. Target: the proxy
- * ≤ 150 µs per `SELECT 1` (issue 17). Not pinned (three threads take part); on a busy machine
- * the figures are indicative: read the ratios. Both sides use the built package, as users run
- * it (tsx's transform of the sources adds costs of its own).
+ * test's process and against the in-process sandboxed pool, in the same run. Each boundary has
+ * its floor too: the same channel (a BroadcastChannel, the IPC channel) carrying a bare message
+ * to the test's process, which runs the `SELECT 1` on the plain client and answers: what any
+ * proxy pays, with no sandbox on either side. Target: the proxy ≤ 150 µs per `SELECT 1`
+ * (issue 17). Not pinned (three threads take part); on a busy machine the figures are
+ * indicative: read the ratios. Both sides use the built package, as users run it (tsx's
+ * transform of the sources adds costs of its own).
  *
  *   pnpm run build && npx tsx bench/workers.ts [iterations]
  */
-import { fork } from 'node:child_process'
+import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { BroadcastChannel, Worker } from 'node:worker_threads'
 import pg from 'pg'
 import { pgDriver, sandboxedPgPool } from '../packages/core/dist/dialects/postgres/index.js'
 import { createSandbox } from '../packages/core/dist/index.js'
@@ -29,23 +32,44 @@ const WARMUP = 2000
 const BLOCK = 250
 const APP = fileURLToPath(new URL('./workers-app.mjs', import.meta.url))
 
-type Remote = { run(count: number): Promise<number[]>; stop(): void }
+type Remote = {
+  run(count: number): Promise<number[]>
+  floor(count: number): Promise<number[]>
+  stop(): void
+}
 
-function remote(target: Worker | ReturnType<typeof fork>): Remote {
+/** Drives a bench worker; answers its floor pings by running `SELECT 1` on the plain client. */
+function remote(target: Worker | ChildProcess, client: pg.Client): Remote {
   let waiting: ((times: number[]) => void) | undefined
-  target.on('message', (message: { times: number[] }) => waiting?.(message.times))
+  const send = (message: object) =>
+    target instanceof Worker ? target.postMessage(message) : target.send(message)
+  const pong = () => client.query('SELECT 1')
+  const floorChannel =
+    target instanceof Worker
+      ? new BroadcastChannel(`sqlsandbox-bench-floor:${target.threadId}`)
+      : undefined
+  if (floorChannel) {
+    floorChannel.onmessage = () => void pong().then(() => floorChannel.postMessage(0))
+  }
+  target.on('message', (message: { times?: number[]; ping?: boolean }) => {
+    if (message.ping) void pong().then(() => send({ pong: true }))
+    else waiting?.(message.times!)
+  })
   target.on('error', (error: Error) => {
     throw error
   })
-  const send = (message: object) =>
-    target instanceof Worker ? target.postMessage(message) : target.send(message)
+  const ask = (command: object) =>
+    new Promise<number[]>((resolve) => {
+      waiting = resolve
+      send(command)
+    })
   return {
-    run: (count) =>
-      new Promise((resolve) => {
-        waiting = resolve
-        send({ count })
-      }),
-    stop: () => send({ exit: true }),
+    run: (count) => ask({ count }),
+    floor: (count) => ask({ count, floor: true }),
+    stop: () => {
+      floorChannel?.close()
+      send({ exit: true })
+    },
   }
 }
 
@@ -78,15 +102,17 @@ const undo = [joinWorkerThreads(sandbox), joinChildProcesses(sandbox)]
 const pool = sandboxedPgPool(sandbox)
 try {
   await sandbox.run(async () => {
-    const thread = remote(new Worker(APP))
-    const child = remote(fork(APP, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    const thread = remote(new Worker(APP), client)
+    const child = remote(fork(APP, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), client)
     const methods: Array<{ label: string; run: (count: number) => Promise<number[]> }> = [
       {
         label: 'direct: pg.Client in the test’s process',
         run: (n) => timed(() => client.query('SELECT 1'), n),
       },
       { label: 'in-process sandboxedPgPool', run: (n) => timed(() => pool.query('SELECT 1'), n) },
+      { label: 'floor: thread, BroadcastChannel + pg.Client', run: (n) => thread.floor(n) },
       { label: 'worker thread → workerPgPool', run: (n) => thread.run(n) },
+      { label: 'floor: child, IPC + pg.Client', run: (n) => child.floor(n) },
       { label: 'forked child → workerPgPool (IPC)', run: (n) => child.run(n) },
     ]
     const samples = new Map(methods.map((method) => [method, [] as number[]]))
@@ -114,7 +140,7 @@ try {
       ]
       console.log(`${method.label.padEnd(width)} ${cells.map((c) => c.padStart(11)).join(' ')}`)
     }
-    const proxy = stats(samples.get(methods[2]!)!)
+    const proxy = stats(samples.get(methods[3]!)!)
     console.log(
       `\nworker thread p50 ${proxy.p50.toFixed(1)} µs: target ≤ 150 µs ${proxy.p50 <= 150 ? 'met' : 'NOT met'}`,
     )

@@ -9,7 +9,6 @@ import type {
   TransactionOptions,
 } from '@prisma/driver-adapter-utils'
 import type { Sandbox } from '@sqlsandbox/core'
-import type { SandboxMysqlConnection, SandboxMysqlPool } from '@sqlsandbox/core/mysql2'
 import type mysql from 'mysql2'
 import {
   argValue,
@@ -22,7 +21,21 @@ import { adapterError } from './mysql-errors.js'
 
 export const ADAPTER_NAME = '@sqlsandbox/prisma'
 
-type MysqlClient = Pick<SandboxMysqlPool, 'query' | 'execute'>
+/** What the adapter calls on a pool or a connection: mysql2's promise API. */
+export interface MysqlClient {
+  query(...args: unknown[]): Promise<[unknown, unknown]>
+  execute(...args: unknown[]): Promise<[unknown, unknown]>
+}
+
+/** A connection of a mysql2 promise pool: core's sandboxed pool's, a worker's pool's. */
+export interface MysqlPoolConnection extends MysqlClient {
+  release(): void
+}
+
+/** A mysql2 promise pool as the adapter uses it (`sandboxedMysqlPool`, `workerMysqlPool`). */
+export interface MysqlPool extends MysqlClient {
+  getConnection(): Promise<MysqlPoolConnection>
+}
 
 /** What mysql2 resolves a statement without rows to. */
 interface ResultHeader {
@@ -83,9 +96,9 @@ class MysqlQueryable implements SqlQueryable {
 class MysqlTransaction extends MysqlQueryable implements Transaction {
   // Prisma leaves COMMIT / ROLLBACK to commit() and rollback() (the mariadb adapter's contract).
   readonly options: TransactionOptions = { usePhantomQuery: true }
-  readonly #connection: SandboxMysqlConnection
+  readonly #connection: MysqlPoolConnection
 
-  constructor(connection: SandboxMysqlConnection) {
+  constructor(connection: MysqlPoolConnection) {
     super(connection)
     this.#connection = connection
   }
@@ -119,11 +132,11 @@ class MysqlTransaction extends MysqlQueryable implements Transaction {
   }
 }
 
-class MysqlAdapter extends MysqlQueryable implements SqlDriverAdapter {
-  readonly #pool: SandboxMysqlPool
+export class MysqlAdapter extends MysqlQueryable implements SqlDriverAdapter {
+  readonly #pool: MysqlPool
   readonly #info: ConnectionInfo
 
-  constructor(pool: SandboxMysqlPool, info: ConnectionInfo) {
+  constructor(pool: MysqlPool, info: ConnectionInfo) {
     super(pool)
     this.#pool = pool
     this.#info = info
@@ -168,10 +181,10 @@ export async function connectMysql(sandbox: Sandbox<mysql.Connection>): Promise<
   let facade = facades.get(sandbox)
   if (!facade) {
     const pool = sandboxedMysqlPool(sandbox)
-    facade = serverVersion(sandbox, pool).then((version) => ({
-      pool,
-      info: { supportsRelationJoins: supportsRelationJoins(version) },
-    }))
+    const read = () => serverVersion(pool)
+    facade = (sandbox.currentOwner()?.isLive ? read() : sandbox.unboxedRun(read)).then(
+      (version) => ({ pool, info: connectionInfo(version) }),
+    )
     facades.set(sandbox, facade)
     facade.catch(() => facades.delete(sandbox))
   }
@@ -183,17 +196,20 @@ export async function connectMysql(sandbox: Sandbox<mysql.Connection>): Promise<
 // clients of nested owners share their root's connection.
 const facades = new WeakMap<
   Sandbox<mysql.Connection>,
-  Promise<{ pool: SandboxMysqlPool; info: ConnectionInfo }>
+  Promise<{ pool: MysqlPool; info: ConnectionInfo }>
 >()
 
-// On the caller's owned connection when it has an owner: every pooled connection may be
-// checked out by owners whose first query waits for this connect. Outside every owner (connect()
-// may run before the first test's checkout) on a plain pooled connection.
-async function serverVersion(sandbox: Sandbox<mysql.Connection>, pool: SandboxMysqlPool) {
-  const read = () => pool.query({ sql: 'SELECT VERSION()', rowsAsArray: true })
-  const [rows] = await (sandbox.currentOwner()?.isLive ? read() : sandbox.unboxedRun(read))
+// The facade reads it on the caller's owned connection when it has an owner: every pooled
+// connection may be checked out by owners whose first query waits for this connect. Outside
+// every owner (connect() may run before the first test's checkout) on a plain pooled connection.
+export async function serverVersion(pool: MysqlClient): Promise<string> {
+  const [rows] = await pool.query({ sql: 'SELECT VERSION()', rowsAsArray: true })
   const version = (rows as unknown[][])[0]?.[0]
   return typeof version === 'string' ? version : ''
+}
+
+export function connectionInfo(version: string): ConnectionInfo {
+  return { supportsRelationJoins: supportsRelationJoins(version) }
 }
 
 // As @prisma/adapter-mariadb decides: MySQL 8.0.13 and later, no MariaDB version.

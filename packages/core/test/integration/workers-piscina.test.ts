@@ -90,4 +90,44 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('piscina on 
       expect(outcome.error?.message).toMatch(/ownerToken\(sandbox\).*runAsOwner\(token, …\)/)
       expect(await count(tag)).toBe(0)
     }))
+
+  test('a thread the pool starts during a test is no test’s: a token-less task is refused, never run as that test', async () => {
+    // Beyond minThreads, piscina starts a thread when a task needs one: here in test A.
+    const lazy = new Piscina({ filename: TASK, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 })
+    const runLazy = (task: Omit<Task, 'dialect'>) =>
+      lazy.run({ ...task, dialect: db.name } satisfies Task) as Promise<{
+        ok?: number
+        error?: { code?: string }
+      }>
+    try {
+      let threadStarted!: () => void
+      const started = new Promise<void>((resolve) => {
+        threadStarted = resolve
+      })
+      let bDone!: () => void
+      const bFinished = new Promise<void>((resolve) => {
+        bDone = resolve
+      })
+      const a = sandbox.run(async () => {
+        const first = await runLazy({ tag: `${tag}-a`, name: 'starts the thread' })
+        threadStarted()
+        await bFinished // A is still running while B's task runs on A's thread
+        return { first, bRowsInA: await count(`${tag}-b`) }
+      })
+      const b = sandbox.run(async () => {
+        await started
+        try {
+          return await runLazy({ tag: `${tag}-b`, name: 'from test B' })
+        } finally {
+          bDone()
+        }
+      })
+      const [seenByA, second] = await Promise.all([a, b])
+      expect(seenByA.first.error?.code).toBe('NO_OWNER')
+      expect(second.error?.code).toBe('NO_OWNER')
+      expect(seenByA.bRowsInA).toBe(0)
+    } finally {
+      await lazy.destroy()
+    }
+  })
 })

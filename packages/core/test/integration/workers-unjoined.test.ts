@@ -22,6 +22,7 @@ describe('a worker nobody serves', () => {
     async (transport, text) => {
       const app = startApp(transport, 'postgres')
       try {
+        await app.value('ready')
         const started = performance.now()
         const outcome = await app.call('insert', { tag: 'unjoined', name: 'nowhere' })
         expect(outcome.error?.code).toBe('NO_OWNER')

@@ -36,6 +36,15 @@ describe('values over a JSON IPC channel', () => {
     )
   })
 
+  test('a message with nothing to tag crosses as it is, not copied', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (sent) => {
+        expect(encodeForIpc(sent)).toBe(sent)
+        expect(decodeFromIpc(sent)).toBe(sent)
+      }),
+    )
+  })
+
   test('a Uint8Array view arrives as the bytes it shows, not its whole buffer', () => {
     const view = new Uint8Array([1, 2, 3, 4]).subarray(1, 3)
     expect(decodeFromIpc(JSON.parse(JSON.stringify(encodeForIpc(view))))).toEqual(

@@ -1,7 +1,9 @@
 /**
  * The IPC channel of `fork()` sends JSON unless the app chose `serialization: 'advanced'`: a
  * Date would arrive as a string, a Buffer as `{ type, data }`, a bigint not at all. Messages
- * over IPC carry them tagged, and are read back to what was sent.
+ * over IPC carry them tagged, and are read back to what was sent. Arrays and objects are copied
+ * only where something inside them changes: most messages (a statement's text, rows of text)
+ * hold nothing to tag and cross as they are.
  */
 const TAG = '$sqlsandbox'
 
@@ -18,15 +20,13 @@ export function encodeForIpc(value: unknown): unknown {
       v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
     }
   }
-  if (Array.isArray(value)) return value.map(encodeForIpc)
-  const copy: Record<string, unknown> = {}
-  for (const [key, entry] of Object.entries(value)) copy[key] = encodeForIpc(entry)
-  return copy
+  if (Array.isArray(value)) return mapArray(value, encodeForIpc)
+  return mapObject(value as Record<string, unknown>, encodeForIpc)
 }
 
 export function decodeFromIpc(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map(decodeFromIpc)
+  if (Array.isArray(value)) return mapArray(value, decodeFromIpc)
   const tagged = value as Partial<Tagged>
   switch (tagged[TAG]) {
     case 'date':
@@ -36,7 +36,38 @@ export function decodeFromIpc(value: unknown): unknown {
     case 'bigint':
       return BigInt(tagged.v!)
   }
-  const copy: Record<string, unknown> = {}
-  for (const [key, entry] of Object.entries(value)) copy[key] = decodeFromIpc(entry)
-  return copy
+  return mapObject(value as Record<string, unknown>, decodeFromIpc)
+}
+
+/** The array with each entry mapped: itself when no entry changed. */
+function mapArray(array: unknown[], map: (value: unknown) => unknown): unknown[] {
+  let copy: unknown[] | undefined
+  for (let i = 0; i < array.length; i++) {
+    const entry = array[i]
+    const mapped = map(entry)
+    if (mapped !== entry) {
+      copy ??= array.slice(0, i)
+      copy[i] = mapped
+    } else if (copy) copy[i] = entry
+  }
+  return copy ?? array
+}
+
+/**
+ * The object with each entry mapped, a plain object (a class instance whose entries change
+ * would lose its prototype anyway over JSON): itself when no entry changed.
+ */
+function mapObject(
+  object: Record<string, unknown>,
+  map: (value: unknown) => unknown,
+): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined
+  for (const key of Object.keys(object)) {
+    const entry = object[key]
+    const mapped = map(entry)
+    if (mapped === entry) continue
+    copy ??= { ...object }
+    copy[key] = mapped
+  }
+  return copy ?? object
 }

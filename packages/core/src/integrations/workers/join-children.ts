@@ -4,7 +4,8 @@ import type { Sandbox } from '../../sandbox.js'
 import { decodeFromIpc, encodeForIpc } from './ipc-values.js'
 import { dialectOf } from './join-threads.js'
 import { claimBoundary } from './joined-dialects.js'
-import { IPC_COMMAND, isIpcEnvelope, type RemoteDialect, type Reply } from './protocol.js'
+import { startedByPool } from './pool-creators.js'
+import { CLOSED, IPC_COMMAND, isIpcEnvelope, type RemoteDialect, type Reply } from './protocol.js'
 import { RemoteConnection } from './remote-connection.js'
 import { remoteServiceOf } from './remote-service.js'
 
@@ -67,7 +68,7 @@ function serveChild(
       },
       fix: CHILD_FIX,
     },
-    startedUnder: sandbox.currentOwner(),
+    startedUnder: startedByPool() ? undefined : sandbox.currentOwner(),
   })
   const send = (reply: Reply) => {
     // With a callback a failed write (the child is exiting: EPIPE) is reported there, not as an
@@ -83,7 +84,7 @@ function serveChild(
   let stopped: Promise<void> | undefined
   return (notify = false) => {
     if (stopped) return stopped
-    if (notify) send({ id: -1, closed: true })
+    if (notify) send([CLOSED])
     child.off('internalMessage', receive)
     stopped = connection.close()
     return stopped

@@ -2,7 +2,14 @@ import diagnostics from 'node:diagnostics_channel'
 import { BroadcastChannel, type Worker } from 'node:worker_threads'
 import type { Sandbox } from '../../sandbox.js'
 import { claimBoundary } from './joined-dialects.js'
-import { type RemoteDialect, type Request, threadChannelName } from './protocol.js'
+import { startedByPool } from './pool-creators.js'
+import {
+  CLOSED,
+  type RemoteDialect,
+  type Reply,
+  type Request,
+  threadChannelName,
+} from './protocol.js'
 import { RemoteConnection, type RemoteWorker } from './remote-connection.js'
 import { remoteServiceOf } from './remote-service.js'
 
@@ -58,17 +65,17 @@ function serveThread(
     sandbox,
     service,
     worker: described,
-    startedUnder: sandbox.currentOwner(),
+    startedUnder: startedByPool() ? undefined : sandbox.currentOwner(),
   })
   const channel = new BroadcastChannel(threadChannelName(dialect, worker.threadId))
   // The test process must be able to end while a worker it started still runs.
   channel.unref()
-  const send = (reply: unknown) => channel.postMessage(reply)
+  const send = (reply: Reply) => channel.postMessage(reply)
   channel.onmessage = (event) => connection.handle((event as { data: Request }).data, send)
   let stopped: Promise<void> | undefined
   return (notify = false) => {
     if (stopped) return stopped
-    if (notify) send({ id: -1, closed: true })
+    if (notify) send([CLOSED])
     channel.close()
     stopped = connection.close()
     return stopped

@@ -3,8 +3,16 @@ import { CallbackConnection, CallbackPool } from '../../dialects/mysql/pool.js'
 import { type MysqlQuery, parseMysqlArgs } from '../../dialects/mysql/query-args.js'
 import { docs, SandboxError } from '../../ownership/errors.js'
 import { asBuffer, castValue, type TypeCast } from './mysql-values.js'
-import type { WireMysqlField, WireMysqlQuery, WireMysqlResult } from './mysql-wire.js'
+import {
+  type MysqlValueOptions,
+  mysqlFieldsOf,
+  valueOptionsOf,
+  type WireMysqlField,
+  type WireMysqlQuery,
+  type WireMysqlResult,
+} from './mysql-wire.js'
 import { type OwnerLink, ownerLink } from './owner-link.js'
+import { NO_LEASE } from './protocol.js'
 
 /** What the promise API resolves to: `[rows | ResultSetHeader, fields]`. */
 export type WorkerMysqlResult = [unknown, unknown]
@@ -55,7 +63,7 @@ export class WorkerMysqlPool extends EventEmitter {
   async getConnection(): Promise<WorkerMysqlConnection> {
     if (this.#ended) throw endedError()
     const lease = ++leases
-    await this.#link.request({ kind: 'lease', lease, token: this.#link.currentToken() })
+    await this.#link.lease(lease, this.#link.currentToken())
     return new WorkerMysqlConnection(this.#link, lease)
   }
 
@@ -66,7 +74,7 @@ export class WorkerMysqlPool extends EventEmitter {
 
   #run(query: MysqlQuery): Promise<WorkerMysqlResult> {
     if (this.#ended) return Promise.reject(endedError())
-    return remoteQuery(this.#link, query, undefined)
+    return remoteQuery(this.#link, query, NO_LEASE)
   }
 }
 
@@ -109,7 +117,7 @@ export class WorkerMysqlConnection extends EventEmitter {
   release(): void {
     if (this.#released) return
     this.#released = true
-    this.#link.notify({ kind: 'release', lease: this.#lease })
+    this.#link.release(this.#lease)
   }
 
   end(): void {
@@ -134,7 +142,7 @@ export class WorkerMysqlConnection extends EventEmitter {
 function remoteQuery(
   link: OwnerLink,
   query: MysqlQuery,
-  lease: number | undefined,
+  lease: number,
 ): Promise<WorkerMysqlResult> {
   const options = query.options as MysqlQuery['options'] & {
     rowsAsArray?: boolean
@@ -145,37 +153,44 @@ function remoteQuery(
   if (query.events) return Promise.reject(unsupported('a streamed query (.stream())'))
   const typeCast =
     typeof options.typeCast === 'function' ? (options.typeCast as TypeCast) : undefined
-  const wire: WireMysqlQuery = {
-    method: query.method,
-    sql: options.sql,
-    values: query.values,
-    serverText: typeCast !== undefined && query.method === 'query',
+  const valueOptions = valueOptionsOf(options as Record<string, unknown>)
+  const wire: WireMysqlQuery = [query.method, options.sql, query.values]
+  if (typeCast) wire[3] = true
+  if (valueOptions) wire[4] = valueOptions
+  const cast = typeCast && {
+    typeCast,
+    options: valueOptions ?? {},
+    binary: query.method === 'execute',
   }
-  return link
-    .request({ kind: 'query', lease, token: link.currentToken(), query: wire })
-    .then((result) =>
-      rebuilt(
-        result as WireMysqlResult,
-        options.rowsAsArray === true,
-        wire.serverText ? typeCast : undefined,
-      ),
-    )
+  return link.query(lease, link.currentToken(), wire, (result, columns) =>
+    rebuilt(result as WireMysqlResult, columns, options.rowsAsArray === true, cast),
+  )
+}
+
+interface Cast {
+  typeCast: TypeCast
+  options: MysqlValueOptions
+  /** The values of a prepared statement (binary protocol), not the server's text. */
+  binary: boolean
 }
 
 function rebuilt(
   wire: WireMysqlResult,
+  beside: unknown[] | undefined,
   asArrays: boolean,
-  typeCast: TypeCast | undefined,
+  cast: Cast | undefined,
 ): WorkerMysqlResult {
-  if (wire.header) return [wire.header, undefined]
-  const fields = wire.fields.map(fieldPacket)
-  const value = typeCast
-    ? (raw: unknown, i: number) => castValue(raw, wire.fields[i]!, typeCast)
+  if (wire.length === 1) return [wire[0], undefined]
+  const columns = mysqlFieldsOf(wire[1] ?? beside ?? [])
+  const fields = columns.map(fieldPacket)
+  const value = cast
+    ? (raw: unknown, i: number) =>
+        castValue(raw, columns[i]!, cast.typeCast, cast.options, cast.binary)
     : (raw: unknown) => asBuffer(raw)
-  const rows = wire.rows.map((row) => {
+  const rows = wire[0].map((row) => {
     if (asArrays) return row.map(value)
     const object: Record<string, unknown> = {}
-    for (let i = 0; i < row.length; i++) object[wire.fields[i]!.name] = value(row[i], i)
+    for (let i = 0; i < row.length; i++) object[columns[i]!.name] = value(row[i], i)
     return object
   })
   return [rows, fields]

@@ -1,15 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads'
 import { docs, OwnershipError, SandboxError } from '../../ownership/errors.js'
+import { ShapeTable } from './column-shapes.js'
 import { decodeFromIpc, encodeForIpc } from './ipc-values.js'
 import {
+  CLOSED,
   fromWire,
+  HELLO,
   IPC_COMMAND,
   isIpcEnvelope,
+  LEASE,
+  QUERY,
+  RELEASE,
   type RemoteDialect,
   type Reply,
   type Request,
   threadChannelName,
+  type WireError,
 } from './protocol.js'
 
 /** How long a worker waits for its owner's side to answer its first message. */
@@ -21,8 +28,6 @@ export const HELLO_MS = 5_000
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 130_000
 
-type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
-
 interface Transport {
   readonly describe: string
   /** 'thread' or 'process': the boundary a statement crosses. */
@@ -33,10 +38,15 @@ interface Transport {
 }
 
 interface Pending {
+  /** Makes a statement's result of what crossed: the result, and the columns beside it if any. */
+  read?: ((result: unknown, columns: unknown[] | undefined) => unknown) | undefined
   resolve(result: unknown): void
   reject(error: Error): void
   deadline: number
 }
+
+/** The requests that get an answer (all but a lease's release). */
+type Asked = Exclude<Request, { 0: typeof RELEASE }>
 
 const tokens = new AsyncLocalStorage<string>()
 
@@ -57,6 +67,7 @@ export class OwnerLink {
   readonly #transport: Transport
   readonly #timeoutMs: number
   readonly #pending = new Map<number, Pending>()
+  readonly #shapes = new ShapeTable()
   readonly #timer: NodeJS.Timeout
   #next = 1
   #joined = false
@@ -79,9 +90,39 @@ export class OwnerLink {
     return tokens.getStore()
   }
 
-  request(body: Body): Promise<unknown> {
-    if (this.#joined) return this.#send(body, this.#timeoutMs)
-    this.#hello ??= this.#send({ kind: 'hello' }, HELLO_MS).then(
+  /**
+   * A statement, for the pool (lease NO_LEASE) or a leased client: its result as `read` makes
+   * it of what crossed (the result, and the columns beside it, once per text: column-shapes.ts).
+   */
+  query<T>(
+    lease: number,
+    token: string | undefined,
+    query: unknown,
+    read: (result: unknown, columns: unknown[] | undefined) => T,
+  ): Promise<T> {
+    const request: Asked = [QUERY, 0, lease, token, query]
+    if (this.#joined) return this.#send(request, this.#timeoutMs, read) as Promise<T>
+    return this.#afterHello().then(() => this.#send(request, this.#timeoutMs, read) as Promise<T>)
+  }
+
+  /** A client bound to one scope on the owner's side, under the token's owner (or the worker's). */
+  lease(lease: number, token: string | undefined): Promise<unknown> {
+    return this.#afterHello().then(() => this.#send([LEASE, 0, lease, token], this.#timeoutMs))
+  }
+
+  /** A lease given back: nothing comes back. */
+  release(lease: number): void {
+    if (this.#gone || !this.#joined) return
+    try {
+      this.#transport.post([RELEASE, 0, lease])
+    } catch {
+      // The owner's side is gone: it released the lease with everything else.
+    }
+  }
+
+  #afterHello(): Promise<unknown> {
+    if (this.#joined) return Promise.resolve()
+    this.#hello ??= this.#send([HELLO, 0], HELLO_MS).then(
       () => {
         this.#joined = true
       },
@@ -90,27 +131,19 @@ export class OwnerLink {
         throw error
       },
     )
-    return this.#hello.then(() => this.#send(body, this.#timeoutMs))
+    return this.#hello
   }
 
-  /** Sends without waiting for an answer (a lease given back). */
-  notify(body: Body): void {
-    if (this.#gone || !this.#joined) return
-    try {
-      this.#transport.post({ ...body, id: 0 } as Request)
-    } catch {
-      // The owner's side is gone: it released the lease with everything else.
-    }
-  }
-
-  #send(body: Body, timeoutMs: number): Promise<unknown> {
+  /** Sends the request under the next id (its id slot is filled here). */
+  #send(request: Asked, timeoutMs: number, read?: Pending['read']): Promise<unknown> {
     if (this.#gone) return Promise.reject(this.#gone)
     const id = this.#next++
+    request[1] = id
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs })
+      this.#pending.set(id, { read, resolve, reject, deadline: Date.now() + timeoutMs })
       if (this.#pending.size === 1) this.#timer.ref()
       try {
-        this.#transport.post({ ...body, id } as Request)
+        this.#transport.post(request)
       } catch (error) {
         this.#settle(id)
         reject(error)
@@ -119,7 +152,8 @@ export class OwnerLink {
   }
 
   #receive(reply: Reply): void {
-    if ('closed' in reply) {
+    const id = reply[0]
+    if (id === CLOSED) {
       this.#lose(
         new OwnershipError(
           'SANDBOX_CLOSED',
@@ -130,10 +164,30 @@ export class OwnerLink {
       )
       return
     }
-    const pending = this.#settle(reply.id)
+    // Read even when nobody waits any more (the request timed out): the columns it stores are
+    // named by number in the replies that follow.
+    let columns: unknown[] | undefined
+    let unreadable: Error | undefined
+    try {
+      if (reply.length === 5) columns = this.#shapes.unpack(reply[3], reply[4])
+    } catch (error) {
+      unreadable = error as Error
+    }
+    const pending = this.#settle(id)
     if (!pending) return
-    if (reply.error) pending.reject(fromWire(reply.error))
-    else pending.resolve(reply.result)
+    if (reply[2] === true || unreadable) {
+      pending.reject(unreadable ?? fromWire(reply[1] as WireError))
+      return
+    }
+    if (!pending.read) {
+      pending.resolve(reply[1])
+      return
+    }
+    try {
+      pending.resolve(pending.read(reply[1], columns))
+    } catch (error) {
+      pending.reject(error as Error)
+    }
   }
 
   #settle(id: number): Pending | undefined {

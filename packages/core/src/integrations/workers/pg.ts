@@ -3,7 +3,14 @@ import pg from 'pg'
 import { type PgQuery, parseQueryArgs, settle } from '../../dialects/postgres/query-args.js'
 import { docs, SandboxError } from '../../ownership/errors.js'
 import { type OwnerLink, ownerLink } from './owner-link.js'
-import type { WirePgQuery, WirePgResult } from './pg-wire.js'
+import {
+  fieldsOf,
+  isMultiResult,
+  type WirePgQuery,
+  type WirePgResult,
+  type WirePgResults,
+} from './pg-wire.js'
+import { NO_LEASE } from './protocol.js'
 
 export interface WorkerPgPoolOptions {
   /** pg's `types`: the type parsers of every query that brings none, as a `pg.Pool`'s option. */
@@ -45,7 +52,7 @@ export class WorkerPgPool extends pg.Pool {
   override query(...args: unknown[]): any {
     const { query, callback } = parseQueryArgs(args)
     if (this.#ended) return settle(Promise.reject(endedError()), callback)
-    return settle(remoteQuery(this.#link, query, undefined, this.#types), callback)
+    return settle(remoteQuery(this.#link, query, NO_LEASE, this.#types), callback)
   }
 
   override connect(
@@ -60,7 +67,7 @@ export class WorkerPgPool extends pg.Pool {
     const leased = this.#ended
       ? Promise.reject(endedError())
       : this.#link
-          .request({ kind: 'lease', lease, token: this.#link.currentToken() })
+          .lease(lease, this.#link.currentToken())
           .then(() => new WorkerPgClient(this.#link, lease, this.#types))
     if (!callback) return leased
     leased.then(
@@ -109,39 +116,36 @@ export class WorkerPgClient extends EventEmitter {
   release(_error?: Error | boolean): void {
     if (this.#released) return
     this.#released = true
-    this.#link.notify({ kind: 'release', lease: this.#lease })
+    this.#link.release(this.#lease)
   }
 }
 
 function remoteQuery(
   link: OwnerLink,
   query: PgQuery,
-  lease: number | undefined,
+  lease: number,
   types: pg.CustomTypesConfig | undefined,
 ): Promise<unknown> {
   const config = query.config
   if (!config) return Promise.reject(submittableError())
   let wire: WirePgQuery
   try {
-    wire = {
-      text: config.text,
-      // Prepared here, as this process's pg would prepare them (toPostgres, dates, arrays, JSON).
-      values: config.values?.map((value) => prepareValue(value)),
-      name: config.name,
-      queryMode: config.queryMode,
-    }
+    wire = [config.text]
+    // Prepared here, as this process's pg would prepare them (toPostgres, dates, arrays, JSON).
+    if (config.values) wire[1] = config.values.map(prepareValue)
+    if (config.name !== undefined) wire[2] = config.name
+    if (config.queryMode !== undefined) wire[3] = config.queryMode
   } catch (error) {
     return Promise.reject(error)
   }
-  const token = link.currentToken()
+  const rowMode = config.rowMode
   const parsers = (config.types as pg.CustomTypesConfig | undefined) ?? types
-  return link
-    .request({ kind: 'query', lease, token, query: wire })
-    .then((result) =>
-      Array.isArray(result)
-        ? result.map((one: WirePgResult) => parsedResult(one, config.rowMode, parsers))
-        : parsedResult(result as WirePgResult, config.rowMode, parsers),
-    )
+  return link.query(lease, link.currentToken(), wire, (result, columns) => {
+    const wired = result as WirePgResults
+    return isMultiResult(wired)
+      ? wired.map((one) => parsedResult(one, undefined, rowMode, parsers))
+      : parsedResult(wired, columns, rowMode, parsers)
+  })
 }
 
 interface ResultBuilder extends pg.QueryResult {
@@ -159,17 +163,20 @@ const prepareValue = (value: unknown) => utils.prepareValue(value)
 /** pg's own Result, filled as pg fills it from the server's messages: the same rows, the same parsers. */
 function parsedResult(
   wire: WirePgResult,
+  columns: unknown[] | undefined,
   rowMode: string | undefined,
   types: pg.CustomTypesConfig | undefined,
 ): pg.QueryResult {
+  const [command, rowCount, oid, inline, rows] = wire
+  const fields = (inline ?? columns ?? []) as Array<string | number>
   const result = new Result(rowMode, types)
-  result.command = wire.command as string
-  result.rowCount = wire.rowCount
-  result.oid = wire.oid as number
-  if (wire.fields.length > 0) result.addFields(wire.fields)
-  const rows = new Array(wire.rows.length)
-  for (let i = 0; i < rows.length; i++) rows[i] = result.parseRow(wire.rows[i]!)
-  result.rows = rows
+  result.command = command as string
+  result.rowCount = rowCount
+  result.oid = oid as number
+  if (fields.length > 0) result.addFields(fieldsOf(fields))
+  const parsed = new Array(rows.length)
+  for (let i = 0; i < parsed.length; i++) parsed[i] = result.parseRow(rows[i]!)
+  result.rows = parsed
   return result
 }
 

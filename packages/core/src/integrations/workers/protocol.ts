@@ -9,23 +9,55 @@ import {
 /** The dialects a worker's pool speaks: each has its own channel, so a pg and a mysql2 sandbox can both join. */
 export type RemoteDialect = 'postgres' | 'mysql'
 
-/** What a worker (thread or child process) asks of its owner's side. */
-export type Request =
-  | { kind: 'hello'; id: number }
-  | {
-      kind: 'query'
-      id: number
-      lease?: number | undefined
-      token?: string | undefined
-      query: unknown
-    }
-  | { kind: 'lease'; id: number; lease: number; token?: string | undefined }
-  | { kind: 'release'; id: number; lease: number }
+// Messages are tuples, not objects: structured clone (and JSON over IPC) copies an array of
+// primitives without property names, and the receiving side rebuilds no hidden classes for it.
+// Measured on a worker thread's `SELECT 1`: an object request and reply cost ≈ 5 µs more of
+// clone per statement than the same data as tuples.
+export const HELLO = 0
+export const QUERY = 1
+export const LEASE = 2
+export const RELEASE = 3
 
-/** The owner's side's answer to one request, or the notice that it stopped serving. */
+/** The pool itself, not a leased client, in a request's lease slot. */
+export const NO_LEASE = 0
+
+/**
+ * What a worker (thread or child process) asks of its owner's side. Over a JSON IPC channel an
+ * undefined slot arrives as null: readers take both as unset.
+ */
+export type Request =
+  | [kind: typeof HELLO, id: number]
+  | [
+      kind: typeof QUERY,
+      id: number,
+      lease: number,
+      token: string | null | undefined,
+      query: unknown,
+    ]
+  | [kind: typeof LEASE, id: number, lease: number, token: string | null | undefined]
+  /** A notification: nothing comes back. */
+  | [kind: typeof RELEASE, id: 0, lease: number]
+
+/** Where a reply says the owner's side stopped serving (its id slot). */
+export const CLOSED = -1
+
+/**
+ * The owner's side's answer to one request: `[id, result]`; `[id, error, true]` when it failed;
+ * a statement's result with its columns `[id, result, false, columns, shape]`, the columns
+ * sent once per statement text and named by `shape` afterwards (column-shapes.ts); or the
+ * notice that it stopped serving, `[CLOSED]`.
+ */
 export type Reply =
-  | { id: number; result?: unknown; error?: WireError | undefined }
-  | { id: -1; closed: true }
+  | [id: number, result: unknown]
+  | [id: number, error: WireError, failed: true]
+  | [
+      id: number,
+      result: unknown,
+      failed: false,
+      columns: unknown[] | null | undefined,
+      shape: number | null | undefined,
+    ]
+  | [id: typeof CLOSED]
 
 /** An error as it crosses: its own fields (a pg error's code, detail, constraint…) kept. */
 export interface WireError {

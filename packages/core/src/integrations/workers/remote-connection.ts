@@ -4,7 +4,17 @@ import type { Owner } from '../../ownership/owner.js'
 import type { Sandbox } from '../../sandbox.js'
 import { refusalOf } from '../http/token-refusals.js'
 import { checkTokens, splitTokens, type TokenCheck } from '../owner-tokens.js'
-import { type Reply, type Request, toWire } from './protocol.js'
+import { ShapeMemory } from './column-shapes.js'
+import {
+  HELLO,
+  LEASE,
+  NO_LEASE,
+  QUERY,
+  RELEASE,
+  type Reply,
+  type Request,
+  toWire,
+} from './protocol.js'
 import type { RemoteService } from './remote-service.js'
 
 /** Who a worker is, for messages: `worker thread 3`, `child process 4242`. */
@@ -36,6 +46,7 @@ export class RemoteConnection {
   readonly #inScope: <T>(fn: () => T) => T
   readonly #leases = new Map<number, { identity: object; owner: Owner }>()
   readonly #poolIdentities = new Map<Owner, object>()
+  readonly #shapes = new ShapeMemory()
   #closed = false
 
   constructor(options: {
@@ -62,40 +73,62 @@ export class RemoteConnection {
       // The dialect's executor is still loading (the first request only).
       this.#loading.then(
         () => this.handle(request, send),
-        (error: unknown) => this.#reply(send, { id: request.id, error: toWire(error) }),
+        (error: unknown) => this.#reply(send, [request[1], toWire(error), true]),
       )
       return
     }
-    const answer = (result: unknown) => this.#reply(send, { id: request.id, result })
-    const fail = (error: unknown) => this.#reply(send, { id: request.id, error: toWire(error) })
+    const id = request[1]
     try {
       const outcome = this.#outcome(request, service)
-      if (outcome instanceof Promise) outcome.then(answer, fail)
-      else if (outcome !== NO_ANSWER) answer(outcome)
+      if (outcome instanceof Promise) {
+        outcome.then(
+          (result: unknown) => {
+            let reply: Reply
+            try {
+              reply = this.#answer(request, id, result, service)
+            } catch (error) {
+              reply = [id, toWire(error), true]
+            }
+            this.#reply(send, reply)
+          },
+          (error: unknown) => this.#reply(send, [id, toWire(error), true]),
+        )
+      } else if (outcome !== NO_ANSWER) this.#reply(send, [id, outcome])
     } catch (error) {
-      fail(error)
+      this.#reply(send, [id, toWire(error), true])
     }
   }
 
+  /**
+   * The reply to a request that succeeded. A statement's is made as it is sent, never earlier:
+   * the worker's memory of columns (column-shapes.ts) must see the replies in the order they go.
+   */
+  #answer(request: Request, id: number, result: unknown, service: RemoteService): Reply {
+    if (request[0] !== QUERY) return [id, result]
+    const [wired, columns] = service.remote.toWire(result)
+    if (!columns || columns.length === 0) return [id, wired]
+    const [sent, shape] = this.#shapes.pack(service.remote.textOf(request[4]), columns)
+    return [id, wired, false, sent, shape]
+  }
+
   #outcome(request: Request, service: RemoteService): unknown {
-    switch (request.kind) {
-      case 'hello':
+    switch (request[0]) {
+      case HELLO:
         return true
-      case 'lease': {
-        const owner = this.#ownerOf(request.token)
+      case LEASE: {
+        const owner = this.#ownerOf(request[3])
         const late = owner.lateError(`a client leased in ${this.#worker.describe}`)
         if (late) throw late
-        this.#leases.set(request.lease, { identity: {}, owner })
+        this.#leases.set(request[2], { identity: {}, owner })
         return true
       }
-      case 'release':
-        void this.#release(request.lease)
+      case RELEASE:
+        void this.#release(request[2])
         return NO_ANSWER
-      case 'query': {
-        const caller = this.#callerOf(request)
-        const query = service.remote.fromWire(request.query)
-        const done: Promise<unknown> = this.#inScope(() => service.router.execute(query, caller))
-        return done.then((result) => service.remote.toWire(result))
+      case QUERY: {
+        const caller = this.#callerOf(request[2], request[3])
+        const query = service.remote.fromWire(request[4])
+        return this.#inScope(() => service.router.execute(query, caller))
       }
     }
   }
@@ -117,15 +150,15 @@ export class RemoteConnection {
     })
   }
 
-  #callerOf(request: Extract<Request, { kind: 'query' }>): { owner: Owner; identity: object } {
-    if (request.lease !== undefined) {
-      const lease = this.#leases.get(request.lease)
-      if (lease) return lease
+  #callerOf(lease: number, token: string | null | undefined): { owner: Owner; identity: object } {
+    if (lease !== NO_LEASE) {
+      const leased = this.#leases.get(lease)
+      if (leased) return leased
       throw new Error(
         `This client of ${this.#worker.describe} was released back to the pool: take a new one with pool.connect().`,
       )
     }
-    const owner = this.#ownerOf(request.token)
+    const owner = this.#ownerOf(token)
     let identity = this.#poolIdentities.get(owner)
     if (!identity) {
       identity = {}
@@ -139,8 +172,9 @@ export class RemoteConnection {
    * be several, comma-separated (a job stamped by a PostgreSQL and a MySQL sandbox): the one of
    * this sandbox counts.
    */
-  #ownerOf(token: string | undefined): Owner {
-    if (token === undefined) {
+  #ownerOf(token: string | null | undefined): Owner {
+    // null: an unset slot that came over a JSON IPC channel.
+    if (token === undefined || token === null) {
       if (this.#startedUnder) return this.#startedUnder
       throw this.#noOwner()
     }
@@ -162,8 +196,9 @@ export class RemoteConnection {
     return new OwnershipError(
       'NO_OWNER',
       `A statement from ${this.#worker.describe} reached the sandbox with no owner: the worker ` +
-        'was started outside any test (before it, or by code no test was running), and the ' +
-        `statement carries no owner token. ${this.#worker.fix} ${docs('worker-threads-and-child-processes')}`,
+        'was started outside any test (before it, by code no test was running, or by a pool ' +
+        'such as piscina, whose threads serve every test), and the statement carries no owner ' +
+        `token. ${this.#worker.fix} ${docs('worker-threads-and-child-processes')}`,
     )
   }
 

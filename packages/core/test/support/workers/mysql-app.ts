@@ -106,6 +106,38 @@ serveCommands({
     } as never)
     return (rows as Array<{ at: unknown }>)[0]!.at
   },
+  valueOptions: async () => {
+    const options = { dateStrings: true, supportBigNumbers: true, bigNumberStrings: true }
+    const sql = "select cast('2024-01-02 03:04:05' as datetime) as at, 9007199254740993 as big"
+    const rowOf = (rows: unknown) => Object.values((rows as Array<object>)[0]!)
+    const [queried] = await pool.query({ sql, ...options } as never)
+    const [executed] = await pool.execute({ sql, ...options } as never)
+    return { query: rowOf(queried), execute: rowOf(executed) }
+  },
+  castExecute: async () => {
+    // As Prisma's mysql2 adapter reads a prepared statement's values: a typeCast of its own.
+    const typeCast = (
+      field: { type: string; name: string; string(): string | null },
+      next: () => unknown,
+    ) => {
+      if (field.type === 'NEWDECIMAL') return `dec:${field.string()}`
+      if (field.name === 'n') return `n:${field.string()}`
+      return next()
+    }
+    const [rows] = await pool.execute(
+      {
+        sql: 'select 42 as n, cast(1.5 as decimal(4,2)) as dec_, cast(? as datetime) as at, ? as words',
+        typeCast,
+      } as never,
+      ['2024-01-02 03:04:05', 'text'],
+    )
+    const row = (rows as Array<Record<string, unknown>>)[0]!
+    const at = row.at as Date
+    return {
+      ...row,
+      at: `Date ${at.getFullYear()}-${at.getMonth() + 1}-${at.getDate()} ${at.getHours()}`,
+    }
+  },
   knexInsert: async ({ tag, name }) => {
     await db.transaction(async (trx) => {
       await trx('sandbox_items').insert({ tag, name })

@@ -24,7 +24,8 @@ export function serveCommands(ops: Ops): void {
     parentPort ? parentPort.postMessage(outcome) : process.send?.(outcome)
   const run = async (command: Command) => {
     try {
-      const op = ops[command.op]
+      // 'ready': the worker has loaded (its start-up under a loaded machine is not the pool's wait).
+      const op = command.op === 'ready' ? async () => true : ops[command.op]
       if (!op) throw new Error(`no op ${command.op}`)
       answer({ seq: command.seq, ok: await op(command.args) })
     } catch (error) {
