@@ -12,8 +12,8 @@ export default defineConfig({
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    // test.concurrent tests of a file run at most this many at a time (the sandbox's poolSize
-    // matches: test/database.ts).
+    // test.concurrent tests of a file run at most this many at a time (the sandbox's poolSize is
+    // one more: test/database.ts).
     maxConcurrency: Number(concurrency),
     env: { DEMO_CONCURRENCY: concurrency },
     // Files one after another: the concurrency is that of the tests within a file. Files could

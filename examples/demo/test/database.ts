@@ -4,7 +4,7 @@ import type pg from 'pg'
 import { test } from 'vitest'
 import { createShop } from '../src/shop.js'
 
-/** Tests at once: the sandbox's poolSize, = vitest's maxConcurrency (vitest.config.ts sets both). */
+/** Tests at once: vitest's maxConcurrency (vitest.config.ts sets both). */
 export const concurrency = Number(process.env.DEMO_CONCURRENCY)
 
 /** Each test owns a connection inside BEGIN … ROLLBACK (`useSandbox` in test/setup.ts). */
@@ -14,7 +14,9 @@ export const sandbox = createSandbox({
     // The demo's tables live in their own schema (schema.sql).
     options: '-c search_path=sqlsandbox_demo',
   }),
-  poolSize: concurrency,
+  // One connection more than tests at once: a test that starts as another ends takes an idle
+  // connection instead of waiting for that one's ROLLBACK.
+  poolSize: concurrency + 1,
 })
 
 /** The pool the app is given: the sandbox's drop-in `pg.Pool`; the app's code is unchanged. */
