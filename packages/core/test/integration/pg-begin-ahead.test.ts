@@ -88,6 +88,77 @@ describe('PostgreSQL: the BEGIN rides with the first statement', () => {
     }
   })
 
+  test('a first statement runs in the BEGIN’s transaction itself, no savepoint: its row’s xmin is the top-level id', async () => {
+    const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
+    const pool = sandboxedPgPool(sandbox)
+    // Inside a savepoint a write gets a subtransaction's id; outside one, the transaction's own.
+    const topLevel = 'select (pg_current_xact_id()::text::bigint % 4294967296)::text as id'
+    try {
+      await sandbox.run(async () => {
+        const first = await pool.query(
+          'insert into sandbox_items (tag, name) values ($1, $2) returning xmin::text as xmin',
+          [tag, 'ahead:xmin1'],
+        )
+        const second = await pool.query(
+          'insert into sandbox_items (tag, name) values ($1, $2) returning xmin::text as xmin',
+          [tag, 'ahead:xmin2'],
+        )
+        const { rows } = await pool.query(topLevel)
+        expect(first.rows[0].xmin).toBe(rows[0].id)
+        // Later statements are each protected by a savepoint of their own.
+        expect(second.rows[0].xmin).not.toBe(rows[0].id)
+      })
+      expect(await committed()).toBe(0)
+    } finally {
+      await sandbox.close()
+    }
+  })
+
+  test('a failing first statement begins the transaction again, guard and isolation included', async () => {
+    const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
+    const pool = sandboxedPgPool(sandbox)
+    try {
+      const checkin = await sandbox
+        .run(
+          async () => {
+            const failed = await counted(() =>
+              pool
+                .query('insert into sandbox_items (tag, name) values ($1, null)', [tag])
+                .catch((error: unknown) => error),
+            )
+            expect(failed.value).toMatchObject({ code: '23502' })
+            // The statement's round trip, then the repair's: as a savepoint's rollback costs.
+            expect(failed.roundTrips).toBe(2)
+            const { rows } = await pool.query(
+              "select current_setting('transaction_isolation') as isolation, count(*)::int as n from sandbox_items where tag = $1",
+              [tag],
+            )
+            expect(rows).toEqual([{ isolation: 'repeatable read', n: 0 }])
+            await pool.query('insert into sandbox_items (tag, name) values ($1, $2)', [
+              tag,
+              'ahead:again',
+            ])
+            // The guard is armed again: a COMMIT the classifier never sees is refused by the server.
+            const routed = await sandbox.connection()
+            const error = await routed
+              .run((client) => client.query('COMMIT'))
+              .catch((e: unknown) => e)
+            routed.release()
+            expect(error).toMatchObject({ code: 'TRANSACTION_COMMITTED', cause: { code: 'SB001' } })
+          },
+          { isolation: 'repeatable read' },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      expect(checkin).toMatchObject({ code: 'TRANSACTION_COMMITTED' })
+      expect(await committed()).toBe(0)
+    } finally {
+      await sandbox.close()
+    }
+  })
+
   test('a first statement refused before it reaches the server begins nothing, and the next one begins', async () => {
     const sandbox = createSandbox({ driver: pgDriver(PG_URL), poolSize: 1 })
     const pool = sandboxedPgPool(sandbox)

@@ -115,11 +115,12 @@ async function runScript(
 
 async function repairScript(client: pg.Client, error: unknown): Promise<void> {
   const sp = STATEMENT_SAVEPOINT
+  const repair = `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`
   try {
-    await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`)
+    await client.query(repair)
   } catch (repairError) {
     // The script ended the test's transaction: the sandbox begins a new one and says so.
     if (outsideTransaction(client) === true) return
-    throw repairFailed(error, repairError, sp)
+    throw repairFailed(error, repairError, repair)
   }
 }

@@ -2,7 +2,11 @@ import pg from 'pg'
 import { isConnectionLoss } from '../../ownership/connection-loss.js'
 import { SandboxError } from '../../ownership/errors.js'
 import { CARRIES_BEGIN, type PendingBegin, takePendingBegin } from './begin-ahead.js'
-import { DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE, releaseStatements } from './deferred-checks.js'
+import {
+  DEFERRED_CONSTRAINT_CHECKS,
+  DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE,
+  releaseStatements,
+} from './deferred-checks.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { outsideTransaction } from './transaction-status.js'
 import { runUnnamed, SYNC } from './wire-frames.js'
@@ -14,6 +18,8 @@ import { runUnnamed, SYNC } from './wire-frames.js'
  * rejecting with the statement's own error (e.g. code 23505) AFTER the transaction has been repaired
  * (`ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s`), so the next statement works and everything
  * before the failed statement is still there. Must be called with no other query in flight on the client.
+ * An owner's first statement, which carries its BEGIN, goes without the savepoint: with nothing
+ * before it in the transaction, a failure is undone by beginning the transaction again.
  */
 export function protectedQuery(
   client: pg.Client,
@@ -108,8 +114,8 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
 }
 
 // Results the server completes for one protected query (CommandComplete, or EmptyQuery for the
-// statement): the owner's BEGIN's (on its first statement: see begin-ahead.ts), SAVEPOINT's, the
-// statement's, the deferred checks' (if asked for), RELEASE's.
+// statement): SAVEPOINT's, the statement's, the deferred checks' (if asked for), RELEASE's; on an
+// owner's first statement (see begin-ahead.ts) the BEGIN's, the statement's, the checks'.
 
 /**
  * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
@@ -120,7 +126,10 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
  * per Parse: a text that is more than one statement to the server (whatever canProtect read in
  * it) fails with 42601 instead of running, so no hidden COMMIT can ride along. pg would send a
  * parameterless text as a simple query; the result is the same (text format, same fields). On
- * an owner's first statement the owner's BEGIN goes first, in the same round trip.
+ * an owner's first statement the owner's BEGIN goes first, in the same round trip, and stands in
+ * for the savepoint: rolling back to a savepoint taken right after BEGIN and rolling back the
+ * transaction to begin it again leave the same state, so the failure path does the second and
+ * the path every test takes saves two of its statements.
  */
 class ProtectedQuery {
   readonly [CARRIES_BEGIN] = true
@@ -140,9 +149,9 @@ class ProtectedQuery {
   readonly #checkDeferred: boolean
   /** How many results the server completes when everything ran. */
   #all: number
-  /** The owner's BEGIN, sent first: its results come before the savepoint's. */
+  /** The owner's BEGIN, sent first, in place of the savepoint. */
   #begin: PendingBegin | undefined
-  #savepointAt = 0
+  /** Results before the statement's: SAVEPOINT's, or the owner's BEGIN's. */
   #statementAt = 1
   #completed = 0
   #wire: WireConnection | undefined
@@ -195,19 +204,18 @@ class ProtectedQuery {
       wire.on('parseComplete', this.#onParseComplete)
     }
 
-    const frames = savepointFrames(this.#savepoint, this.#checkDeferred)
     const begin = takePendingBegin(this.#client)
+    let frames = savepointFrames(this.#savepoint, this.#checkDeferred)
     if (begin) {
       this.#begin = begin
-      this.#savepointAt = begin.count
-      this.#statementAt = begin.count + 1
-      this.#all += begin.count
+      frames = { open: begin.frames, releaseAndSync: afterFirstStatement(this.#checkDeferred) }
+      this.#statementAt = begin.count
+      this.#all = begin.count + 1 + (this.#checkDeferred ? DEFERRED_CONSTRAINT_CHECKS.length : 0)
     }
     const { stream } = wire
     stream.cork?.()
     try {
       // Like Connection#_send: a socket already closing is left to the Client's 'end' handling.
-      if (begin && stream.writable) stream.write(begin.frames)
       if (stream.writable) stream.write(frames.open)
       if (parsed === undefined) wire.parse({ text, name })
       wire.bind({ statement: name, values: params ?? [], binary: this.binary })
@@ -237,7 +245,7 @@ class ProtectedQuery {
   handleCommandComplete(message: unknown): void {
     if (this.#completed === this.#statementAt) this._result.addCommandComplete(message)
     this.#completed++
-    if (this.#completed === this.#savepointAt) this.#begin?.begun()
+    if (this.#begin && this.#completed === this.#statementAt) this.#begin.begun()
   }
 
   /** A statement of only comments: no CommandComplete follows. */
@@ -252,7 +260,7 @@ class ProtectedQuery {
     const failure = toError(this.#rowError ?? error)
     // The owner's BEGIN did not complete: the statement did not run either (the server skips
     // to the Sync), and the BEGIN's failure is what the sandbox handles.
-    if (this.#begin && this.#completed < this.#savepointAt) this.#begin.failed(failure)
+    if (this.#begin && this.#completed < this.#statementAt) this.#begin.failed(failure)
     // Not from the server (query_timeout, a dead socket, a refused submit): settle, but keep
     // following the messages, as a timed-out statement still runs and may yet fail.
     if (!(error instanceof pg.DatabaseError)) {
@@ -260,9 +268,10 @@ class ProtectedQuery {
       return
     }
     this.#unwatchParse()
-    const savepointRan = this.#completed > this.#savepointAt
+    // The savepoint (or the BEGIN standing for it) ran, so the statement's failure is undone.
+    const repairable = this.#completed >= this.#statementAt
     this.#completed = this.#all
-    if (savepointRan) this.#repair(failure)
+    if (repairable) this.#repair(failure)
     else this.#settle(failure)
   }
 
@@ -283,34 +292,35 @@ class ProtectedQuery {
   }
 
   /**
-   * Queues `ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s` at the head of the client's queue and
-   * settles once it ran. pg's Client has already dropped this query as its active one when it
-   * reported the error, so this is the only way to keep a query queued behind us from running
-   * first, into the aborted transaction (25P02).
+   * Queues `ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s` (on a first statement: `ROLLBACK` and
+   * the owner's BEGIN again) at the head of the client's queue and settles once it ran. pg's
+   * Client has already dropped this query as its active one when it reported the error, so this
+   * is the only way to keep a query queued behind us from running first, into the aborted
+   * transaction (25P02).
    */
   #repair(failure: Error): void {
-    const sp = this.#savepoint
+    const repair = this.#begin
+      ? `ROLLBACK; ${this.#begin.statements.join('; ')}`
+      : `ROLLBACK TO SAVEPOINT ${this.#savepoint}; RELEASE SAVEPOINT ${this.#savepoint}`
     const queue = (this.#client as unknown as { _queryQueue?: unknown })._queryQueue
     if (!Array.isArray(queue)) {
       this.#settle(
         new SandboxError(
           'TRANSACTION_ABORTED',
-          `${failure.message} (and the transaction stays aborted: pg's Client has no _queryQueue to run ROLLBACK TO SAVEPOINT ${sp} in). Install pg@^8.11.`,
+          `${failure.message} (and the transaction stays aborted: pg's Client has no _queryQueue to run ${repair} in). Install pg@^8.11.`,
           { cause: failure },
         ),
       )
       return
     }
-    const rollback = new pg.Query(
-      `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`,
-      (repairError: Error | undefined) =>
-        this.#settle(
-          // Outside any transaction (the statement ended it) there is nothing to repair: the
-          // sandbox begins a new one and reports that instead.
-          repairError && outsideTransaction(this.#client) !== true
-            ? repairFailed(failure, repairError, sp)
-            : failure,
-        ),
+    const rollback = new pg.Query(repair, (repairError: Error | undefined) =>
+      this.#settle(
+        // Outside any transaction (the statement ended it) there is nothing to repair: the
+        // sandbox begins a new one and reports that instead.
+        repairError && outsideTransaction(this.#client) !== true
+          ? repairFailed(failure, repairError, repair)
+          : failure,
+      ),
     )
     queue.unshift(rollback)
   }
@@ -366,21 +376,31 @@ function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFr
 
 const framesBySavepoint = new Map<string, SavepointFrames>()
 
+const FIRST_STATEMENT_END = {
+  unchecked: SYNC,
+  checked: Buffer.concat([...DEFERRED_CONSTRAINT_CHECKS.map(runUnnamed), SYNC]),
+}
+
+/** What follows an owner's first statement: no RELEASE (no savepoint), the checks in their own. */
+function afterFirstStatement(checkDeferred: boolean): Buffer {
+  return checkDeferred ? FIRST_STATEMENT_END.checked : FIRST_STATEMENT_END.unchecked
+}
+
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }
 
 /**
- * The statement failed and its savepoint could not be rolled back to. A connection that is gone
- * (killed, cut) is what the statement reports, plainly, so the sandbox sees the loss and ends its
- * owner; otherwise the transaction stays aborted, and the error says so.
+ * The statement failed and its repair (`repair`, the SQL sent) failed too. A connection that is
+ * gone (killed, cut) is what the statement reports, plainly, so the sandbox sees the loss and
+ * ends its owner; otherwise the transaction stays aborted, and the error says so.
  */
-export function repairFailed(failure: unknown, repairError: unknown, savepoint: string): Error {
+export function repairFailed(failure: unknown, repairError: unknown, repair: string): Error {
   if (isConnectionLoss(failure)) return failure as Error
   if (isConnectionLoss(repairError)) return repairError as Error
   return new SandboxError(
     'TRANSACTION_ABORTED',
-    `${(failure as Error).message} (and ROLLBACK TO SAVEPOINT ${savepoint} failed too, so the test’s transaction stays aborted until the test ends: ${(repairError as Error).message})`,
+    `${(failure as Error).message} (and ${repair} failed too, so the test’s transaction stays aborted until the test ends: ${(repairError as Error).message})`,
     { cause: failure },
   )
 }
