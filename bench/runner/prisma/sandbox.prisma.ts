@@ -17,7 +17,7 @@ import {
 // The same tests through the sandbox, as its README sets it up: each test its own owner.
 const PrismaClient = await prismaClientClass()
 const driver = DIALECT === 'postgres' ? pgDriver(PG_URL) : mysqlDriver(MYSQL_URL)
-const sandbox = createSandbox({ driver, poolSize: CONCURRENCY })
+const sandbox = createSandbox({ driver, poolSize: CONCURRENCY + 1 })
 const prisma = clientPerOwner(
   sandbox,
   () => new PrismaClient({ adapter: sandboxedPrismaAdapter(sandbox as never) }),
