@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { preparePrismaTables } from './prisma-tables.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const TESTS = Number(process.env.BENCH_TESTS ?? 64)
@@ -25,16 +26,6 @@ const PG_URL =
   process.env.SQLSANDBOX_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_bench'
 const MYSQL_URL =
   process.env.SQLSANDBOX_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/sqlsandbox_bench'
-
-/** The databases, the generated clients and the tables, as packages/prisma's test setup makes them. */
-async function prepare(): Promise<void> {
-  const { ensureTestDatabases } = await import('../scripts/test-databases.mjs')
-  await ensureTestDatabases({ postgres: PG_URL, mysql: MYSQL_URL })
-  process.env.SQLSANDBOX_PG_URL = PG_URL
-  process.env.SQLSANDBOX_MYSQL_URL = MYSQL_URL
-  const { default: setup } = await import('../packages/prisma/test/global-setup.js')
-  await setup()
-}
 
 interface Timing {
   ms: number
@@ -87,7 +78,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-await prepare()
+await preparePrismaTables(PG_URL, MYSQL_URL)
 const dir = mkdtempSync(join(tmpdir(), 'sqlsandbox-prisma-bench-'))
 const out = join(dir, 'result.jsonl')
 console.log(

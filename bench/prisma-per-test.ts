@@ -17,6 +17,7 @@ import { pgDriver } from '../packages/core/dist/dialects/postgres/index.js'
 import { createSandbox } from '../packages/core/dist/index.js'
 import { clientPerOwner, sandboxedPrismaAdapter } from '../packages/prisma/dist/index.js'
 import { PrismaClient } from '../packages/prisma/test/generated/postgres/client.js'
+import { preparePrismaTables } from './prisma-tables.js'
 import { fromPrismaPackage } from './runner/prisma/body.js'
 
 const PG_URL =
@@ -24,15 +25,9 @@ const PG_URL =
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 200)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 
-// packages/prisma's test setup makes the tables, on both servers as its suite needs them.
 const MYSQL_URL =
   process.env.SQLSANDBOX_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/sqlsandbox_bench'
-const { ensureTestDatabases } = await import('../scripts/test-databases.mjs')
-await ensureTestDatabases({ postgres: PG_URL, mysql: MYSQL_URL })
-process.env.SQLSANDBOX_PG_URL = PG_URL
-process.env.SQLSANDBOX_MYSQL_URL = MYSQL_URL
-const { default: setup } = await import('../packages/prisma/test/global-setup.js')
-await setup()
+await preparePrismaTables(PG_URL, MYSQL_URL)
 
 const { PrismaPg } =
   await fromPrismaPackage<typeof import('@prisma/adapter-pg')>('@prisma/adapter-pg')
