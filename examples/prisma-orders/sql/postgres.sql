@@ -1,4 +1,4 @@
--- The tables of prisma/schema.prisma, created by test/global-setup.ts (prisma db push needs the
+-- The tables of prisma/schema.postgres.prisma, created by test/global-setup.ts (prisma db push needs the
 -- schema engine, which is never downloaded here). They hold nothing between test runs (every
 -- test rolls back), so the setup makes them again from this file: a changed shape takes effect
 -- at the next run.
