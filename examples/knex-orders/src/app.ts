@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Knex } from 'knex'
+import { insertRow } from './db.js'
 import type { Services } from './services.js'
 
 const PRODUCTS = 'knex_example_products'
@@ -54,10 +55,12 @@ export function createApp(db: Knex, services: Omit<Services, 'close'>): Hono {
     if (!isProductInput(body)) {
       return c.json({ error: 'expected { name, stock ≥ 0, priceCents ≥ 0 }' }, 400)
     }
-    const [product] = await db(PRODUCTS)
-      .insert({ name: body.name, stock: body.stock, price_cents: body.priceCents })
-      .returning<Product[]>(PRODUCT_COLUMNS)
-    return c.json(product, 201)
+    const id = await insertRow(db, PRODUCTS, {
+      name: body.name,
+      stock: body.stock,
+      price_cents: body.priceCents,
+    })
+    return c.json(await db(PRODUCTS).where({ id }).first<Product>(PRODUCT_COLUMNS), 201)
   })
 
   app.get('/products', async (c) =>
@@ -103,9 +106,12 @@ export function createApp(db: Knex, services: Omit<Services, 'close'>): Hono {
  */
 function placeOrder(db: Knex, customer: string, lines: OrderLine[]): Promise<number> {
   return db.transaction(async (trx) => {
-    const [order] = await trx(ORDERS).insert({ customer }).returning<{ id: number }[]>('id')
-    const orderId = order!.id
+    const orderId = await insertRow(trx, ORDERS, { customer })
     for (const line of lines) {
+      // The product's existence first, as a plain read: on InnoDB an UPDATE of a missing id
+      // would lock the gap after the last product and make concurrent inserts wait.
+      const product = await trx<Product>(PRODUCTS).where({ id: line.productId }).first('id')
+      if (!product) throw new OrderRefused(404, `no product ${line.productId}`)
       // One conditional update: concurrent orders cannot both take the last items (row lock).
       const taken = await trx(PRODUCTS)
         .where({ id: line.productId })
@@ -122,7 +128,7 @@ function placeOrder(db: Knex, customer: string, lines: OrderLine[]): Promise<num
 
 async function refuse(trx: Knex.Transaction, line: OrderLine): Promise<never> {
   const product = await trx<Product>(PRODUCTS).where({ id: line.productId }).first('stock')
-  if (!product) throw new OrderRefused(404, `no product ${line.productId}`)
+  if (!product) throw new OrderRefused(404, `no product ${line.productId}`) // deleted meanwhile
   throw new OrderRefused(
     409,
     `product ${line.productId} has ${product.stock} in stock, the order wants ${line.qty}`,

@@ -4,18 +4,24 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import knex from 'knex'
 
+const { orderId, client, databaseUrl } = workerData // client: 'pg' or 'mysql2'
+
 // The thread's Knex. Under the app's tests (NODE_ENV=test) its pool is the sandbox's worker
 // pool: its statements run on the connection of the test that started the thread.
 const db = knex(
   process.env.NODE_ENV === 'test'
-    ? {
-        client: 'pg',
-        connectionPool: (await import('@sqlsandbox/core/workers/pg')).workerPgPool(),
-      }
-    : { client: 'pg', connection: workerData.databaseUrl, pool: { min: 0, max: 1 } },
+    ? { client, connectionPool: await workerPool(client) }
+    : { client, connection: databaseUrl, pool: { min: 0, max: 1 } },
 )
 
-const { orderId } = workerData
+/** The sandbox's worker pool in the shape Knex's `connectionPool` takes for the client. */
+async function workerPool(client) {
+  if (client === 'mysql2') {
+    return (await import('@sqlsandbox/core/workers/mysql2')).workerMysqlPool().pool // callback API
+  }
+  return (await import('@sqlsandbox/core/workers/pg')).workerPgPool()
+}
+
 try {
   const lines = await db('knex_example_order_lines as line')
     .join('knex_example_products as product', 'product.id', 'line.product_id')

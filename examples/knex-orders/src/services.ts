@@ -1,12 +1,13 @@
 import { Worker as Thread } from 'node:worker_threads'
 import { type ConnectionOptions, Queue, Worker } from 'bullmq'
 import type { Knex } from 'knex'
+import { dialectOf, KNEX_CLIENTS } from './db.js'
 import { type Payments, paymentsAt } from './payments.js'
 
 /** What the orders API uses besides its database, from configuration (src/server.ts: the env). */
 export interface ServicesConfig {
-  /** The database of the invoice threads' own Knex. */
-  databaseUrl: string | undefined
+  /** The database of the invoice threads' own Knex (`mysql://…` for MariaDB/MySQL). */
+  databaseUrl: string
   redis: ConnectionOptions
   /** BullMQ's key prefix. */
   queuePrefix?: string | undefined
@@ -51,7 +52,11 @@ export function startServices(db: Knex, config: ServicesConfig): Services {
     invoice: (orderId) =>
       new Promise((resolve, reject) => {
         const thread = new Thread(INVOICE_THREAD, {
-          workerData: { orderId, databaseUrl: config.databaseUrl },
+          workerData: {
+            orderId,
+            client: KNEX_CLIENTS[dialectOf(config.databaseUrl)],
+            databaseUrl: config.databaseUrl,
+          },
         })
         thread.once('message', resolve)
         thread.once('error', reject)

@@ -1,7 +1,7 @@
--- The tables of prisma/schema.prisma, created by test/global-setup.ts (prisma db push needs the
--- schema engine, which is never downloaded here). They hold nothing between test runs (every
--- test rolls back), so the setup makes them again from this file: a changed shape takes effect
--- at the next run.
+-- The tables of prisma/schema.postgres.prisma, created by test/global-setup.ts (prisma db push
+-- needs the schema engine, which is never downloaded here). They hold nothing between test runs
+-- (every test rolls back), so the setup makes them again from this file: a changed shape takes
+-- effect at the next run.
 drop table if exists prisma_example_order_lines;
 drop table if exists prisma_example_orders;
 drop table if exists prisma_example_products;

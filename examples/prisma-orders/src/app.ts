@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono'
-import { Prisma } from '../generated/client.js'
+// Prisma's error classes: its runtime's, the same for the PostgreSQL and the MySQL client.
+import { Prisma } from '../generated/postgres/client.js'
 import type { PrismaClient } from './client.js'
-import { InsufficientStockError, placeOrder } from './place-order.js'
+import { InsufficientStockError, placeOrder, UnknownProductError } from './place-order.js'
 import { BadRequestError, parseOrderRequest, parseProductRequest } from './requests.js'
 import type { Services } from './services.js'
 
@@ -72,8 +73,11 @@ function errorResponse(error: Error, c: Context): Response {
     const { productId, requested } = error
     return c.json({ error: 'insufficient_stock', productId, requested }, 409)
   }
-  // P2003: a line's product_id names no product (the foreign key), raised inside the transaction.
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+  // P2003: a line's product_id names no product (the foreign key): one deleted meanwhile.
+  if (
+    error instanceof UnknownProductError ||
+    (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003')
+  ) {
     return c.json({ error: 'unknown_product' }, 422)
   }
   console.error(error)

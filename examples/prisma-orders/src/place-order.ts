@@ -27,6 +27,14 @@ export class InsufficientStockError extends Error {
   }
 }
 
+/** A line names a product that does not exist: nothing was written. */
+export class UnknownProductError extends Error {
+  readonly code = 'UNKNOWN_PRODUCT'
+  constructor(readonly productId: number) {
+    super(`product ${productId} does not exist`)
+  }
+}
+
 /**
  * Places an order in one interactive transaction: the order and its lines are inserted and each
  * product's stock is decremented, or nothing is. The stock check is part of the UPDATE
@@ -34,6 +42,13 @@ export class InsufficientStockError extends Error {
  */
 export function placeOrder(prisma: PrismaClient, request: OrderRequest): Promise<PlacedOrder> {
   return prisma.$transaction(async (tx) => {
+    // The products' existence first, as a plain read: on InnoDB a line whose product_id names
+    // no product locks, in the foreign key check, the gap after the last product, and
+    // concurrent inserts of products wait for this transaction to end.
+    const ids = request.lines.map((line) => line.productId)
+    const known = await tx.product.findMany({ where: { id: { in: ids } }, select: { id: true } })
+    const unknown = ids.find((id) => !known.some((product) => product.id === id))
+    if (unknown !== undefined) throw new UnknownProductError(unknown)
     const order = await tx.order.create({
       data: { customer: request.customer, lines: { create: request.lines } },
       include: { lines: { orderBy: { productId: 'asc' } } },

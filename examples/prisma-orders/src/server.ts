@@ -1,17 +1,23 @@
-// Production entry point: `DATABASE_URL=postgres://… npx tsx src/server.ts` (PORT, default 3000),
-// with Redis at REDIS_URL and the payment provider at PAYMENTS_URL.
+// Production entry point: `DATABASE_URL=postgres://… npx tsx src/server.ts` (or mysql://… for
+// MariaDB/MySQL; PORT, default 3000), with Redis at REDIS_URL and the payment provider at
+// PAYMENTS_URL.
 import { serve } from '@hono/node-server'
+import { PrismaMariaDb } from '@prisma/adapter-mariadb'
 import { PrismaPg } from '@prisma/adapter-pg'
-import pg from 'pg'
 import { createApp } from './app.js'
 import { createClient } from './client.js'
 import { startServices } from './services.js'
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
-const prisma = createClient(new PrismaPg(pool))
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sqlsandbox_test'
+// Prisma's own adapters: adapter-pg over pg, adapter-mariadb over the mariadb driver (MySQL too).
+const prisma = createClient(
+  databaseUrl.startsWith('mysql:')
+    ? new PrismaMariaDb(databaseUrl) // a mysql:// URL is taken as mariadb://
+    : new PrismaPg({ connectionString: databaseUrl }),
+)
 const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const services = startServices(prisma, {
-  databaseUrl: process.env.DATABASE_URL,
+  databaseUrl,
   redis: { host: redis.hostname, port: Number(redis.port || 6379) },
   paymentsUrl: process.env.PAYMENTS_URL ?? 'http://127.0.0.1:4000',
 })
@@ -25,7 +31,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     server.close(async () => {
       await services.close()
       await prisma.$disconnect()
-      await pool.end()
     })
   })
 }

@@ -5,8 +5,8 @@ import { type Payments, paymentsAt } from './payments.js'
 
 /** What the orders API uses besides its database, from configuration (src/server.ts: the environment). */
 export interface ServicesConfig {
-  /** The database of the invoice threads' own pool. */
-  databaseUrl: string | undefined
+  /** The database of the invoice threads' own pool (`mysql://…` for MariaDB/MySQL). */
+  databaseUrl: string
   redis: ConnectionOptions
   /** BullMQ's key prefix. */
   queuePrefix?: string | undefined
@@ -20,7 +20,7 @@ export interface ConfirmationJob {
 }
 
 export interface Services {
-  /** The order's invoice, computed in a worker thread of its own (src/invoice-thread.mjs). */
+  /** The order's invoice, computed in a worker thread of its own (src/invoice-thread.*.mjs). */
   invoice(orderId: number): Promise<{ totalCents: number }>
   payments: Payments
   /** Queues the confirmation of a paid order. */
@@ -32,7 +32,11 @@ export interface Services {
 }
 
 const QUEUE = 'prisma-orders-confirmations'
-const INVOICE_THREAD = new URL('./invoice-thread.mjs', import.meta.url)
+/** The invoice thread per database: raw SQL over the thread's pool (pg, or mysql2). */
+const INVOICE_THREADS = {
+  postgres: new URL('./invoice-thread.postgres.mjs', import.meta.url),
+  mysql: new URL('./invoice-thread.mysql.mjs', import.meta.url),
+}
 
 export function startServices(prisma: PrismaClient, config: ServicesConfig): Services {
   const { redis: connection, queuePrefix: prefix } = config
@@ -51,7 +55,8 @@ export function startServices(prisma: PrismaClient, config: ServicesConfig): Ser
   return {
     invoice: (orderId) =>
       new Promise((resolve, reject) => {
-        const thread = new Thread(INVOICE_THREAD, {
+        const database = config.databaseUrl.startsWith('mysql:') ? 'mysql' : 'postgres'
+        const thread = new Thread(INVOICE_THREADS[database], {
           workerData: { orderId, databaseUrl: config.databaseUrl },
         })
         thread.once('message', resolve)

@@ -1,7 +1,7 @@
-// An order's invoice, computed in a worker thread (src/services.ts starts one per order): the
-// lines and prices read through the thread's own pool, the total written on the order. Plain
-// JavaScript over pg: a thread does not go through the tests' TypeScript transform, and the
-// generated Prisma client is TypeScript.
+// An order's invoice on PostgreSQL, computed in a worker thread (src/services.ts starts one per
+// order): the lines and prices read through the thread's own pool, the total written on the
+// order. Plain JavaScript over pg: a thread does not go through the tests' TypeScript transform,
+// and the generated Prisma client is TypeScript.
 import { parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 

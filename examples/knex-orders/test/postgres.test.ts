@@ -1,0 +1,33 @@
+import { createSandbox } from '@sqlsandbox/core'
+import { runJobsAsOwners, stampJobs } from '@sqlsandbox/core/bullmq'
+import { isolate, isolateMethod } from '@sqlsandbox/core/isolator'
+import { pgDriver } from '@sqlsandbox/core/pg'
+import { useSandbox } from '@sqlsandbox/core/vitest'
+import { joinWorkerThreads } from '@sqlsandbox/core/workers'
+import { Queue } from 'bullmq'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { committedRows, NO_ROWS } from './committed.js'
+import { describeOrders } from './orders.js'
+import { sandboxedApp } from './sandbox.js'
+import { describeServer } from './server.js'
+import { PG_URL } from './settings.js'
+
+const sandbox = createSandbox({ driver: pgDriver(PG_URL) })
+useSandbox(sandbox) // every test, concurrent ones too: its own connection inside BEGIN … ROLLBACK
+beforeAll(() => joinWorkerThreads(sandbox)) // a worker thread joins the test that started it
+beforeAll(() => stampJobs(sandbox)) // a job added in a test carries its owner…
+beforeAll(() => runJobsAsOwners(sandbox)) // …and the app's BullMQ worker runs it as that owner
+const isolator = isolate() // a side effect inside one of the app's transactions fails the test
+beforeAll(() =>
+  isolateMethod(Queue.prototype, 'add', { sideEffect: 'job', adapter: 'bullmq', fails: 'reject' }),
+)
+afterAll(() => isolator.stop())
+
+const app = await sandboxedApp(sandbox, PG_URL) // the app's knex and services, over the sandbox
+afterAll(async () => {
+  await app.close()
+  expect(await committedRows(PG_URL)).toEqual(NO_ROWS)
+})
+
+describeOrders(app) // the app called in-process: app.request(…)
+describeServer(app) // the app served over HTTP by a server started in beforeAll
