@@ -1,5 +1,5 @@
 import { openAppTransactions } from './open-transactions.js'
-import { deferToTrackedCommit } from './transaction-scopes.js'
+import { deferToTrackedCommit } from './tracked-transactions.js'
 
 /**
  * Runs fn once the caller's app transaction has committed, never if it rolls back; registered

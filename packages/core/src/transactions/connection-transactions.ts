@@ -4,7 +4,7 @@ import {
   currentTransactionScope,
   type SavepointNames,
   TrackedTransactionRecord,
-} from './transaction-scopes.js'
+} from './tracked-transactions.js'
 
 /** What a tracker needs to know of its server's transaction statements. */
 export interface TrackingSemantics

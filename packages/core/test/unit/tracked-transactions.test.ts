@@ -19,7 +19,7 @@ import {
   isTrackingTransactions,
   runInTransactionScope,
   trackedTransactions,
-} from '../../src/transactions/transaction-scopes.js'
+} from '../../src/transactions/tracked-transactions.js'
 
 const undo: Array<() => void> = []
 afterEach(() => {

@@ -4,7 +4,7 @@ import {
   type OpenAppTransaction,
   watchAppTransactions,
 } from '../../transactions/open-transactions.js'
-import { captureTrackedBeginStacks } from '../../transactions/transaction-scopes.js'
+import { captureTrackedBeginStacks } from '../../transactions/tracked-transactions.js'
 import { detectChildProcesses } from './child-process-detector.js'
 import { detectHttp } from './http-detector.js'
 import {

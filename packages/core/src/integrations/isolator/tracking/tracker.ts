@@ -3,7 +3,7 @@ import {
   ConnectionTransactions,
   type TrackingSemantics,
 } from '../../../transactions/connection-transactions.js'
-import { installTransactionTracking } from '../../../transactions/transaction-scopes.js'
+import { installTransactionTracking } from '../../../transactions/tracked-transactions.js'
 
 /** A running transaction tracker: `stop()` puts the pool's connections back as they were. */
 export interface TransactionTracker {
