@@ -1,16 +1,12 @@
 import type { Statement } from '../statements/index.js'
 import type { TransactionSemantics } from './semantics.js'
-import {
-  currentTransactionScope,
-  type SavepointNames,
-  TrackedTransactionRecord,
-} from './tracked-transactions.js'
+import { currentTransactionScope, TrackedTransactionRecord } from './tracked-transactions.js'
 
-/** What a tracker needs to know of its server's transaction statements. */
-export interface TrackingSemantics
-  extends Pick<TransactionSemantics, 'beginInTransaction' | 'chainOutsideTransaction'> {
-  readonly sameSavepoint: SavepointNames
-}
+/** What a tracker needs to know of its server's transaction statements: its dialect's semantics do. */
+export type TrackingSemantics = Pick<
+  TransactionSemantics,
+  'beginInTransaction' | 'chainOutsideTransaction' | 'sameSavepoint'
+>
 
 /** What a statement's outcome decides, once the driver reports it. */
 export interface Pending {
@@ -73,13 +69,9 @@ export class ConnectionTransactions {
         this.lost()
         return undefined
       case 'savepoint':
-        this.#open?.savepoint(statement.name)
-        return undefined
       case 'release':
-        this.#open?.release(statement.name)
-        return undefined
       case 'rollback-to':
-        this.#open?.rollbackTo(statement.name)
+        this.#open?.savepointStatement(statement)
         return undefined
       default:
         return undefined

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { BeginStack } from './open-transactions.js'
 import { runAfterCommitWork } from './open-transactions.js'
+import type { SavepointNames } from './semantics.js'
+import { WorkAwaitingCommit } from './work-awaiting-commit.js'
 
 /**
  * A transaction seen on one of the app's real pools by a transaction tracker (no sandbox: staging,
@@ -139,29 +141,22 @@ export function deferToTrackedCommit(fn: () => unknown): boolean {
   return false
 }
 
-/** How savepoint names compare: PostgreSQL's are folded by the lexer, MySQL's ignore case. */
-export type SavepointNames = (a: string, b: string) => boolean
-
-/** One tracked transaction: its savepoints (for ROLLBACK TO) and the work waiting for its COMMIT. */
-export class TrackedTransactionRecord implements TrackedTransaction {
+/** One tracked transaction: the work waiting for its COMMIT, by savepoint. */
+export class TrackedTransactionRecord extends WorkAwaitingCommit implements TrackedTransaction {
   readonly pool: string
-  readonly afterCommit: Array<() => unknown> = []
   readonly #scope: TransactionScope | undefined
   readonly #begin: BeginStack | undefined
-  readonly #sameName: SavepointNames
-  /** Each savepoint with the length of `afterCommit` when it was set. */
-  readonly #savepoints: Array<{ name: string; mark: number }> = []
   #attached = true
 
   constructor(
     pool: string,
     scope: TransactionScope | undefined,
     above: (...args: never[]) => unknown,
-    sameName: SavepointNames,
+    sameName: SavepointNames | undefined,
   ) {
+    super(sameName)
     this.pool = pool
     this.#scope = scope
-    this.#sameName = sameName
     this.#begin = stackWatchers > 0 ? captureStack(above) : undefined
     if (scope) scope.open.push(this)
     else unscopedOpen++
@@ -169,24 +164,6 @@ export class TrackedTransactionRecord implements TrackedTransaction {
 
   get openedAt(): string | undefined {
     return this.#begin?.stack
-  }
-
-  savepoint(name: string): void {
-    this.#savepoints.push({ name, mark: this.afterCommit.length })
-  }
-
-  /** RELEASE: the savepoint and those set after it are gone; their work stays with the transaction. */
-  release(name: string): void {
-    const at = this.#find(name)
-    if (at >= 0) this.#savepoints.length = at
-  }
-
-  /** ROLLBACK TO: the work registered since the savepoint is dropped; the savepoint stays. */
-  rollbackTo(name: string): void {
-    const at = this.#find(name)
-    if (at < 0) return
-    this.afterCommit.length = this.#savepoints[at]!.mark
-    this.#savepoints.length = at + 1
   }
 
   /** No longer open for the code of its scope (its COMMIT or ROLLBACK was sent). */
@@ -205,15 +182,8 @@ export class TrackedTransactionRecord implements TrackedTransaction {
   /** Ended: its work runs if it committed, and is dropped otherwise. */
   end(committed: boolean): void {
     this.detach()
-    const work = this.afterCommit.splice(0)
+    const work = this.takeWork()
     if (committed) runAfterCommitWork(work)
-  }
-
-  #find(name: string): number {
-    for (let at = this.#savepoints.length - 1; at >= 0; at--) {
-      if (this.#sameName(this.#savepoints[at]!.name, name)) return at
-    }
-    return -1
   }
 }
 

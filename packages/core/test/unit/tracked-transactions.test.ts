@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { MYSQL_TRACKING } from '../../src/integrations/isolator/tracking/mysql2-tracking.js'
-import { PG_TRACKING } from '../../src/integrations/isolator/tracking/pg-tracking.js'
+import { mysqlSemantics } from '../../src/dialects/mysql/semantics.js'
+import { postgresSemantics } from '../../src/dialects/postgres/semantics.js'
 import { sending, settle } from '../../src/integrations/isolator/tracking/sent-statements.js'
 import type { TrackedConnection } from '../../src/integrations/isolator/tracking/tracker.js'
 import { isolate, trackTransactions } from '../../src/integrations/isolator.js'
@@ -41,7 +41,7 @@ function run(state: ConnectionTransactions, statement: Statement, committed = tr
 describe('transaction scopes', () => {
   test('with no tracker installed a scope is no scope: nothing is kept, fn just runs', () => {
     expect(isTrackingTransactions()).toBe(false)
-    const state = new ConnectionTransactions('unit', PG_TRACKING)
+    const state = new ConnectionTransactions('unit', postgresSemantics)
     const ran: string[] = []
     runInTransactionScope(() => {
       run(state, { kind: 'begin', characteristics: {} })
@@ -53,7 +53,7 @@ describe('transaction scopes', () => {
 
   test('a transaction is seen from its scope and the scopes nested in it, not from outside or beside', () => {
     tracking()
-    const state = new ConnectionTransactions('unit', PG_TRACKING)
+    const state = new ConnectionTransactions('unit', postgresSemantics)
     runInTransactionScope(() => {
       runInTransactionScope(() => {
         run(state, { kind: 'begin', characteristics: {} })
@@ -171,8 +171,8 @@ function statementOf(op: Exclude<Op, { op: 'register' }>): Statement {
 }
 
 describe.each([
-  ['postgres', PG_TRACKING],
-  ['mysql', MYSQL_TRACKING],
+  ['postgres', postgresSemantics],
+  ['mysql', mysqlSemantics],
 ] as const)('a tracked connection on %s', (_, semantics) => {
   test('afterCommit work runs exactly as the reference says: at the outermost commit, never after a rollback or a ROLLBACK TO before it', () => {
     tracking()
@@ -204,7 +204,7 @@ describe('faults of the tracker', () => {
     const listener = (warning: Error) => warnings.push(warning)
     process.on('warning', listener)
     try {
-      const broken = new ConnectionTransactions('unit', PG_TRACKING)
+      const broken = new ConnectionTransactions('unit', postgresSemantics)
       broken.sending = () => {
         throw new Error('a bug of the tracker')
       }
@@ -213,7 +213,7 @@ describe('faults of the tracker', () => {
       expect(connection.live).toBe(false)
 
       const other: TrackedConnection = {
-        state: new ConnectionTransactions('unit', PG_TRACKING),
+        state: new ConnectionTransactions('unit', postgresSemantics),
         live: true,
       }
       const sent = sending(other, 'begin', 'postgres', above, false)!

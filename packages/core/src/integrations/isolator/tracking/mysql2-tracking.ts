@@ -1,6 +1,4 @@
-import { mysqlSemantics } from '../../../dialects/mysql/semantics.js'
 import { reportsNoTransaction } from '../../../dialects/mysql/server-status.js'
-import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
 import { type OutcomeReading, type Sent, sending, settle, settler } from './sent-statements.js'
 import { type TrackedConnection, type Tracker, trackerFault } from './tracker.js'
 
@@ -14,13 +12,6 @@ export interface Mysql2ConnectionLike {
 export interface Mysql2PoolLike {
   on(event: 'acquire', listener: (connection: Mysql2ConnectionLike) => void): unknown
   removeListener(event: 'acquire', listener: (connection: Mysql2ConnectionLike) => void): unknown
-}
-
-export const MYSQL_TRACKING: TrackingSemantics = {
-  beginInTransaction: mysqlSemantics.beginInTransaction,
-  chainOutsideTransaction: mysqlSemantics.chainOutsideTransaction,
-  // MySQL's savepoint names ignore case.
-  sameSavepoint: (a, b) => a.toLowerCase() === b.toLowerCase(),
 }
 
 export const MYSQL_OUTCOMES: OutcomeReading = {

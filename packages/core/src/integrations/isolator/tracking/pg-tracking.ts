@@ -1,5 +1,3 @@
-import { postgresSemantics } from '../../../dialects/postgres/semantics.js'
-import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
 import {
   type OutcomeReading,
   type Sent,
@@ -19,13 +17,6 @@ export interface PgClientLike {
 export interface PgPoolLike {
   on(event: 'acquire', listener: (client: PgClientLike) => void): unknown
   removeListener(event: 'acquire', listener: (client: PgClientLike) => void): unknown
-}
-
-export const PG_TRACKING: TrackingSemantics = {
-  beginInTransaction: postgresSemantics.beginInTransaction,
-  chainOutsideTransaction: postgresSemantics.chainOutsideTransaction,
-  // The lexer folds unquoted names already; quoted ones are exact.
-  sameSavepoint: (a, b) => a === b,
 }
 
 const PG_OUTCOMES: OutcomeReading = {

@@ -1,20 +1,15 @@
+import { mysqlSemantics } from '../../../dialects/mysql/semantics.js'
+import { postgresSemantics } from '../../../dialects/postgres/semantics.js'
 import { SandboxError } from '../../../ownership/errors.js'
 import { type KnexLike, trackKnex } from './knex-tracking.js'
 import { type MariadbPoolLike, trackMariadbPool } from './mariadb-tracking.js'
 import {
-  MYSQL_TRACKING,
   type Mysql2ConnectionLike,
   type Mysql2PoolLike,
   trackMysql2Connection,
   trackMysql2Pool,
 } from './mysql2-tracking.js'
-import {
-  PG_TRACKING,
-  type PgClientLike,
-  type PgPoolLike,
-  trackPgClient,
-  trackPgPool,
-} from './pg-tracking.js'
+import { type PgClientLike, type PgPoolLike, trackPgClient, trackPgPool } from './pg-tracking.js'
 import { Tracker, type TransactionTracker } from './tracker.js'
 
 export interface TrackTransactionsOptions {
@@ -59,7 +54,7 @@ export function trackTransactions(
   const tracker = new Tracker(
     found.target,
     options.name ?? found.name,
-    found.dialect === 'postgres' ? PG_TRACKING : MYSQL_TRACKING,
+    found.dialect === 'postgres' ? postgresSemantics : mysqlSemantics,
   )
   try {
     found.track(tracker)
