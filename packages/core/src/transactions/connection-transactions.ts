@@ -1,6 +1,11 @@
 import type { Statement } from '../statements/index.js'
 import type { TransactionSemantics } from './semantics.js'
-import { currentTransactionScope, TrackedTransactionRecord } from './tracked-transactions.js'
+import {
+  currentTransactionScope,
+  refuseTrackedBegin,
+  type TrackedPool,
+  TrackedTransactionRecord,
+} from './tracked-transactions.js'
 
 /** What a tracker needs to know of its server's transaction statements: its dialect's semantics do. */
 export type TrackingSemantics = Pick<
@@ -14,6 +19,8 @@ export interface Pending {
   readonly commits?: TrackedTransactionRecord | undefined
   /** Begun by the statement: forgotten if the statement fails. */
   readonly opens?: TrackedTransactionRecord | undefined
+  /** The isolator refuses the statement (a BEGIN on another database): it must not be sent. */
+  readonly refusal?: Error | undefined
 }
 
 /**
@@ -23,11 +30,12 @@ export interface Pending {
  * its queue in order); what only its outcome can tell (did the COMMIT commit?) is settled then.
  */
 export class ConnectionTransactions {
-  readonly #pool: string
+  readonly #pool: TrackedPool
   readonly #semantics: TrackingSemantics
   #open: TrackedTransactionRecord | undefined
 
-  constructor(pool: string, semantics: TrackingSemantics) {
+  /** `pool`: the tracked pool the connection belongs to (its tracker). */
+  constructor(pool: TrackedPool, semantics: TrackingSemantics) {
     this.#pool = pool
     this.#semantics = semantics
   }
@@ -44,6 +52,8 @@ export class ConnectionTransactions {
     switch (statement.kind) {
       case 'begin': {
         if (this.#open && this.#semantics.beginInTransaction === 'ignored') return undefined
+        const refusal = refuseTrackedBegin(this.#pool)
+        if (refusal) return { refusal }
         // MySQL's BEGIN inside a transaction commits it first.
         const commits = this.#detachOpen()
         return { commits, opens: this.#begin(above) }

@@ -97,7 +97,7 @@ export function beforeAppBegin(sandbox: string): { openedAt?: BeginStack; refusa
     const refusal = watcher.beforeBegin?.(sandbox, open)
     if (refusal) return { refusal }
   }
-  return { openedAt: captureStack() }
+  return { openedAt: captureBeginStack(beforeAppBegin) }
 }
 
 /** A captured stack: V8 formats it on first read of `stack`, which only a message needs. */
@@ -197,12 +197,15 @@ function reportAfterCommitFailure(error: unknown): void {
   })
 }
 
-/** Deep enough to get past an ORM's frames to the app's; formatted only when a message needs it. */
-function captureStack(): BeginStack {
+/**
+ * @internal A BEGIN's stack, from the caller of `above`: deep enough to get past an ORM's frames
+ * to the app's, and formatted only when a message needs it.
+ */
+export function captureBeginStack(above: (...args: never[]) => unknown): BeginStack {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 40
   const holder: { stack?: string } = {}
-  Error.captureStackTrace(holder, beforeAppBegin)
+  Error.captureStackTrace(holder, above)
   Error.stackTraceLimit = limit
   return holder
 }

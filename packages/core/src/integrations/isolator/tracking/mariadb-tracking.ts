@@ -1,6 +1,6 @@
 import { MYSQL_OUTCOMES } from './mysql2-tracking.js'
-import { sending, settler } from './sent-statements.js'
-import type { TrackedConnection, Tracker } from './tracker.js'
+import { type DriverCalls, trackedCalls } from './tracked-calls.js'
+import type { Tracker } from './tracker.js'
 
 /**
  * The part of a `mariadb` pool (promise API, as `mariadb.createPool()` makes it: what Prisma's
@@ -25,35 +25,38 @@ export function trackMariadbPool(pool: MariadbPoolLike, tracker: Tracker): void 
 type Settle = (value: unknown) => void
 
 /** The inner connection's methods take `(cmdParam, resolve, reject)`: the outcome is theirs. */
-function trackedCommand(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
-  return function command(this: unknown, ...args: unknown[]): unknown {
-    if (!connection.live) return Reflect.apply(original, this, args)
-    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
+const MARIADB_CALLS: DriverCalls = {
+  dialect: 'mysql',
+  watchOpen: true,
+  outcomes: MYSQL_OUTCOMES,
+  textOf: (args) => textOf(args[0]),
+  call(original, self, args, outcome) {
     const [, resolve, reject] = args as [unknown, Settle | undefined, Settle | undefined]
-    if (sent === undefined || typeof resolve !== 'function' || typeof reject !== 'function') {
-      return Reflect.apply(original, this, args)
+    if (typeof resolve !== 'function' || typeof reject !== 'function') {
+      outcome.unseen()
+      return Reflect.apply(original, self, args)
     }
-    const finish = settler(connection, sent, MYSQL_OUTCOMES)
     const observed = [...args]
     observed[1] = (result: unknown) => {
-      finish(undefined, result)
+      outcome.settle(undefined, result)
       resolve(result)
     }
     observed[2] = (error: unknown) => {
-      finish(error, undefined)
+      outcome.settle(error, undefined)
       reject(error)
     }
-    try {
-      return Reflect.apply(original, this, observed)
-    } catch (error) {
-      finish(error, undefined)
-      throw error
-    }
-  }
+    return Reflect.apply(original, self, observed)
+  },
+  // As the driver fails a command it cannot send: its reject.
+  refuse(args, error) {
+    const reject = args[2]
+    if (typeof reject !== 'function') throw error
+    reject(error)
+    return undefined
+  },
 }
+
+const trackedCommand = trackedCalls(MARIADB_CALLS)
 
 function textOf(cmdParam: unknown): string | undefined {
   if (typeof cmdParam !== 'object' || cmdParam === null) return undefined

@@ -1,6 +1,7 @@
 import { reportsNoTransaction } from '../../../dialects/mysql/server-status.js'
-import { type OutcomeReading, type Sent, sending, settle, settler } from './sent-statements.js'
-import { type TrackedConnection, type Tracker, trackerFault } from './tracker.js'
+import type { OutcomeReading } from './sent-statements.js'
+import { type DriverCalls, type Outcome, trackedCalls } from './tracked-calls.js'
+import type { Tracker } from './tracker.js'
 
 /** The part of a mysql2 connection (callback API: the one the promise API wraps) the tracker wraps. */
 export interface Mysql2ConnectionLike {
@@ -46,45 +47,37 @@ interface CommandLike {
   emit?: (...args: unknown[]) => unknown
 }
 
-function trackedCommand(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
-  return function command(this: unknown, ...args: unknown[]): unknown {
-    if (!connection.live) return Reflect.apply(original, this, args)
-    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
-    if (sent === undefined) return Reflect.apply(original, this, args)
-    let started: unknown
-    try {
-      started = Reflect.apply(original, this, args)
-    } catch (error) {
-      settle(connection, sent, error, undefined, MYSQL_OUTCOMES)
-      throw error
-    }
-    observe(started, connection, sent)
+/** mysql2's `query` and `execute`: they return the command, whose outcome is read as it comes. */
+const MYSQL2_CALLS: DriverCalls = {
+  dialect: 'mysql',
+  watchOpen: true,
+  outcomes: MYSQL_OUTCOMES,
+  textOf: (args) => textOf(args[0]),
+  call(original, self, args, outcome) {
+    const started = Reflect.apply(original, self, args)
+    observe(started as CommandLike, outcome)
     return started
-  }
+  },
+  // Thrown, as mysql2 throws a call it cannot make: its promise API, pool.query and Knex turn it
+  // into the caller's rejection or callback error.
+  refuse(_args, error) {
+    throw error
+  },
 }
+
+const trackedCommand = trackedCalls(MYSQL2_CALLS)
 
 /**
  * The command's outcome, seen without changing it: its `onResult` (set when a callback was given,
  * as the promise API always does) is wrapped; otherwise its 'error' and 'end' events are read as
  * they are emitted, without adding a listener (an 'error' nobody listens to must still throw).
  */
-function observe(started: unknown, connection: TrackedConnection, sent: Sent): void {
+function observe(command: CommandLike, outcome: Outcome): void {
   try {
-    const command = started as CommandLike
-    let done = false
-    const settleHere = settler(connection, sent, MYSQL_OUTCOMES)
-    const finish = (error: unknown, result: unknown) => {
-      if (done) return
-      done = true
-      settleHere(error, result)
-    }
     const onResult = command.onResult
     if (typeof onResult === 'function') {
       command.onResult = function (this: unknown, error: unknown, result: unknown) {
-        finish(error, result)
+        outcome.settle(error, result)
         // biome-ignore lint/complexity/noArguments: the callback gets exactly what mysql2 passed.
         return Reflect.apply(onResult, this, arguments)
       }
@@ -95,12 +88,12 @@ function observe(started: unknown, connection: TrackedConnection, sent: Sent): v
     let failure: unknown
     command.emit = function (this: unknown, event: unknown, value: unknown) {
       if (event === 'error') failure = value
-      else if (event === 'end') finish(failure, undefined)
+      else if (event === 'end') outcome.settle(failure, undefined)
       // biome-ignore lint/complexity/noArguments: the listeners get exactly what mysql2 emitted.
       return Reflect.apply(emit, this, arguments)
     }
   } catch (error) {
-    trackerFault(connection, error)
+    outcome.fault(error)
   }
 }
 

@@ -1,12 +1,6 @@
-import {
-  type OutcomeReading,
-  type Sent,
-  sending,
-  settle,
-  settler,
-  settleUnseen,
-} from './sent-statements.js'
-import type { TrackedConnection, Tracker } from './tracker.js'
+import type { OutcomeReading } from './sent-statements.js'
+import { type DriverCalls, type Method, trackedCalls } from './tracked-calls.js'
+import type { Tracker } from './tracker.js'
 
 /** The part of a pg `Client` (or of a client a pg `Pool` hands out) the tracker wraps. */
 export interface PgClientLike {
@@ -28,6 +22,52 @@ const PG_OUTCOMES: OutcomeReading = {
   },
 }
 
+/** pg's `client.query(config, values?, callback?)`: a callback, or else a promise (or a Submittable). */
+const PG_CALLS: DriverCalls = {
+  dialect: 'postgres',
+  // PostgreSQL ends a transaction only on a transaction statement.
+  watchOpen: false,
+  outcomes: PG_OUTCOMES,
+  textOf: (args) => textOf(args[0]),
+  call(original, self, args, outcome) {
+    const at = callbackAt(args)
+    if (at >= 0) {
+      const callback = args[at] as Method
+      args[at] = function (this: unknown, error: unknown, result: unknown) {
+        outcome.settle(error, result)
+        // biome-ignore lint/complexity/noArguments: the callback gets exactly what pg passed.
+        return Reflect.apply(callback, this, arguments)
+      }
+      return Reflect.apply(original, self, args)
+    }
+    const result = Reflect.apply(original, self, args)
+    if (ownsItsOutcome(args[0]) || !isThenable(result)) {
+      outcome.unseen()
+      return result
+    }
+    return result.then(
+      (value) => {
+        outcome.settle(undefined, value)
+        return value
+      },
+      (error: unknown) => {
+        outcome.settle(error, undefined)
+        throw error
+      },
+    )
+  },
+  // As pg fails a query it cannot send: the callback, later; or the promise.
+  refuse(args, error) {
+    const at = callbackAt(args)
+    if (at >= 0) {
+      process.nextTick(args[at] as Method, error)
+      return undefined
+    }
+    if (ownsItsOutcome(args[0])) throw error
+    return Promise.reject(error)
+  },
+}
+
 /**
  * Tracks a pg `Pool`: each client it hands out (`'acquire'`, clients made before included) is
  * tracked as it is, so `pool.query`, `pool.connect()` and the ORMs over the pool are seen.
@@ -43,69 +83,17 @@ export function trackPgClient(client: PgClientLike, tracker: Tracker): void {
   tracker.wrap(client, ['query'], trackedQuery)
 }
 
-function trackedQuery(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
-  return function query(this: unknown, ...args: unknown[]): unknown {
-    if (!connection.live) return Reflect.apply(original, this, args)
-    const sent = sending(connection, textOf(args[0]), 'postgres', query, false)
-    if (sent === undefined) return Reflect.apply(original, this, args)
-    return observed(original, this, args, connection, sent)
-  }
+const trackedQuery = trackedCalls(PG_CALLS)
+
+function callbackAt(args: unknown[]): number {
+  return typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
 }
 
-/** Runs the query with its outcome seen: the app's callback or promise gets the same result or error. */
-function observed(
-  original: (...args: unknown[]) => unknown,
-  self: unknown,
-  args: unknown[],
-  connection: TrackedConnection,
-  sent: Sent,
-): unknown {
-  const at = typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
-  if (at >= 0) {
-    const callback = args[at] as (...args: unknown[]) => unknown
-    const settleHere = settler(connection, sent, PG_OUTCOMES)
-    args[at] = function (this: unknown, error: unknown, result: unknown) {
-      settleHere(error, result)
-      // biome-ignore lint/complexity/noArguments: the callback gets exactly what pg passed.
-      return Reflect.apply(callback, this, arguments)
-    }
-    return call(original, self, args, connection, sent)
-  }
-  const config = args[0] as { submit?: unknown; callback?: unknown } | null
-  const result = call(original, self, args, connection, sent)
-  const unseen = typeof config === 'object' && config !== null && (config.submit || config.callback)
-  if (unseen || !isThenable(result)) {
-    settleUnseen(connection, sent)
-    return result
-  }
-  return result.then(
-    (value) => {
-      settle(connection, sent, undefined, value, PG_OUTCOMES)
-      return value
-    },
-    (error: unknown) => {
-      settle(connection, sent, error, undefined, PG_OUTCOMES)
-      throw error
-    },
-  )
-}
-
-function call(
-  original: (...args: unknown[]) => unknown,
-  self: unknown,
-  args: unknown[],
-  connection: TrackedConnection,
-  sent: Sent,
-): unknown {
-  try {
-    return Reflect.apply(original, self, args)
-  } catch (error) {
-    settle(connection, sent, error, undefined, PG_OUTCOMES)
-    throw error
-  }
+/** A Submittable (pg-cursor, pg-query-stream), or a config with its own callback. */
+function ownsItsOutcome(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return false
+  const { submit, callback } = config as { submit?: unknown; callback?: unknown }
+  return Boolean(submit || callback)
 }
 
 function textOf(config: unknown): string | undefined {

@@ -22,9 +22,10 @@ export interface TrackTransactionsOptions {
  * its real pool (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, MySQL's implicit
  * commits), per connection, with sqlsandbox's own lexer, and ties each transaction to the
  * transaction scope of the code that began it (`transactionScope`, `expressTransactionScope` & co.).
- * The isolator then reports side effects inside those transactions, and `afterCommit(fn)` runs fn
- * after their real COMMIT. It refuses nothing and changes no result or error; a fault of its own
- * stops it looking at that connection, never the query.
+ * The isolator then reports side effects inside those transactions (and, in 'raise' mode, refuses
+ * a BEGIN on one tracked pool inside a transaction open on another), and `afterCommit(fn)` runs fn
+ * after their real COMMIT. The tracker itself refuses nothing and changes no result or error; a
+ * fault of its own stops it looking at that connection, never the query.
  *
  * `target`: a pg `Pool` or `Client`; a mysql2 pool or connection (callback or promise API); a
  * mariadb pool (promise API); a Knex instance over pg or mysql2. Drizzle, and Prisma's

@@ -74,7 +74,7 @@ export class Tracker implements TransactionTracker {
   wrap(connection: object, methods: readonly string[], wrap: Wrap): void {
     if (this.#stopped || wrapped.has(connection)) return
     const tracked: TrackedConnection = {
-      state: new ConnectionTransactions(this.name, this.#semantics),
+      state: new ConnectionTransactions(this, this.#semantics),
       live: true,
     }
     wrapped.set(connection, tracked)
