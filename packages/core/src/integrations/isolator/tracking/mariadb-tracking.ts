@@ -1,6 +1,7 @@
 import { MYSQL_OUTCOMES } from './mysql2-tracking.js'
-import { type DriverCalls, trackedCalls } from './tracked-calls.js'
-import type { Tracker } from './tracker.js'
+import { sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method } from './tracked-calls.js'
+import type { TrackedConnection, Tracker } from './tracker.js'
 
 /**
  * The part of a `mariadb` pool (promise API, as `mariadb.createPool()` makes it: what Prisma's
@@ -26,10 +27,7 @@ type Settle = (value: unknown) => void
 
 /** The inner connection's methods take `(cmdParam, resolve, reject)`: the outcome is theirs. */
 const MARIADB_CALLS: DriverCalls = {
-  dialect: 'mysql',
-  watchOpen: true,
   outcomes: MYSQL_OUTCOMES,
-  textOf: (args) => textOf(args[0]),
   call(original, self, args, outcome) {
     const [, resolve, reject] = args as [unknown, Settle | undefined, Settle | undefined]
     if (typeof resolve !== 'function' || typeof reject !== 'function') {
@@ -56,7 +54,14 @@ const MARIADB_CALLS: DriverCalls = {
   },
 }
 
-const trackedCommand = trackedCalls(MARIADB_CALLS)
+function trackedCommand(original: Method, connection: TrackedConnection): Method {
+  return function command(this: unknown, ...args: unknown[]): unknown {
+    if (!connection.live) return Reflect.apply(original, this, args)
+    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
+    if (sent === undefined) return Reflect.apply(original, this, args)
+    return callObserved(MARIADB_CALLS, original, this, args, connection, sent)
+  }
+}
 
 function textOf(cmdParam: unknown): string | undefined {
   if (typeof cmdParam !== 'object' || cmdParam === null) return undefined

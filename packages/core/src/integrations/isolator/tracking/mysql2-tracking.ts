@@ -1,7 +1,7 @@
 import { reportsNoTransaction } from '../../../dialects/mysql/server-status.js'
-import type { OutcomeReading } from './sent-statements.js'
-import { type DriverCalls, type Outcome, trackedCalls } from './tracked-calls.js'
-import type { Tracker } from './tracker.js'
+import { type OutcomeReading, sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method, type Outcome } from './tracked-calls.js'
+import type { TrackedConnection, Tracker } from './tracker.js'
 
 /** The part of a mysql2 connection (callback API: the one the promise API wraps) the tracker wraps. */
 export interface Mysql2ConnectionLike {
@@ -49,10 +49,7 @@ interface CommandLike {
 
 /** mysql2's `query` and `execute`: they return the command, whose outcome is read as it comes. */
 const MYSQL2_CALLS: DriverCalls = {
-  dialect: 'mysql',
-  watchOpen: true,
   outcomes: MYSQL_OUTCOMES,
-  textOf: (args) => textOf(args[0]),
   call(original, self, args, outcome) {
     const started = Reflect.apply(original, self, args)
     observe(started as CommandLike, outcome)
@@ -65,7 +62,15 @@ const MYSQL2_CALLS: DriverCalls = {
   },
 }
 
-const trackedCommand = trackedCalls(MYSQL2_CALLS)
+function trackedCommand(original: Method, connection: TrackedConnection): Method {
+  return function command(this: unknown, ...args: unknown[]): unknown {
+    if (!connection.live) return Reflect.apply(original, this, args)
+    // MySQL may end a transaction unannounced (a deadlock): inside one, every outcome matters.
+    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
+    if (sent === undefined) return Reflect.apply(original, this, args)
+    return callObserved(MYSQL2_CALLS, original, this, args, connection, sent)
+  }
+}
 
 /**
  * The command's outcome, seen without changing it: its `onResult` (set when a callback was given,

@@ -1,6 +1,6 @@
-import type { OutcomeReading } from './sent-statements.js'
-import { type DriverCalls, type Method, trackedCalls } from './tracked-calls.js'
-import type { Tracker } from './tracker.js'
+import { type OutcomeReading, sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method } from './tracked-calls.js'
+import type { TrackedConnection, Tracker } from './tracker.js'
 
 /** The part of a pg `Client` (or of a client a pg `Pool` hands out) the tracker wraps. */
 export interface PgClientLike {
@@ -24,11 +24,7 @@ const PG_OUTCOMES: OutcomeReading = {
 
 /** pg's `client.query(config, values?, callback?)`: a callback, or else a promise (or a Submittable). */
 const PG_CALLS: DriverCalls = {
-  dialect: 'postgres',
-  // PostgreSQL ends a transaction only on a transaction statement.
-  watchOpen: false,
   outcomes: PG_OUTCOMES,
-  textOf: (args) => textOf(args[0]),
   call(original, self, args, outcome) {
     const at = callbackAt(args)
     if (at >= 0) {
@@ -83,7 +79,15 @@ export function trackPgClient(client: PgClientLike, tracker: Tracker): void {
   tracker.wrap(client, ['query'], trackedQuery)
 }
 
-const trackedQuery = trackedCalls(PG_CALLS)
+function trackedQuery(original: Method, connection: TrackedConnection): Method {
+  return function query(this: unknown, ...args: unknown[]): unknown {
+    if (!connection.live) return Reflect.apply(original, this, args)
+    // PostgreSQL ends a transaction only on a transaction statement: no other outcome matters.
+    const sent = sending(connection, textOf(args[0]), 'postgres', query, false)
+    if (sent === undefined) return Reflect.apply(original, this, args)
+    return callObserved(PG_CALLS, original, this, args, connection, sent)
+  }
+}
 
 function callbackAt(args: unknown[]): number {
   return typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
