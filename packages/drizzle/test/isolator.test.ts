@@ -154,6 +154,25 @@ for (const cell of CELLS) {
       expect(ran).toEqual(['at once'])
     })
 
+    test('afterCommit work of a nested transaction that throws (a ROLLBACK TO its savepoint) is dropped; the outer’s runs at its COMMIT', async () => {
+      const tag = newTag()
+      const ran: string[] = []
+      await sandbox.run(async () => {
+        await db.transaction(async (tx) => {
+          afterCommit(() => ran.push('outer'))
+          const nested = tx.transaction(async (inner) => {
+            await inner.insert(tag, 'undone')
+            afterCommit(() => ran.push('undone'))
+            throw new Error('the payment was declined')
+          })
+          await expect(nested).rejects.toThrow('declined')
+          await tx.insert(tag, 'order')
+        })
+        expect(await db.names(tag)).toEqual(['order'])
+      })
+      expect(ran).toEqual(['outer'])
+    })
+
     test('afterCommit work runs once the transaction commits, with its rows visible, and not after a rollback', async () => {
       isolator = isolate()
       const tag = newTag()

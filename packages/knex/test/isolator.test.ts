@@ -107,6 +107,25 @@ describe.each<Dialect>(['postgres', 'mysql'])(
       expect(ran).toEqual(['at once'])
     })
 
+    test('afterCommit work of a nested transaction that throws (a ROLLBACK TO its savepoint) is dropped; the outer’s runs at its COMMIT', async () => {
+      const tag = newTag()
+      const ran: string[] = []
+      await cell.sandbox.run(async () => {
+        await cell.db.transaction(async (trx) => {
+          afterCommit(() => ran.push('outer'))
+          const nested = trx.transaction(async (inner) => {
+            await inner('sandbox_items').insert({ tag, name: 'undone' })
+            afterCommit(() => ran.push('undone'))
+            throw new Error('the payment was declined')
+          })
+          await expect(nested).rejects.toThrow('declined')
+          await trx('sandbox_items').insert({ tag, name: 'order' })
+        })
+        expect(await itemNames(cell.db, tag)).toEqual(['order'])
+      })
+      expect(ran).toEqual(['outer'])
+    })
+
     test('afterCommit runs after the outer commit (not a savepoint release), never after a rollback', async () => {
       const tag = newTag()
       const ran: string[] = []

@@ -197,3 +197,47 @@ describe.each(CELLS)('staging: Prisma on $name over a tracked pool', (cell) => {
     }
   })
 })
+
+describe('staging: Prisma on PostgreSQL and on MariaDB, both pools tracked', () => {
+  const [orders, ledger] = CELLS.map((cell) => cell.make()) as [
+    ReturnType<(typeof CELLS)[0]['make']>,
+    ReturnType<(typeof CELLS)[1]['make']>,
+  ]
+  let trackers: TransactionTracker[] = []
+  let isolator: Isolator | undefined
+
+  beforeAll(() => {
+    trackers = [
+      trackTransactions(orders.pool, { name: 'orders' }),
+      trackTransactions(ledger.pool, { name: 'ledger' }),
+    ]
+  })
+  afterEach(() => {
+    isolator?.stop()
+    isolator = undefined
+  })
+  afterAll(async () => {
+    for (const tracker of trackers) tracker.stop()
+    await Promise.all([orders.end(), ledger.end()])
+  })
+
+  test('a $transaction on MariaDB inside one on PostgreSQL fails before its BEGIN is sent (adapter-mariadb gets the driver’s rejection); after the COMMIT it goes', async () => {
+    isolator = isolate()
+    const tag = `staging-prisma-cross-${process.pid}`
+    await transactionScope(async () => {
+      const failed = await failure(
+        orders.prisma.$transaction(async () => {
+          await ledger.prisma.$transaction((tx) => tx.item.create({ data: { tag, name: 'never' } }))
+        }),
+      )
+      expect(String((failed as Error)?.message)).toContain(
+        'a transaction on pool "ledger" while one is open on pool "orders"',
+      )
+      await orders.prisma.$transaction((tx) => tx.item.count())
+      await ledger.prisma.$transaction((tx) => tx.item.create({ data: { tag, name: 'after' } }))
+    })
+    const rows = await ledger.prisma.item.findMany({ where: { tag } })
+    expect(rows.map((row) => row.name)).toEqual(['after'])
+    await ledger.prisma.item.deleteMany({ where: { tag } })
+  })
+})

@@ -107,6 +107,31 @@ for (const db of DATABASES) {
       }
     })
 
+    test('afterCommit work of a nested interactive transaction that throws (a ROLLBACK TO its savepoint) is dropped; the outer’s runs at its COMMIT', async () => {
+      const tag = ctx.newTag()
+      const ran: string[] = []
+      await ctx.sandbox.run(async () => {
+        await ctx.prisma.$transaction(async (tx) => {
+          afterCommit(() => ran.push('outer'))
+          await tx.$transaction(async (inner) => {
+            await inner.item.create({ data: { tag, name: 'kept' } })
+            afterCommit(() => ran.push('kept'))
+          })
+          const nested = failure(
+            tx.$transaction(async (inner) => {
+              await inner.item.create({ data: { tag, name: 'undone' } })
+              afterCommit(() => ran.push('undone'))
+              throw new Error('the payment was declined')
+            }),
+          )
+          expect(await nested).toBeInstanceOf(Error)
+          expect(ran).toEqual([])
+        })
+        expect(await names(tag)).toEqual(['kept'])
+      })
+      expect(ran).toEqual(['outer', 'kept'])
+    })
+
     test('afterCommit runs after the commit, with the rows visible, and never after a rollback', async () => {
       const tag = ctx.newTag()
       const seen: string[][] = []

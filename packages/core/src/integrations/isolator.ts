@@ -1,4 +1,4 @@
-export type { TrackedTransaction } from '../transactions/transaction-scopes.js'
+export type { TrackedTransaction } from '../transactions/tracked-transactions.js'
 export { isolateNodemailer, type NodemailerTransporter } from './isolator/adapters/nodemailer.js'
 export { type Isolator, type IsolatorOptions, isolate } from './isolator/isolate.js'
 export { type IsolateMethodOptions, isolateMethod } from './isolator/isolate-method.js'

@@ -1,12 +1,12 @@
 import { openAppTransactions } from './open-transactions.js'
-import { deferToTrackedCommit } from './transaction-scopes.js'
+import { deferToTrackedCommit } from './tracked-transactions.js'
 
 /**
  * Runs fn once the caller's app transaction has committed, never if it rolls back; registered
- * inside nested transactions (savepoints), it waits for the outermost COMMIT (on a tracked pool, a
- * ROLLBACK TO a savepoint set before it drops it). With no transaction open for the caller, fn
- * runs at once. A failure of fn does not fail the COMMIT (it is done by then): it is rethrown on
- * its own, as an uncaught exception.
+ * inside nested transactions (savepoints), it waits for the outermost COMMIT, and a ROLLBACK TO a
+ * savepoint set before it (a nested transaction that throws) drops it. With no transaction open
+ * for the caller, fn runs at once. A failure of fn does not fail the COMMIT (it is done by then):
+ * it is rethrown on its own, as an uncaught exception.
  *
  * Where the transaction is seen: in a test, through the sandbox (its COMMIT is a RELEASE of a
  * savepoint there); in staging or production, through a transaction tracker over the app's real

@@ -2,15 +2,16 @@ import type { Statement } from '../statements/index.js'
 import type { TransactionSemantics } from './semantics.js'
 import {
   currentTransactionScope,
-  type SavepointNames,
+  refuseTrackedBegin,
+  type TrackedPool,
   TrackedTransactionRecord,
-} from './transaction-scopes.js'
+} from './tracked-transactions.js'
 
-/** What a tracker needs to know of its server's transaction statements. */
-export interface TrackingSemantics
-  extends Pick<TransactionSemantics, 'beginInTransaction' | 'chainOutsideTransaction'> {
-  readonly sameSavepoint: SavepointNames
-}
+/** What a tracker needs to know of its server's transaction statements: its dialect's semantics do. */
+export type TrackingSemantics = Pick<
+  TransactionSemantics,
+  'beginInTransaction' | 'chainOutsideTransaction' | 'sameSavepoint'
+>
 
 /** What a statement's outcome decides, once the driver reports it. */
 export interface Pending {
@@ -18,6 +19,8 @@ export interface Pending {
   readonly commits?: TrackedTransactionRecord | undefined
   /** Begun by the statement: forgotten if the statement fails. */
   readonly opens?: TrackedTransactionRecord | undefined
+  /** The isolator refuses the statement (a BEGIN on another database): it must not be sent. */
+  readonly refusal?: Error | undefined
 }
 
 /**
@@ -27,11 +30,12 @@ export interface Pending {
  * its queue in order); what only its outcome can tell (did the COMMIT commit?) is settled then.
  */
 export class ConnectionTransactions {
-  readonly #pool: string
+  readonly #pool: TrackedPool
   readonly #semantics: TrackingSemantics
   #open: TrackedTransactionRecord | undefined
 
-  constructor(pool: string, semantics: TrackingSemantics) {
+  /** `pool`: the tracked pool the connection belongs to (its tracker). */
+  constructor(pool: TrackedPool, semantics: TrackingSemantics) {
     this.#pool = pool
     this.#semantics = semantics
   }
@@ -48,6 +52,8 @@ export class ConnectionTransactions {
     switch (statement.kind) {
       case 'begin': {
         if (this.#open && this.#semantics.beginInTransaction === 'ignored') return undefined
+        const refusal = refuseTrackedBegin(this.#pool)
+        if (refusal) return { refusal }
         // MySQL's BEGIN inside a transaction commits it first.
         const commits = this.#detachOpen()
         return { commits, opens: this.#begin(above) }
@@ -73,13 +79,9 @@ export class ConnectionTransactions {
         this.lost()
         return undefined
       case 'savepoint':
-        this.#open?.savepoint(statement.name)
-        return undefined
       case 'release':
-        this.#open?.release(statement.name)
-        return undefined
       case 'rollback-to':
-        this.#open?.rollbackTo(statement.name)
+        this.#open?.savepointStatement(statement)
         return undefined
       default:
         return undefined

@@ -1,6 +1,8 @@
 import type { Owner } from '../ownership/owner.js'
 import { currentOwners } from '../ownership/owner-lookups.js'
 import { type CallbackFrame, innermostRunningFrame, runsIn } from './callback-frames.js'
+import type { SavepointNames } from './semantics.js'
+import { WorkAwaitingCommit } from './work-awaiting-commit.js'
 
 /**
  * An app transaction open on an owner's connection (a savepoint above the owner's own
@@ -14,7 +16,10 @@ export interface OpenAppTransaction {
   readonly owner: Owner
   /** The stack of the call that sent its BEGIN; captured only while someone watches. */
   readonly openedAt: string | undefined
-  /** Work to run once its COMMIT is done (`afterCommit`), dropped at its ROLLBACK. */
+  /**
+   * Work to run once its COMMIT is done (`afterCommit`), dropped at its ROLLBACK, and what was
+   * registered after a savepoint, at a ROLLBACK TO that savepoint.
+   */
   readonly afterCommit: Array<() => unknown>
 }
 
@@ -92,7 +97,7 @@ export function beforeAppBegin(sandbox: string): { openedAt?: BeginStack; refusa
     const refusal = watcher.beforeBegin?.(sandbox, open)
     if (refusal) return { refusal }
   }
-  return { openedAt: captureStack() }
+  return { openedAt: captureBeginStack(beforeAppBegin) }
 }
 
 /** A captured stack: V8 formats it on first read of `stack`, which only a message needs. */
@@ -100,13 +105,17 @@ export interface BeginStack {
   readonly stack?: string
 }
 
-/** @internal The router's app transaction was opened by `owner`'s scope. */
+/**
+ * @internal The router's app transaction was opened by `owner`'s scope. `sameSavepoint`: how the
+ * server compares the names of the app's savepoints in it (exactly by default).
+ */
 export function appTransactionOpened(
   sandbox: string,
   owner: Owner,
   begin: BeginStack | undefined,
-): OpenAppTransaction {
-  const tx = new OpenTransactionRecord(sandbox, owner, begin)
+  sameSavepoint?: SavepointNames,
+): AppTransactionRecord {
+  const tx = new AppTransactionRecord(sandbox, owner, begin, sameSavepoint)
   // Prisma runs its interactive transaction's callback marked from before its BEGIN.
   const frame = innermostRunningFrame()
   if (frame) scopes.set(tx, frame)
@@ -124,20 +133,28 @@ export function appTransactionOpened(
  * after-commit work, in order, each failure reported and none stopping the rest (production's
  * commit is done by then: the caller's COMMIT must not fail for it); otherwise it is dropped.
  */
-export function appTransactionEnded(tx: OpenAppTransaction, committed: boolean): void {
+export function appTransactionEnded(tx: AppTransactionRecord, committed: boolean): void {
   openByOwner.get(tx.owner)?.delete(tx)
-  const work = tx.afterCommit.splice(0)
+  const work = tx.takeWork()
   if (committed) runAfterCommitWork(work)
 }
 
-/** A class, not an object literal with a getter: one shape, made on every app transaction. */
-class OpenTransactionRecord implements OpenAppTransaction {
-  readonly afterCommit: Array<() => unknown> = []
+/**
+ * @internal An app transaction, with the work waiting for its COMMIT by savepoint. A class, not an
+ * object literal with a getter: one shape, made on every app transaction.
+ */
+export class AppTransactionRecord extends WorkAwaitingCommit implements OpenAppTransaction {
   readonly sandbox: string
   readonly owner: Owner
   readonly #begin: BeginStack | undefined
 
-  constructor(sandbox: string, owner: Owner, begin: BeginStack | undefined) {
+  constructor(
+    sandbox: string,
+    owner: Owner,
+    begin: BeginStack | undefined,
+    sameSavepoint: SavepointNames | undefined,
+  ) {
+    super(sameSavepoint)
     this.sandbox = sandbox
     this.owner = owner
     this.#begin = begin
@@ -148,9 +165,14 @@ class OpenTransactionRecord implements OpenAppTransaction {
   }
 }
 
-/** @internal COMMIT AND CHAIN: the work so far runs, the transaction stays open. */
-export function appTransactionCommittedAndChained(tx: OpenAppTransaction): void {
-  runAfterCommitWork(tx.afterCommit.splice(0))
+/**
+ * @internal COMMIT AND CHAIN (or MySQL's BEGIN inside a transaction, which commits it), `committed`,
+ * or ROLLBACK AND CHAIN: the transaction ended, its work so far runs or is dropped, and the next
+ * one is open at once, with no savepoint.
+ */
+export function appTransactionChained(tx: AppTransactionRecord, committed: boolean): void {
+  const work = tx.takeWork()
+  if (committed) runAfterCommitWork(work)
 }
 
 /**
@@ -175,12 +197,15 @@ function reportAfterCommitFailure(error: unknown): void {
   })
 }
 
-/** Deep enough to get past an ORM's frames to the app's; formatted only when a message needs it. */
-function captureStack(): BeginStack {
+/**
+ * @internal A BEGIN's stack, from the caller of `above`: deep enough to get past an ORM's frames
+ * to the app's, and formatted only when a message needs it.
+ */
+export function captureBeginStack(above: (...args: never[]) => unknown): BeginStack {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 40
   const holder: { stack?: string } = {}
-  Error.captureStackTrace(holder, beforeAppBegin)
+  Error.captureStackTrace(holder, above)
   Error.stackTraceLimit = limit
   return holder
 }

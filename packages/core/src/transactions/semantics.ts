@@ -5,6 +5,9 @@ import type { Dialect, Statement } from '../statements/index.js'
 /** An app's SAVEPOINT, RELEASE or ROLLBACK TO. */
 export type SavepointStatement = Extract<Statement, { name: string }>
 
+/** Whether two savepoint names name the same savepoint (the lexer folds PostgreSQL's unquoted names). */
+export type SavepointNames = (a: string, b: string) => boolean
+
 /** A transaction statement the server itself would refuse, had it run as in production. */
 export type Refusal =
   | { kind: 'outside-transaction'; statement: SavepointStatement }
@@ -45,6 +48,8 @@ export interface TransactionSemantics {
    * (PostgreSQL's simple query); otherwise each runs as if sent alone.
    */
   readonly scriptsRunAsOneBlock: boolean
+  /** How the server compares savepoint names (MySQL ignores case); exactly, when not given. */
+  readonly sameSavepoint?: SavepointNames
   /** The statement that gives settings set for the transaction only their earlier values. */
   restoreSettings?(before: ReadonlyMap<string, string | null>): string
   /** The error the server raises for `refusal`: same message and code fields as in production. */

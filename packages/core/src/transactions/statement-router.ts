@@ -10,12 +10,12 @@ import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { runImplicitBlockScript } from './implicit-block.js'
 import { explainLockConflict, isLockConflict } from './lock-conflicts.js'
 import {
-  appTransactionCommittedAndChained,
+  type AppTransactionRecord,
+  appTransactionChained,
   appTransactionEnded,
   appTransactionOpened,
   type BeginStack,
   beforeAppBegin,
-  type OpenAppTransaction,
 } from './open-transactions.js'
 import type { SandboxPort } from './port.js'
 import type { TransactionSemantics } from './semantics.js'
@@ -74,7 +74,7 @@ interface Session {
   txTurn?: RoutedConnection<unknown> | undefined
   txHolder?: object | undefined
   /** The open app transaction as the isolator and `afterCommit` see it. */
-  txRecord?: OpenAppTransaction | undefined
+  txRecord?: AppTransactionRecord | undefined
   /** The last transaction statement committed (a COMMIT, MySQL's BEGIN inside a transaction). */
   committed?: boolean
 }
@@ -315,14 +315,19 @@ export class StatementRouter<C, Q, R> {
   ): Promise<R> {
     const wasOpen = session.tx.open
     session.committed = false
+    let succeeded = false
     try {
-      return await this.#executeOn(turn, session, statement, query)
+      const result = await this.#executeOn(turn, session, statement, query)
+      succeeded = true
+      return result
     } finally {
       const isOpen = session.tx.open
       const committed = session.committed
       if (!wasOpen && isOpen) this.#startTransactionTurn(session, turn, caller, openedAt)
       else if (wasOpen && !isOpen && session.txTurn) this.#endTransactionTurn(session, committed)
-      else if (committed && session.txRecord) appTransactionCommittedAndChained(session.txRecord)
+      else if (wasOpen && isOpen && succeeded && session.txRecord) {
+        followInsideTransaction(session.txRecord, statement, committed)
+      }
       if (turn !== session.txTurn) turn.release()
     }
   }
@@ -426,8 +431,15 @@ export class StatementRouter<C, Q, R> {
     caller: Caller,
     openedAt: BeginStack | undefined,
   ): void {
-    if (turn.owner)
-      session.txRecord = appTransactionOpened(this.#sandbox.name, turn.owner, openedAt)
+    if (turn.owner) {
+      const { sameSavepoint } = this.#executor.semantics
+      session.txRecord = appTransactionOpened(
+        this.#sandbox.name,
+        turn.owner,
+        openedAt,
+        sameSavepoint,
+      )
+    }
     session.txTurn = turn as RoutedConnection<unknown>
     session.txHolder = caller.identity
     session.txOwner = turn.owner
@@ -446,6 +458,28 @@ export class StatementRouter<C, Q, R> {
     turn?.release()
     // After the turn is given back: work run after the commit may query the connection.
     if (record) appTransactionEnded(record, committed)
+  }
+}
+
+/**
+ * A statement that left the app transaction open: an AND CHAIN (or MySQL's BEGIN inside it) ended
+ * it and began the next, running its work if it committed and dropping it if not; the app's own
+ * savepoints mark the work a ROLLBACK TO drops, as production never runs it.
+ */
+function followInsideTransaction(
+  record: AppTransactionRecord,
+  statement: Statement,
+  committed: boolean | undefined,
+): void {
+  if (committed) appTransactionChained(record, true)
+  else if (statement.kind === 'commit' || statement.kind === 'rollback') {
+    appTransactionChained(record, false)
+  } else if (
+    statement.kind === 'savepoint' ||
+    statement.kind === 'release' ||
+    statement.kind === 'rollback-to'
+  ) {
+    record.savepointStatement(statement)
   }
 }
 

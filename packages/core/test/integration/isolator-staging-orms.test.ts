@@ -321,3 +321,46 @@ describe.each(CELLS)('staging, %s over a tracked pool', (name, make) => {
     }
   })
 })
+
+describe('staging: an ORM transaction on one database opened inside one open on another', () => {
+  const stores = new Map(CELLS.map(([name, make]) => [name, make()]))
+  let trackers: TransactionTracker[] = []
+  let isolator: Isolator | undefined
+
+  beforeAll(() => {
+    trackers = [...stores].map(([name, made]) => trackTransactions(made.trackable, { name }))
+  })
+  afterAll(async () => {
+    isolator?.stop()
+    for (const tracker of trackers) tracker.stop()
+    await Promise.all([...stores.values()].map((made) => made.store.end()))
+  })
+
+  // Knex inside: Drizzle 0.45 keeps the pooled connection whose BEGIN failed (docs/isolator.md).
+  test.each([
+    ['drizzle on mysql', 'knex on postgres'],
+    ['drizzle on postgres', 'knex on mysql'],
+    ['knex on mysql', 'knex on postgres'],
+  ] as const)(
+    '%s, then %s inside it: the inner BEGIN fails in the caller, and nothing of it is written',
+    async (outerName, innerName) => {
+      isolator ??= isolate()
+      const outer = stores.get(outerName)!.store
+      const inner = stores.get(innerName)!.store
+      const tag = `staging-${randomUUID()}`
+      const error = await failure(
+        transactionScope(() =>
+          outer.transaction(async () => {
+            await inner.transaction((tx) => tx.insert(tag))
+          }),
+        ),
+      )
+      expect(sandboxErrorIn(error)?.message).toContain(
+        `a transaction on pool "${innerName}" while one is open on pool "${outerName}"`,
+      )
+      expect(await inner.count(tag)).toBe(0)
+      await transactionScope(() => inner.transaction((tx) => tx.insert(tag)))
+      expect(await inner.count(tag)).toBe(1)
+    },
+  )
+})

@@ -278,6 +278,45 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('isolator on
     expect(ran).toEqual(['first'])
   })
 
+  test('afterCommit with ROLLBACK AND CHAIN: the work so far is dropped, the next transaction is open', async () => {
+    const ran: string[] = []
+    await sandbox.run(async () => {
+      const client = await pool.lease()
+      await client.query('begin')
+      afterCommit(() => ran.push('rolled back'))
+      await client.query('rollback and chain')
+      expect(openAppTransactions()).toHaveLength(1)
+      afterCommit(() => ran.push('committed'))
+      await client.query('commit')
+      client.release()
+    })
+    expect(ran).toEqual(['committed'])
+  })
+
+  test('afterCommit registered after a savepoint the app rolls back to is dropped (production never runs it); a released savepoint’s waits for the COMMIT', async () => {
+    const ran: string[] = []
+    await sandbox.run(async () => {
+      const client = await pool.lease()
+      await client.query('begin')
+      afterCommit(() => ran.push('outer'))
+      await client.query('savepoint a')
+      afterCommit(() => ran.push('released'))
+      await client.query('release savepoint a')
+      await client.query('savepoint b')
+      afterCommit(() => ran.push('rolled back'))
+      await client.query('savepoint c')
+      afterCommit(() => ran.push('rolled back with it'))
+      // Names as the server compares them: PostgreSQL folds unquoted ones, MySQL ignores case.
+      await client.query('rollback to savepoint B')
+      afterCommit(() => ran.push('after the rollback to'))
+      await client.query('release savepoint b')
+      expect(ran).toEqual([])
+      await client.query('commit')
+      client.release()
+    })
+    expect(ran).toEqual(['outer', 'released', 'after the rollback to'])
+  })
+
   test('afterCommit after a failed statement: PostgreSQL’s COMMIT then rolls back, MySQL’s commits', async () => {
     const ran: string[] = []
     await sandbox.run(async () => {

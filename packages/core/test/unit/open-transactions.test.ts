@@ -4,7 +4,7 @@ import { END, Owner } from '../../src/ownership/owner.js'
 import { registerOwnerLookup } from '../../src/ownership/owner-lookups.js'
 import { afterCommit } from '../../src/transactions/after-commit.js'
 import {
-  appTransactionCommittedAndChained,
+  appTransactionChained,
   appTransactionEnded,
   appTransactionOpened,
   beforeAppBegin,
@@ -79,7 +79,7 @@ describe('open app transactions', () => {
   })
 })
 
-type Step = 'open' | 'register' | 'commit' | 'rollback' | 'chain'
+type Step = 'open' | 'register' | 'commit' | 'rollback' | 'chain' | 'rollback-chain'
 
 describe('afterCommit', () => {
   test('with nothing open, the work runs at once', () => {
@@ -89,12 +89,30 @@ describe('afterCommit', () => {
     expect(ran).toEqual([1])
   })
 
-  test('property: work runs once, in order, exactly when the transaction it was registered in commits', () => {
+  test('property: work runs once, in order, exactly when the transaction it was registered in commits, unless a ROLLBACK TO undid its savepoint', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom<Step>('open', 'register', 'commit', 'rollback', 'chain'), {
-          maxLength: 40,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.constantFrom<Step>(
+              'open',
+              'register',
+              'commit',
+              'rollback',
+              'chain',
+              'rollback-chain',
+            ),
+            fc.record({
+              kind: fc.constantFrom(
+                'savepoint' as const,
+                'release' as const,
+                'rollback-to' as const,
+              ),
+              name: fc.constantFrom('a', 'b', 'c'),
+            }),
+          ),
+          { maxLength: 40 },
+        ),
         (steps) => {
           const owner = new Owner({ checkedOutAt: 'property', ownershipTimeout: 60_000 })
           const unregister = registerOwnerLookup({ sandbox: 'p', currentOwner: () => owner })
@@ -102,21 +120,36 @@ describe('afterCommit', () => {
             const ran: number[] = []
             const expected: number[] = []
             let tx: ReturnType<typeof appTransactionOpened> | undefined
-            let pending: number[] = []
+            // The model: the transaction's work in frames, one per savepoint above the first.
+            let frames: Array<{ name: string | undefined; work: number[] }> = []
+            const pending = () => frames.flatMap((frame) => frame.work)
+            const ended = (committed: boolean) => {
+              if (committed) expected.push(...pending())
+              frames = [{ name: undefined, work: [] }]
+            }
             steps.forEach((step, id) => {
-              if (step === 'open' && !tx) tx = appTransactionOpened('p', owner, undefined)
-              else if (step === 'register') {
+              if (typeof step === 'object') {
+                if (!tx) return
+                tx.savepointStatement(step)
+                const at = frames.findLastIndex((frame) => frame.name === step.name)
+                if (step.kind === 'savepoint') frames.push({ name: step.name, work: [] })
+                else if (at > 0 && step.kind === 'release') {
+                  const undone = frames.splice(at).flatMap((frame) => frame.work)
+                  frames.at(-1)!.work.push(...undone)
+                } else if (at > 0) frames.splice(at, frames.length, { name: step.name, work: [] })
+              } else if (step === 'open' && !tx) {
+                tx = appTransactionOpened('p', owner, undefined)
+                frames = [{ name: undefined, work: [] }]
+              } else if (step === 'register') {
                 afterCommit(() => ran.push(id))
-                if (tx) pending.push(id)
+                if (tx) frames.at(-1)!.work.push(id)
                 else expected.push(id)
-              } else if (step === 'chain' && tx) {
-                appTransactionCommittedAndChained(tx)
-                expected.push(...pending)
-                pending = []
+              } else if ((step === 'chain' || step === 'rollback-chain') && tx) {
+                appTransactionChained(tx, step === 'chain')
+                ended(step === 'chain')
               } else if ((step === 'commit' || step === 'rollback') && tx) {
                 appTransactionEnded(tx, step === 'commit')
-                if (step === 'commit') expected.push(...pending)
-                pending = []
+                ended(step === 'commit')
                 tx = undefined
               }
             })

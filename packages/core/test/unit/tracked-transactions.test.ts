@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { MYSQL_TRACKING } from '../../src/integrations/isolator/tracking/mysql2-tracking.js'
-import { PG_TRACKING } from '../../src/integrations/isolator/tracking/pg-tracking.js'
+import { mysqlSemantics } from '../../src/dialects/mysql/semantics.js'
+import { postgresSemantics } from '../../src/dialects/postgres/semantics.js'
 import { sending, settle } from '../../src/integrations/isolator/tracking/sent-statements.js'
 import type { TrackedConnection } from '../../src/integrations/isolator/tracking/tracker.js'
 import { isolate, trackTransactions } from '../../src/integrations/isolator.js'
@@ -15,12 +15,14 @@ import {
   type TrackingSemantics,
 } from '../../src/transactions/connection-transactions.js'
 import {
+  checkTrackedBegins,
   installTransactionTracking,
   isTrackingTransactions,
   runInTransactionScope,
   trackedTransactions,
-} from '../../src/transactions/transaction-scopes.js'
+} from '../../src/transactions/tracked-transactions.js'
 
+const UNIT_POOL = { name: 'unit' }
 const undo: Array<() => void> = []
 afterEach(() => {
   for (const fn of undo.splice(0).reverse()) fn()
@@ -41,7 +43,7 @@ function run(state: ConnectionTransactions, statement: Statement, committed = tr
 describe('transaction scopes', () => {
   test('with no tracker installed a scope is no scope: nothing is kept, fn just runs', () => {
     expect(isTrackingTransactions()).toBe(false)
-    const state = new ConnectionTransactions('unit', PG_TRACKING)
+    const state = new ConnectionTransactions(UNIT_POOL, postgresSemantics)
     const ran: string[] = []
     runInTransactionScope(() => {
       run(state, { kind: 'begin', characteristics: {} })
@@ -51,9 +53,41 @@ describe('transaction scopes', () => {
     expect(ran).toEqual(['at once'])
   })
 
+  test('a BEGIN on one pool inside a transaction its scope has open on another is refused before it is sent; on the same pool, or from another scope, it is not', () => {
+    tracking()
+    const asked: string[] = []
+    undo.push(
+      checkTrackedBegins((pool, onOtherPools) => {
+        asked.push(`${pool} inside ${onOtherPools.map((tx) => tx.pool).join()}`)
+        return new Error('refused')
+      }),
+    )
+    // Two pools of one name: told apart by their trackers.
+    const [first, second] = [{ name: 'pg' }, { name: 'pg' }]
+    const one = new ConnectionTransactions(first, postgresSemantics)
+    const sameFirst = new ConnectionTransactions(first, postgresSemantics)
+    const other = new ConnectionTransactions(second, postgresSemantics)
+    const begin: Statement = { kind: 'begin', characteristics: {} }
+    runInTransactionScope(() => {
+      run(one, begin)
+      const onSamePool = sameFirst.sending(begin, above)
+      expect(onSamePool?.refusal).toBeUndefined()
+      sameFirst.settled(onSamePool!, false)
+      expect(other.sending(begin, above)).toEqual({ refusal: new Error('refused') })
+      expect(other.inTransaction).toBe(false)
+      runInTransactionScope(() => expect(other.sending(begin, above)?.refusal).toBeDefined())
+      expect(asked).toEqual(['pg inside pg', 'pg inside pg'])
+      run(one, { kind: 'commit', chain: false })
+      run(other, begin)
+      expect(other.inTransaction).toBe(true)
+    })
+    runInTransactionScope(() => expect(one.sending(begin, above)?.refusal).toBeUndefined())
+    expect(asked).toHaveLength(2)
+  })
+
   test('a transaction is seen from its scope and the scopes nested in it, not from outside or beside', () => {
     tracking()
-    const state = new ConnectionTransactions('unit', PG_TRACKING)
+    const state = new ConnectionTransactions(UNIT_POOL, postgresSemantics)
     runInTransactionScope(() => {
       runInTransactionScope(() => {
         run(state, { kind: 'begin', characteristics: {} })
@@ -171,14 +205,14 @@ function statementOf(op: Exclude<Op, { op: 'register' }>): Statement {
 }
 
 describe.each([
-  ['postgres', PG_TRACKING],
-  ['mysql', MYSQL_TRACKING],
+  ['postgres', postgresSemantics],
+  ['mysql', mysqlSemantics],
 ] as const)('a tracked connection on %s', (_, semantics) => {
   test('afterCommit work runs exactly as the reference says: at the outermost commit, never after a rollback or a ROLLBACK TO before it', () => {
     tracking()
     fc.assert(
       fc.property(ops, (sequence) => {
-        const state = new ConnectionTransactions('unit', semantics)
+        const state = new ConnectionTransactions(UNIT_POOL, semantics)
         const ran: number[] = []
         let nextWork = 0
         runInTransactionScope(() => {
@@ -204,7 +238,7 @@ describe('faults of the tracker', () => {
     const listener = (warning: Error) => warnings.push(warning)
     process.on('warning', listener)
     try {
-      const broken = new ConnectionTransactions('unit', PG_TRACKING)
+      const broken = new ConnectionTransactions(UNIT_POOL, postgresSemantics)
       broken.sending = () => {
         throw new Error('a bug of the tracker')
       }
@@ -213,7 +247,7 @@ describe('faults of the tracker', () => {
       expect(connection.live).toBe(false)
 
       const other: TrackedConnection = {
-        state: new ConnectionTransactions('unit', PG_TRACKING),
+        state: new ConnectionTransactions(UNIT_POOL, postgresSemantics),
         live: true,
       }
       const sent = sending(other, 'begin', 'postgres', above, false)!

@@ -12,6 +12,7 @@ export const mysqlSemantics: TransactionSemantics = {
   readOnlySavepoints: false,
   commitChecks: [],
   scriptsRunAsOneBlock: false,
+  sameSavepoint: (a, b) => a.toLowerCase() === b.toLowerCase(),
   refusal: mysqlRefusal,
 }
 

@@ -4,7 +4,11 @@ import {
   type OpenAppTransaction,
   watchAppTransactions,
 } from '../../transactions/open-transactions.js'
-import { captureTrackedBeginStacks } from '../../transactions/transaction-scopes.js'
+import {
+  captureTrackedBeginStacks,
+  checkTrackedBegins,
+  type TrackedTransaction,
+} from '../../transactions/tracked-transactions.js'
 import { detectChildProcesses } from './child-process-detector.js'
 import { detectHttp } from './http-detector.js'
 import {
@@ -32,7 +36,10 @@ export interface IsolatorOptions {
     sockets?: boolean
     childProcesses?: boolean
     workers?: boolean
-    /** A transaction on one sandbox's database opened inside an open one on another's. */
+    /**
+     * A transaction on one sandbox's database opened inside an open one on another's; in staging,
+     * on one tracked pool inside one open on another.
+     */
     crossDatabase?: boolean
   }
   /** What may happen inside a transaction: hosts, kinds of side effect, adapters. */
@@ -97,6 +104,7 @@ export function isolate(options: IsolatorOptions = {}): Isolator {
       detect.crossDatabase === false ? {} : { beforeBegin: crossDatabaseRefusal },
     ),
   )
+  if (detect.crossDatabase !== false) undo.push(checkTrackedBegins(crossPoolRefusal))
   const isolator: Isolator = {
     mode,
     stop() {
@@ -123,6 +131,22 @@ function crossDatabaseRefusal(
       description: `a transaction on sandbox "${sandbox}" while one is open on sandbox "${other.sandbox}"`,
     },
     crossDatabaseRefusal,
+  )
+}
+
+/** The same over tracked pools (staging, no sandbox): a BEGIN on one while the caller has one open on another. */
+function crossPoolRefusal(
+  pool: string,
+  onOtherPools: readonly TrackedTransaction[],
+): Error | undefined {
+  const other = onOtherPools.at(-1)
+  if (!other) return undefined
+  return offenseOf(
+    {
+      kind: 'cross-database',
+      description: `a transaction on pool "${pool}" while one is open on pool "${other.pool}"`,
+    },
+    crossPoolRefusal,
   )
 }
 

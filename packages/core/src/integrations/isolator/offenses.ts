@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { openAppTransactions } from '../../transactions/open-transactions.js'
-import { trackedTransactions } from '../../transactions/transaction-scopes.js'
+import { trackedTransactions } from '../../transactions/tracked-transactions.js'
 import { sideEffectError } from './side-effect-error.js'
 import type { SideEffect, SideEffectKind } from './side-effects.js'
 import { captureStack, framesOf, locationOf } from './stacks.js'

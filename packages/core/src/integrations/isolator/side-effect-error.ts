@@ -1,6 +1,6 @@
 import { docs, SandboxError } from '../../ownership/errors.js'
 import type { OpenAppTransaction } from '../../transactions/open-transactions.js'
-import type { TrackedTransaction } from '../../transactions/transaction-scopes.js'
+import type { TrackedTransaction } from '../../transactions/tracked-transactions.js'
 import { ATTEMPTS, type SideEffect } from './side-effects.js'
 import { appFrames } from './stacks.js'
 

@@ -3,7 +3,7 @@ import {
   isOpeningSandboxConnection,
   markSandboxConnections,
 } from '../../ownership/owner-lookups.js'
-import { isTrackingTransactions } from '../../transactions/transaction-scopes.js'
+import { isTrackingTransactions } from '../../transactions/tracked-transactions.js'
 import { isWatched, offenseOf } from './offenses.js'
 import { captureStack } from './stacks.js'
 

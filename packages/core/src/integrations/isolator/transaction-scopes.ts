@@ -5,7 +5,7 @@ import {
   bindToTransactionScope,
   isTrackingTransactions,
   runInTransactionScope,
-} from '../../transactions/transaction-scopes.js'
+} from '../../transactions/tracked-transactions.js'
 
 /**
  * Runs fn (and what it spawns) as one unit of work of the app — a request, a job, a script: a

@@ -1,5 +1,6 @@
 import { MYSQL_OUTCOMES } from './mysql2-tracking.js'
-import { sending, settler } from './sent-statements.js'
+import { sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method } from './tracked-calls.js'
 import type { TrackedConnection, Tracker } from './tracker.js'
 
 /**
@@ -25,33 +26,40 @@ export function trackMariadbPool(pool: MariadbPoolLike, tracker: Tracker): void 
 type Settle = (value: unknown) => void
 
 /** The inner connection's methods take `(cmdParam, resolve, reject)`: the outcome is theirs. */
-function trackedCommand(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
-  return function command(this: unknown, ...args: unknown[]): unknown {
-    if (!connection.live) return Reflect.apply(original, this, args)
-    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
+const MARIADB_CALLS: DriverCalls = {
+  outcomes: MYSQL_OUTCOMES,
+  call(original, self, args, outcome) {
     const [, resolve, reject] = args as [unknown, Settle | undefined, Settle | undefined]
-    if (sent === undefined || typeof resolve !== 'function' || typeof reject !== 'function') {
-      return Reflect.apply(original, this, args)
+    if (typeof resolve !== 'function' || typeof reject !== 'function') {
+      outcome.unseen()
+      return Reflect.apply(original, self, args)
     }
-    const finish = settler(connection, sent, MYSQL_OUTCOMES)
     const observed = [...args]
     observed[1] = (result: unknown) => {
-      finish(undefined, result)
+      outcome.settle(undefined, result)
       resolve(result)
     }
     observed[2] = (error: unknown) => {
-      finish(error, undefined)
+      outcome.settle(error, undefined)
       reject(error)
     }
-    try {
-      return Reflect.apply(original, this, observed)
-    } catch (error) {
-      finish(error, undefined)
-      throw error
-    }
+    return Reflect.apply(original, self, observed)
+  },
+  // As the driver fails a command it cannot send: its reject.
+  refuse(args, error) {
+    const reject = args[2]
+    if (typeof reject !== 'function') throw error
+    reject(error)
+    return undefined
+  },
+}
+
+function trackedCommand(original: Method, connection: TrackedConnection): Method {
+  return function command(this: unknown, ...args: unknown[]): unknown {
+    if (!connection.live) return Reflect.apply(original, this, args)
+    const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
+    if (sent === undefined) return Reflect.apply(original, this, args)
+    return callObserved(MARIADB_CALLS, original, this, args, connection, sent)
   }
 }
 

@@ -1,8 +1,7 @@
-import { mysqlSemantics } from '../../../dialects/mysql/semantics.js'
 import { reportsNoTransaction } from '../../../dialects/mysql/server-status.js'
-import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
-import { type OutcomeReading, type Sent, sending, settle, settler } from './sent-statements.js'
-import { type TrackedConnection, type Tracker, trackerFault } from './tracker.js'
+import { type OutcomeReading, sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method, type Outcome } from './tracked-calls.js'
+import type { TrackedConnection, Tracker } from './tracker.js'
 
 /** The part of a mysql2 connection (callback API: the one the promise API wraps) the tracker wraps. */
 export interface Mysql2ConnectionLike {
@@ -14,13 +13,6 @@ export interface Mysql2ConnectionLike {
 export interface Mysql2PoolLike {
   on(event: 'acquire', listener: (connection: Mysql2ConnectionLike) => void): unknown
   removeListener(event: 'acquire', listener: (connection: Mysql2ConnectionLike) => void): unknown
-}
-
-export const MYSQL_TRACKING: TrackingSemantics = {
-  beginInTransaction: mysqlSemantics.beginInTransaction,
-  chainOutsideTransaction: mysqlSemantics.chainOutsideTransaction,
-  // MySQL's savepoint names ignore case.
-  sameSavepoint: (a, b) => a.toLowerCase() === b.toLowerCase(),
 }
 
 export const MYSQL_OUTCOMES: OutcomeReading = {
@@ -55,23 +47,28 @@ interface CommandLike {
   emit?: (...args: unknown[]) => unknown
 }
 
-function trackedCommand(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
+/** mysql2's `query` and `execute`: they return the command, whose outcome is read as it comes. */
+const MYSQL2_CALLS: DriverCalls = {
+  outcomes: MYSQL_OUTCOMES,
+  call(original, self, args, outcome) {
+    const started = Reflect.apply(original, self, args)
+    observe(started as CommandLike, outcome)
+    return started
+  },
+  // Thrown, as mysql2 throws a call it cannot make: its promise API, pool.query and Knex turn it
+  // into the caller's rejection or callback error.
+  refuse(_args, error) {
+    throw error
+  },
+}
+
+function trackedCommand(original: Method, connection: TrackedConnection): Method {
   return function command(this: unknown, ...args: unknown[]): unknown {
     if (!connection.live) return Reflect.apply(original, this, args)
+    // MySQL may end a transaction unannounced (a deadlock): inside one, every outcome matters.
     const sent = sending(connection, textOf(args[0]), 'mysql', command, true)
     if (sent === undefined) return Reflect.apply(original, this, args)
-    let started: unknown
-    try {
-      started = Reflect.apply(original, this, args)
-    } catch (error) {
-      settle(connection, sent, error, undefined, MYSQL_OUTCOMES)
-      throw error
-    }
-    observe(started, connection, sent)
-    return started
+    return callObserved(MYSQL2_CALLS, original, this, args, connection, sent)
   }
 }
 
@@ -80,20 +77,12 @@ function trackedCommand(
  * as the promise API always does) is wrapped; otherwise its 'error' and 'end' events are read as
  * they are emitted, without adding a listener (an 'error' nobody listens to must still throw).
  */
-function observe(started: unknown, connection: TrackedConnection, sent: Sent): void {
+function observe(command: CommandLike, outcome: Outcome): void {
   try {
-    const command = started as CommandLike
-    let done = false
-    const settleHere = settler(connection, sent, MYSQL_OUTCOMES)
-    const finish = (error: unknown, result: unknown) => {
-      if (done) return
-      done = true
-      settleHere(error, result)
-    }
     const onResult = command.onResult
     if (typeof onResult === 'function') {
       command.onResult = function (this: unknown, error: unknown, result: unknown) {
-        finish(error, result)
+        outcome.settle(error, result)
         // biome-ignore lint/complexity/noArguments: the callback gets exactly what mysql2 passed.
         return Reflect.apply(onResult, this, arguments)
       }
@@ -104,12 +93,12 @@ function observe(started: unknown, connection: TrackedConnection, sent: Sent): v
     let failure: unknown
     command.emit = function (this: unknown, event: unknown, value: unknown) {
       if (event === 'error') failure = value
-      else if (event === 'end') finish(failure, undefined)
+      else if (event === 'end') outcome.settle(failure, undefined)
       // biome-ignore lint/complexity/noArguments: the listeners get exactly what mysql2 emitted.
       return Reflect.apply(emit, this, arguments)
     }
   } catch (error) {
-    trackerFault(connection, error)
+    outcome.fault(error)
   }
 }
 

@@ -1,13 +1,5 @@
-import { postgresSemantics } from '../../../dialects/postgres/semantics.js'
-import type { TrackingSemantics } from '../../../transactions/connection-transactions.js'
-import {
-  type OutcomeReading,
-  type Sent,
-  sending,
-  settle,
-  settler,
-  settleUnseen,
-} from './sent-statements.js'
+import { type OutcomeReading, sending } from './sent-statements.js'
+import { callObserved, type DriverCalls, type Method } from './tracked-calls.js'
 import type { TrackedConnection, Tracker } from './tracker.js'
 
 /** The part of a pg `Client` (or of a client a pg `Pool` hands out) the tracker wraps. */
@@ -21,19 +13,54 @@ export interface PgPoolLike {
   removeListener(event: 'acquire', listener: (client: PgClientLike) => void): unknown
 }
 
-export const PG_TRACKING: TrackingSemantics = {
-  beginInTransaction: postgresSemantics.beginInTransaction,
-  chainOutsideTransaction: postgresSemantics.chainOutsideTransaction,
-  // The lexer folds unquoted names already; quoted ones are exact.
-  sameSavepoint: (a, b) => a === b,
-}
-
 const PG_OUTCOMES: OutcomeReading = {
   // COMMIT of a failed transaction succeeds with the command tag ROLLBACK: nothing committed.
   committed(result, index, count) {
     const part = Array.isArray(result) ? result[index] : count === 1 ? result : undefined
     const command = (part as { command?: unknown } | undefined)?.command
     return command === undefined || command === null || command === 'COMMIT'
+  },
+}
+
+/** pg's `client.query(config, values?, callback?)`: a callback, or else a promise (or a Submittable). */
+const PG_CALLS: DriverCalls = {
+  outcomes: PG_OUTCOMES,
+  call(original, self, args, outcome) {
+    const at = callbackAt(args)
+    if (at >= 0) {
+      const callback = args[at] as Method
+      args[at] = function (this: unknown, error: unknown, result: unknown) {
+        outcome.settle(error, result)
+        // biome-ignore lint/complexity/noArguments: the callback gets exactly what pg passed.
+        return Reflect.apply(callback, this, arguments)
+      }
+      return Reflect.apply(original, self, args)
+    }
+    const result = Reflect.apply(original, self, args)
+    if (ownsItsOutcome(args[0]) || !isThenable(result)) {
+      outcome.unseen()
+      return result
+    }
+    return result.then(
+      (value) => {
+        outcome.settle(undefined, value)
+        return value
+      },
+      (error: unknown) => {
+        outcome.settle(error, undefined)
+        throw error
+      },
+    )
+  },
+  // As pg fails a query it cannot send: the callback, later; or the promise.
+  refuse(args, error) {
+    const at = callbackAt(args)
+    if (at >= 0) {
+      process.nextTick(args[at] as Method, error)
+      return undefined
+    }
+    if (ownsItsOutcome(args[0])) throw error
+    return Promise.reject(error)
   },
 }
 
@@ -52,69 +79,25 @@ export function trackPgClient(client: PgClientLike, tracker: Tracker): void {
   tracker.wrap(client, ['query'], trackedQuery)
 }
 
-function trackedQuery(
-  original: (...args: unknown[]) => unknown,
-  connection: TrackedConnection,
-): (...args: unknown[]) => unknown {
+function trackedQuery(original: Method, connection: TrackedConnection): Method {
   return function query(this: unknown, ...args: unknown[]): unknown {
     if (!connection.live) return Reflect.apply(original, this, args)
+    // PostgreSQL ends a transaction only on a transaction statement: no other outcome matters.
     const sent = sending(connection, textOf(args[0]), 'postgres', query, false)
     if (sent === undefined) return Reflect.apply(original, this, args)
-    return observed(original, this, args, connection, sent)
+    return callObserved(PG_CALLS, original, this, args, connection, sent)
   }
 }
 
-/** Runs the query with its outcome seen: the app's callback or promise gets the same result or error. */
-function observed(
-  original: (...args: unknown[]) => unknown,
-  self: unknown,
-  args: unknown[],
-  connection: TrackedConnection,
-  sent: Sent,
-): unknown {
-  const at = typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
-  if (at >= 0) {
-    const callback = args[at] as (...args: unknown[]) => unknown
-    const settleHere = settler(connection, sent, PG_OUTCOMES)
-    args[at] = function (this: unknown, error: unknown, result: unknown) {
-      settleHere(error, result)
-      // biome-ignore lint/complexity/noArguments: the callback gets exactly what pg passed.
-      return Reflect.apply(callback, this, arguments)
-    }
-    return call(original, self, args, connection, sent)
-  }
-  const config = args[0] as { submit?: unknown; callback?: unknown } | null
-  const result = call(original, self, args, connection, sent)
-  const unseen = typeof config === 'object' && config !== null && (config.submit || config.callback)
-  if (unseen || !isThenable(result)) {
-    settleUnseen(connection, sent)
-    return result
-  }
-  return result.then(
-    (value) => {
-      settle(connection, sent, undefined, value, PG_OUTCOMES)
-      return value
-    },
-    (error: unknown) => {
-      settle(connection, sent, error, undefined, PG_OUTCOMES)
-      throw error
-    },
-  )
+function callbackAt(args: unknown[]): number {
+  return typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1
 }
 
-function call(
-  original: (...args: unknown[]) => unknown,
-  self: unknown,
-  args: unknown[],
-  connection: TrackedConnection,
-  sent: Sent,
-): unknown {
-  try {
-    return Reflect.apply(original, self, args)
-  } catch (error) {
-    settle(connection, sent, error, undefined, PG_OUTCOMES)
-    throw error
-  }
+/** A Submittable (pg-cursor, pg-query-stream), or a config with its own callback. */
+function ownsItsOutcome(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return false
+  const { submit, callback } = config as { submit?: unknown; callback?: unknown }
+  return Boolean(submit || callback)
 }
 
 function textOf(config: unknown): string | undefined {

@@ -1,20 +1,15 @@
+import { mysqlSemantics } from '../../../dialects/mysql/semantics.js'
+import { postgresSemantics } from '../../../dialects/postgres/semantics.js'
 import { SandboxError } from '../../../ownership/errors.js'
 import { type KnexLike, trackKnex } from './knex-tracking.js'
 import { type MariadbPoolLike, trackMariadbPool } from './mariadb-tracking.js'
 import {
-  MYSQL_TRACKING,
   type Mysql2ConnectionLike,
   type Mysql2PoolLike,
   trackMysql2Connection,
   trackMysql2Pool,
 } from './mysql2-tracking.js'
-import {
-  PG_TRACKING,
-  type PgClientLike,
-  type PgPoolLike,
-  trackPgClient,
-  trackPgPool,
-} from './pg-tracking.js'
+import { type PgClientLike, type PgPoolLike, trackPgClient, trackPgPool } from './pg-tracking.js'
 import { Tracker, type TransactionTracker } from './tracker.js'
 
 export interface TrackTransactionsOptions {
@@ -27,9 +22,10 @@ export interface TrackTransactionsOptions {
  * its real pool (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO, MySQL's implicit
  * commits), per connection, with sqlsandbox's own lexer, and ties each transaction to the
  * transaction scope of the code that began it (`transactionScope`, `expressTransactionScope` & co.).
- * The isolator then reports side effects inside those transactions, and `afterCommit(fn)` runs fn
- * after their real COMMIT. It refuses nothing and changes no result or error; a fault of its own
- * stops it looking at that connection, never the query.
+ * The isolator then reports side effects inside those transactions (and, in 'raise' mode, refuses
+ * a BEGIN on one tracked pool inside a transaction open on another), and `afterCommit(fn)` runs fn
+ * after their real COMMIT. The tracker itself refuses nothing and changes no result or error; a
+ * fault of its own stops it looking at that connection, never the query.
  *
  * `target`: a pg `Pool` or `Client`; a mysql2 pool or connection (callback or promise API); a
  * mariadb pool (promise API); a Knex instance over pg or mysql2. Drizzle, and Prisma's
@@ -59,7 +55,7 @@ export function trackTransactions(
   const tracker = new Tracker(
     found.target,
     options.name ?? found.name,
-    found.dialect === 'postgres' ? PG_TRACKING : MYSQL_TRACKING,
+    found.dialect === 'postgres' ? postgresSemantics : mysqlSemantics,
   )
   try {
     found.track(tracker)

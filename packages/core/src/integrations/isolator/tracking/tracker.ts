@@ -3,7 +3,7 @@ import {
   ConnectionTransactions,
   type TrackingSemantics,
 } from '../../../transactions/connection-transactions.js'
-import { installTransactionTracking } from '../../../transactions/transaction-scopes.js'
+import { installTransactionTracking } from '../../../transactions/tracked-transactions.js'
 
 /** A running transaction tracker: `stop()` puts the pool's connections back as they were. */
 export interface TransactionTracker {
@@ -74,7 +74,7 @@ export class Tracker implements TransactionTracker {
   wrap(connection: object, methods: readonly string[], wrap: Wrap): void {
     if (this.#stopped || wrapped.has(connection)) return
     const tracked: TrackedConnection = {
-      state: new ConnectionTransactions(this.name, this.#semantics),
+      state: new ConnectionTransactions(this, this.#semantics),
       live: true,
     }
     wrapped.set(connection, tracked)

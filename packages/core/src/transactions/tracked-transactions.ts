@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { BeginStack } from './open-transactions.js'
-import { runAfterCommitWork } from './open-transactions.js'
+import { type BeginStack, captureBeginStack, runAfterCommitWork } from './open-transactions.js'
+import type { SavepointNames } from './semantics.js'
+import { WorkAwaitingCommit } from './work-awaiting-commit.js'
 
 /**
  * A transaction seen on one of the app's real pools by a transaction tracker (no sandbox: staging,
@@ -38,6 +39,8 @@ let trackers = 0
 let stackWatchers = 0
 /** Tracked transactions begun outside any scope: no code can be tied to them. */
 let unscopedOpen = 0
+/** What the isolator asks before each tracked BEGIN (the cross-database check). */
+const beginChecks = new Set<TrackedBeginCheck>()
 let warnedUnscopedAfterCommit = false
 
 /** @internal A tracker was installed; returns its undo. */
@@ -94,6 +97,51 @@ export function currentTransactionScope(): TransactionScope | undefined {
   return trackers === 0 ? undefined : scopes.getStore()
 }
 
+/**
+ * A tracked pool, as transactions on two pools are told apart: by its tracker, not its name (two
+ * pools may share one).
+ */
+export interface TrackedPool {
+  readonly name: string
+}
+
+/**
+ * Asked in the caller's context before a BEGIN on `pool` is sent, with the caller's open tracked
+ * transactions on other pools (Isolator's check for a transaction on one database opened inside
+ * one open on another): an error refuses the BEGIN, which is then not sent.
+ */
+export type TrackedBeginCheck = (
+  pool: string,
+  onOtherPools: readonly TrackedTransaction[],
+) => Error | undefined
+
+/** @internal Registers a check of tracked BEGINs; returns the undo. */
+export function checkTrackedBegins(check: TrackedBeginCheck): () => void {
+  beginChecks.add(check)
+  return () => {
+    beginChecks.delete(check)
+  }
+}
+
+/**
+ * @internal For a connection's tracker, before a BEGIN is sent on `pool`: the error a check refuses
+ * it with, if any. With no check registered, or nothing open in the caller's scope, nothing to do.
+ */
+export function refuseTrackedBegin(pool: TrackedPool): Error | undefined {
+  if (beginChecks.size === 0 || trackers === 0) return undefined
+  let others: TrackedTransactionRecord[] | undefined
+  for (let scope = scopes.getStore(); scope; scope = scope.parent) {
+    const here = scope.open.filter((tx) => tx.trackedPool !== pool)
+    if (here.length > 0) others = others ? [...here, ...others] : here
+  }
+  if (!others) return undefined
+  for (const check of beginChecks) {
+    const refusal = check(pool.name, others)
+    if (refusal) return refusal
+  }
+  return undefined
+}
+
 const NONE: readonly TrackedTransaction[] = Object.freeze([])
 
 /**
@@ -139,54 +187,32 @@ export function deferToTrackedCommit(fn: () => unknown): boolean {
   return false
 }
 
-/** How savepoint names compare: PostgreSQL's are folded by the lexer, MySQL's ignore case. */
-export type SavepointNames = (a: string, b: string) => boolean
-
-/** One tracked transaction: its savepoints (for ROLLBACK TO) and the work waiting for its COMMIT. */
-export class TrackedTransactionRecord implements TrackedTransaction {
+/** One tracked transaction: the work waiting for its COMMIT, by savepoint. */
+export class TrackedTransactionRecord extends WorkAwaitingCommit implements TrackedTransaction {
   readonly pool: string
-  readonly afterCommit: Array<() => unknown> = []
+  /** The pool it is open on, as the cross-database check tells pools apart. */
+  readonly trackedPool: TrackedPool
   readonly #scope: TransactionScope | undefined
   readonly #begin: BeginStack | undefined
-  readonly #sameName: SavepointNames
-  /** Each savepoint with the length of `afterCommit` when it was set. */
-  readonly #savepoints: Array<{ name: string; mark: number }> = []
   #attached = true
 
   constructor(
-    pool: string,
+    pool: TrackedPool,
     scope: TransactionScope | undefined,
     above: (...args: never[]) => unknown,
-    sameName: SavepointNames,
+    sameName: SavepointNames | undefined,
   ) {
-    this.pool = pool
+    super(sameName)
+    this.pool = pool.name
+    this.trackedPool = pool
     this.#scope = scope
-    this.#sameName = sameName
-    this.#begin = stackWatchers > 0 ? captureStack(above) : undefined
+    this.#begin = stackWatchers > 0 ? captureBeginStack(above) : undefined
     if (scope) scope.open.push(this)
     else unscopedOpen++
   }
 
   get openedAt(): string | undefined {
     return this.#begin?.stack
-  }
-
-  savepoint(name: string): void {
-    this.#savepoints.push({ name, mark: this.afterCommit.length })
-  }
-
-  /** RELEASE: the savepoint and those set after it are gone; their work stays with the transaction. */
-  release(name: string): void {
-    const at = this.#find(name)
-    if (at >= 0) this.#savepoints.length = at
-  }
-
-  /** ROLLBACK TO: the work registered since the savepoint is dropped; the savepoint stays. */
-  rollbackTo(name: string): void {
-    const at = this.#find(name)
-    if (at < 0) return
-    this.afterCommit.length = this.#savepoints[at]!.mark
-    this.#savepoints.length = at + 1
   }
 
   /** No longer open for the code of its scope (its COMMIT or ROLLBACK was sent). */
@@ -205,24 +231,7 @@ export class TrackedTransactionRecord implements TrackedTransaction {
   /** Ended: its work runs if it committed, and is dropped otherwise. */
   end(committed: boolean): void {
     this.detach()
-    const work = this.afterCommit.splice(0)
+    const work = this.takeWork()
     if (committed) runAfterCommitWork(work)
   }
-
-  #find(name: string): number {
-    for (let at = this.#savepoints.length - 1; at >= 0; at--) {
-      if (this.#sameName(this.#savepoints[at]!.name, name)) return at
-    }
-    return -1
-  }
-}
-
-/** Deep enough to get past an ORM's frames to the app's; formatted only when a message needs it. */
-function captureStack(above: (...args: never[]) => unknown): BeginStack {
-  const limit = Error.stackTraceLimit
-  Error.stackTraceLimit = 40
-  const holder: { stack?: string } = {}
-  Error.captureStackTrace(holder, above)
-  Error.stackTraceLimit = limit
-  return holder
 }
