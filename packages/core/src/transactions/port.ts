@@ -1,6 +1,7 @@
 import type { SandboxInspection } from '../ownership/inspection.js'
 import type { Owner } from '../ownership/owner.js'
 import type { CallerRoute, RoutedConnection, RouteOptions } from '../ownership/routing.js'
+import type { SandboxOwnership } from '../ownership/sandbox-ownership.js'
 import type { IsolationMismatchPolicy } from './app-transaction.js'
 
 /**
@@ -27,4 +28,23 @@ export interface SandboxPort<C> {
    */
   beginAgain(conn: C, owner: Owner): Promise<void>
   inspect(): SandboxInspection
+}
+
+/** The port over a sandbox's ownership, with how its app transactions are translated. */
+export function portOver<C>(
+  ownership: SandboxOwnership<C>,
+  translation: { onIsolationMismatch: IsolationMismatchPolicy; multipleStatements: boolean },
+): SandboxPort<C> {
+  const routes = ownership.routes
+  return {
+    name: ownership.name,
+    onIsolationMismatch: translation.onIsolationMismatch,
+    multipleStatements: translation.multipleStatements,
+    currentScope: () => ownership.currentScope(),
+    // Every statement's path: straight to the routes, not through the ownership's methods.
+    route: (options) => routes.route(options),
+    connectionNow: (options) => routes.connectionNow(options),
+    beginAgain: (conn, owner) => ownership.beginAgain(conn, owner),
+    inspect: () => ownership.inspect(),
+  }
 }

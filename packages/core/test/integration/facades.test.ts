@@ -302,6 +302,19 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     })
   })
 
+  test('a client used after its release fails with CONNECTION_RELEASED, and nothing runs', async () => {
+    const { s, pool } = setup()
+    await s.run(async () => {
+      const client = await pool.lease()
+      client.release()
+      await expect(insert(client, 'late')).rejects.toMatchObject({
+        name: 'SandboxError',
+        code: 'CONNECTION_RELEASED',
+      })
+      expect(await names(pool)).toEqual([])
+    })
+  })
+
   test('the app’s isolation level request warns once; with onIsolationMismatch error it fails', async () => {
     const { s, pool } = setup()
     const warnings = await isolationWarnings(() =>

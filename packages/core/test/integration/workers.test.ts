@@ -149,6 +149,14 @@ describe.each(CELLS)('workers on %s', (_, make, transport: Transport) => {
       expect(await count()).toBe(3)
     }))
 
+  test('a worker’s client used after its release fails with CONNECTION_RELEASED, and nothing runs', () =>
+    sandbox.run(async () => {
+      const app = start()
+      const outcome = await app.call('insertAfterRelease', { tag, name: 'late' })
+      expect(outcome.error).toMatchObject({ name: 'SandboxError', code: 'CONNECTION_RELEASED' })
+      expect(await count()).toBe(0)
+    }))
+
   test('a worker that outlives its owner gets OWNER_CHECKED_IN, and nothing lands in the next test', async () => {
     let app!: RemoteApp
     await sandbox.run(async () => {

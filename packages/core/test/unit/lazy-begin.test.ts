@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks'
 import { describe, expect, test } from 'vitest'
 import { postgresTransactions } from '../../src/dialects/postgres/driver.js'
 import { createSandbox, type SandboxDriver } from '../../src/index.js'
@@ -219,5 +220,52 @@ describe('a test that never queries', () => {
     expect(sandbox.inspect().pool).toMatchObject({ idle: 1, inUse: 0 })
     await sandbox.close()
     expect(log).toEqual(['1 connect', '1 destroy'])
+  })
+})
+
+/** How many promises `fn` makes until it settles (vitest's own work waits for a macrotask). */
+async function promisesMadeBy(fn: () => Promise<unknown>): Promise<number> {
+  let made = 0
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') made++
+    },
+  })
+  hook.enable()
+  try {
+    await fn()
+  } finally {
+    hook.disable()
+  }
+  return made
+}
+
+describe('the checkout and checkin of a test that never queries, with a connection idle', () => {
+  // A promise more on this path is paid by every test of every suite (bench/overhead.ts).
+  test('make no promise beyond their own async functions’', async () => {
+    const { driver } = scriptedDriver()
+    const sandbox = createSandbox({ driver, poolSize: 1 })
+    await sandbox.run(() => {}) // opens the connection: from now on one is idle
+    const apart = await promisesMadeBy(async () => {
+      const owner = await sandbox.scope(() => sandbox.checkout())
+      await sandbox.checkin(owner)
+    })
+    const run = await promisesMadeBy(() => sandbox.run(() => {}))
+    await sandbox.close()
+    // The same shapes over empty async functions (async_hooks adds a promise per await).
+    const empty = { checkout: async () => ({}), checkin: async (_owner: object) => {} }
+    const awaitingOnce = async (fn: () => unknown) => {
+      const result = await fn()
+      return result
+    }
+    const bound = {
+      apart: await promisesMadeBy(async () => {
+        const owner = await empty.checkout()
+        await empty.checkin(owner)
+      }),
+      run: await promisesMadeBy(() => awaitingOnce(() => {})),
+    }
+    expect(apart).toBeLessThanOrEqual(bound.apart)
+    expect(run).toBeLessThanOrEqual(bound.run)
   })
 })

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import type mysql from 'mysql2'
 import type { Pool as PromisePool } from 'mysql2/promise'
-import { docs } from '../../ownership/errors.js'
+import { docs, SandboxError } from '../../ownership/errors.js'
 import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
 import type { SandboxPort } from '../../transactions/port.js'
@@ -277,7 +277,8 @@ function endedError(): Error {
 }
 
 function releasedError(): Error {
-  return new Error(
+  return new SandboxError(
+    'CONNECTION_RELEASED',
     `This connection was released back to the pool: take a new one with pool.getConnection(). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { isConnectionLoss } from '../../ownership/connection-loss.js'
 import type { BegunAhead } from '../../ownership/driver.js'
+import { SandboxError } from '../../ownership/errors.js'
 import { failQuery } from './query-failure.js'
 import { FLUSH, runUnnamed } from './wire-frames.js'
 
@@ -232,7 +233,10 @@ function toError(error: unknown): Error {
 function queueOf(client: pg.Client): unknown[] {
   const queue = (client as unknown as { _queryQueue?: unknown[] })._queryQueue
   if (!Array.isArray(queue)) {
-    throw new Error('sqlsandbox needs pg 8: this pg Client has no _queryQueue. Install pg@^8.11.')
+    throw new SandboxError(
+      'UNSUPPORTED_DRIVER',
+      'sqlsandbox needs pg 8: this pg Client has no _queryQueue. Install pg@^8.11.',
+    )
   }
   return queue
 }

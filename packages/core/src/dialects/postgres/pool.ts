@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import pg from 'pg'
-import { docs } from '../../ownership/errors.js'
+import { docs, SandboxError } from '../../ownership/errors.js'
 import { type Sandbox, sandboxPort } from '../../sandbox.js'
 import { bindClient, type ClientBinding } from '../../transactions/client-binding.js'
 import type { SandboxPort } from '../../transactions/port.js'
@@ -154,7 +154,8 @@ function endedError(): Error {
 }
 
 function releasedError(): Error {
-  return new Error(
+  return new SandboxError(
+    'CONNECTION_RELEASED',
     `This client was released back to the pool: take a new one with pool.connect(). ${docs('drop-in-pools-for-the-apps-code')}`,
   )
 }

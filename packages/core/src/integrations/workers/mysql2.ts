@@ -216,7 +216,8 @@ function endedError(): Error {
 }
 
 function releasedError(): Error {
-  return new Error(
+  return new SandboxError(
+    'CONNECTION_RELEASED',
     `This connection was released back to the pool: take a new one with pool.getConnection(). ${SECTION}`,
   )
 }

@@ -198,7 +198,8 @@ function endedError(): Error {
 }
 
 function releasedError(): Error {
-  return new Error(
+  return new SandboxError(
+    'CONNECTION_RELEASED',
     `This client was released back to the pool: take a new one with pool.connect(). ${SECTION}`,
   )
 }

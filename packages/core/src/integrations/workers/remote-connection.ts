@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks'
-import { docs, OwnershipError } from '../../ownership/errors.js'
+import { docs, OwnershipError, SandboxError } from '../../ownership/errors.js'
 import type { Owner } from '../../ownership/owner.js'
 import type { Sandbox } from '../../sandbox.js'
 import { refusalOf } from '../http/token-refusals.js'
@@ -154,7 +154,8 @@ export class RemoteConnection {
     if (lease !== NO_LEASE) {
       const leased = this.#leases.get(lease)
       if (leased) return leased
-      throw new Error(
+      throw new SandboxError(
+        'CONNECTION_RELEASED',
         `This client of ${this.#worker.describe} was released back to the pool: take a new one with pool.connect().`,
       )
     }

@@ -54,6 +54,13 @@ serveCommands({
     const row = (rows as Array<Record<string, unknown>>)[0]!
     return { same: row.same, bytes: [...(row.bytes as Buffer)] }
   },
+  /** A connection's statement after its release: the app's bug, reported as such. */
+  insertAfterRelease: async ({ tag, name }) => {
+    const connection = await pool.getConnection()
+    connection.release()
+    await connection.query(insert, [tag, name])
+    return 'inserted'
+  },
   transaction: async ({ tag, name, fail }) => {
     const connection = await pool.getConnection()
     try {

@@ -44,6 +44,12 @@ serveCommands({
     )
     return { same: rows[0].same, doc: rows[0].doc, bytes: [...rows[0].bytes] }
   },
+  /** A client's statement after its release: the app's bug, reported as such. */
+  insertAfterRelease: async ({ tag, name }) => {
+    const client = await pool.connect()
+    client.release()
+    return (await client.query(insert, [tag, name])).rowCount
+  },
   transaction: async ({ tag, name, fail }) => {
     const client = await pool.connect()
     try {
