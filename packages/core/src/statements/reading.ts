@@ -55,10 +55,11 @@ const EMPTY: StatementReading = Object.freeze({
 })
 
 /**
- * Reads a statement text (a script too) as the dialect's server reads it, in one pass of the
- * lexer of split.ts. The common case, one statement whose first word is no transaction control
- * (and on MySQL nothing that commits), costs a look at its first word and a search for a `;`
- * followed by more: no split, no grammar, one small object.
+ * Reads a statement text (a script too) as the dialect's server reads it, with the lexer of
+ * split.ts. The common case, one statement whose first word is no transaction control (and on
+ * MySQL nothing that commits), costs a look at its first word and a search for a `;` followed
+ * by more: no split, no grammar, and a shared reading (nothing allocated). Anything else is
+ * split in one pass, then each statement's leading words are read by the dialect's grammar.
  */
 export function readStatements(text: string, dialect: Dialect): StatementReading {
   const start = skipTrivia(text, 0, dialect)
@@ -110,6 +111,29 @@ function readPart(text: string, dialect: Dialect): StatementPart {
   return { text, ...readOne(text, start, word, statement, dialect) }
 }
 
+/** The readings of nearly every statement: shared, so the common path allocates nothing. */
+const ORDINARY = {
+  mysql: reading(OTHER, false, false, false),
+  postgresRead: reading(OTHER, false, false, false),
+  postgresWrite: reading(OTHER, false, true, false),
+}
+
+function reading(
+  statement: Statement,
+  copiesStdio: boolean,
+  mayDefer: boolean,
+  mayHaveCommitEffects: boolean,
+): StatementReading {
+  return Object.freeze({
+    statement,
+    parts: undefined,
+    empty: false,
+    copiesStdio,
+    mayDefer,
+    mayHaveCommitEffects,
+  })
+}
+
 /** The statement at `start` (not trivia), whose first word and classification are known. */
 function readOne(
   text: string,
@@ -119,27 +143,19 @@ function readOne(
   dialect: Dialect,
 ): StatementReading {
   if (dialect !== 'postgres') {
-    return {
-      statement,
-      parts: undefined,
-      empty: false,
-      copiesStdio: false,
-      mayDefer: false,
-      mayHaveCommitEffects: false,
-    }
+    return statement === OTHER ? ORDINARY.mysql : reading(statement, false, false, false)
   }
   const roles = word?.roles ?? 0
-  return {
-    statement,
-    parts: undefined,
-    empty: false,
-    copiesStdio: (roles & ROLE.COPIES) !== 0 && copiesStdio(text, start),
-    mayDefer: mayDefer(text, start, roles),
-    mayHaveCommitEffects:
-      ((roles & ROLE.SETS) !== 0 && isLocal(text, start)) ||
-      ((roles & ROLE.CREATES) !== 0 && MENTIONS_ON_COMMIT_DROP.test(text)) ||
-      MENTIONS_SET_CONFIG.test(text),
+  const copies = (roles & ROLE.COPIES) !== 0 && copiesStdio(text, start)
+  const defers = mayDefer(text, start, roles)
+  const effects =
+    ((roles & ROLE.SETS) !== 0 && isLocal(text, start)) ||
+    ((roles & ROLE.CREATES) !== 0 && MENTIONS_ON_COMMIT_DROP.test(text)) ||
+    MENTIONS_SET_CONFIG.test(text)
+  if (statement === OTHER && !copies && !effects) {
+    return defers ? ORDINARY.postgresWrite : ORDINARY.postgresRead
   }
+  return reading(statement, copies, defers, effects)
 }
 
 /**

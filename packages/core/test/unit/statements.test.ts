@@ -976,6 +976,20 @@ describe.each(dialects)('readStatements agrees with the readings it replaced (%s
   })
 })
 
+describe('readStatements: the common path', () => {
+  test.each(dialects)(
+    'an ordinary statement gets a shared reading, nothing allocated (%s)',
+    (dialect) => {
+      const first = readStatements('select a from t where id = 1', dialect)
+      expect(readStatements('insert into t (a) values (2);', dialect)).toBe(
+        dialect === 'postgres' ? readStatements('update t set a = 3', dialect) : first,
+      )
+      expect(readStatements(' select 4 ', dialect)).toBe(first)
+      expect(Object.isFrozen(first)).toBe(true)
+    },
+  )
+})
+
 describe('readStatements agrees with the PostgreSQL readings it replaced', () => {
   test('protection, COPY, deferred checks and commit effects: as protectable, deferred-checks and the commit-effect scans said', () => {
     fc.assert(
