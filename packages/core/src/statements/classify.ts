@@ -1,4 +1,4 @@
-import { firstWord, ROLE } from './keywords.js'
+import { type FirstWord, firstWord, ROLE } from './keywords.js'
 import { mysqlStatement } from './mysql-grammar.js'
 import { postgresStatement } from './postgres-grammar.js'
 import { StatementReader } from './reader.js'
@@ -13,7 +13,16 @@ import { OTHER, type Statement } from './statement.js'
  */
 export function classifyAt(sql: string, start: number, dialect: Dialect): Statement {
   if (start >= sql.length) return OTHER
-  const word = firstWord(sql, start, dialect)
+  return classifyWord(sql, start, firstWord(sql, start, dialect), dialect)
+}
+
+/** The same, once the statement's first word has been looked up. */
+export function classifyWord(
+  sql: string,
+  start: number,
+  word: FirstWord | undefined,
+  dialect: Dialect,
+): Statement {
   if (word === undefined || (word.roles & ROLE.GRAMMAR) === 0) return OTHER
   const reader = new StatementReader(sql, dialect, start)
   reader.next()

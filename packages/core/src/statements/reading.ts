@@ -1,4 +1,4 @@
-import { classifyAt } from './classify.js'
+import { classifyWord } from './classify.js'
 import { type FirstWord, firstWord, ROLE } from './keywords.js'
 import {
   type Dialect,
@@ -58,22 +58,18 @@ const EMPTY: StatementReading = Object.freeze({
  * Reads a statement text (a script too) as the dialect's server reads it, with the lexer of
  * split.ts. The common case, one statement whose first word is no transaction control (and on
  * MySQL nothing that commits), costs a look at its first word and a search for a `;` followed
- * by more: no split, no grammar, and a shared reading (nothing allocated). Anything else is
- * split in one pass, then each statement's leading words are read by the dialect's grammar.
+ * by more: no split, no grammar, and a shared reading (nothing allocated). One transaction
+ * statement is read by the dialect's grammar where it stands; a script is split in one pass,
+ * then each statement's leading words are read by the grammar.
  */
 export function readStatements(text: string, dialect: Dialect): StatementReading {
   const start = skipTrivia(text, 0, dialect)
   if (start >= text.length) return EMPTY
+  if (continuesAfterSemicolon(text, start)) return readScript(text, dialect)
+  // One statement (or none): only semicolons and whitespace from its first `;` on.
+  if (text.charCodeAt(start) === SEMICOLON) return EMPTY
   const word = firstWord(text, start, dialect)
-  if (
-    (word === undefined || (word.roles & ROLE.GRAMMAR) === 0) &&
-    !continuesAfterSemicolon(text, start)
-  ) {
-    // Only semicolons (and whitespace) from the first `;` on: one statement, or none.
-    if (text.charCodeAt(start) === SEMICOLON) return EMPTY
-    return readOne(text, start, word, OTHER, dialect)
-  }
-  return readScript(text, dialect)
+  return readOne(text, start, word, classifyWord(text, start, word, dialect), dialect)
 }
 
 /** Whether a `;` is followed by more than whitespace (a `;` in a string or comment only makes this true needlessly). */
@@ -104,18 +100,23 @@ function readScript(text: string, dialect: Dialect): StatementReading {
 function readPart(text: string, dialect: Dialect): StatementPart {
   const start = skipTrivia(text, 0, dialect)
   const word = firstWord(text, start, dialect)
-  const statement =
-    word !== undefined && (word.roles & ROLE.GRAMMAR) !== 0
-      ? classifyAt(text, start, dialect)
-      : OTHER
-  return { text, ...readOne(text, start, word, statement, dialect) }
+  const read = readOne(text, start, word, classifyWord(text, start, word, dialect), dialect)
+  return {
+    text,
+    statement: read.statement,
+    parts: undefined,
+    empty: false,
+    copiesStdio: read.copiesStdio,
+    mayDefer: read.mayDefer,
+    mayHaveCommitEffects: read.mayHaveCommitEffects,
+  }
 }
 
-/** The readings of nearly every statement: shared, so the common path allocates nothing. */
+/** The readings of nearly every statement: shared (and frozen), so the common path allocates nothing. */
 const ORDINARY = {
-  mysql: reading(OTHER, false, false, false),
-  postgresRead: reading(OTHER, false, false, false),
-  postgresWrite: reading(OTHER, false, true, false),
+  mysql: Object.freeze(reading(OTHER, false, false, false)),
+  postgresRead: Object.freeze(reading(OTHER, false, false, false)),
+  postgresWrite: Object.freeze(reading(OTHER, false, true, false)),
 }
 
 function reading(
@@ -124,14 +125,7 @@ function reading(
   mayDefer: boolean,
   mayHaveCommitEffects: boolean,
 ): StatementReading {
-  return Object.freeze({
-    statement,
-    parts: undefined,
-    empty: false,
-    copiesStdio,
-    mayDefer,
-    mayHaveCommitEffects,
-  })
+  return { statement, parts: undefined, empty: false, copiesStdio, mayDefer, mayHaveCommitEffects }
 }
 
 /** The statement at `start` (not trivia), whose first word and classification are known. */
