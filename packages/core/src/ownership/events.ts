@@ -27,12 +27,17 @@ export interface CheckinEvent extends OwnerEvent {
   transactionLost?: Error
 }
 
+/** One statement routed to a connection, as `sqlsandbox:query` publishes it. */
 export interface QueryEvent {
   sandbox: string
+  /** The owner's id; undefined on a plain pooled connection (auto mode, `unboxedRun`). */
   owner: string | undefined
+  /** How the connection was reached: the caller lookup's answer, or 'auto' / 'unboxed'. */
   via: string
   sql: string
+  /** From the statement's turn on the connection to its outcome. */
   durationMs: number
+  /** What the statement failed with; undefined when it succeeded. */
   error: unknown
 }
 

@@ -1,9 +1,3 @@
-export {
-  classifyAt,
-  classifyScript,
-  classifyStatement,
-  needsClassification,
-  type Statement,
-  type TransactionCharacteristics,
-} from './classify.js'
-export { type Dialect, splitStatements } from './split.js'
+export { readStatements, type StatementPart, type StatementReading } from './reading.js'
+export type { Dialect } from './split.js'
+export type { Statement, TransactionCharacteristics } from './statement.js'

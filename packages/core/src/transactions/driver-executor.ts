@@ -22,7 +22,7 @@ export function driverExecutor<C>(
   return {
     semantics,
     textOf: (query) => query.sql,
-    run(conn, query, _protect, pooled = false) {
+    run(conn, query, _reading, _protect, pooled = false) {
       if (pooled || !driver.statement) {
         return driver.query(conn, query.sql, query.params, query.options)
       }

@@ -1,10 +1,10 @@
-import type { Statement } from '../statements/index.js'
+import type { Statement, StatementPart, StatementReading } from '../statements/index.js'
 import type { SavepointStatement, TransactionSemantics } from './semantics.js'
 
 /** What running a script needs of the router, for one caller. */
 export interface ScriptSteps<R> {
-  /** Runs one statement of the script (or one of the router's own) as the caller. */
-  run(statement: Statement, text: string): Promise<R>
+  /** Runs one statement of the script (with its reading) or one of the router's own, as the caller. */
+  run(statement: Statement, text: string, reading?: StatementReading): Promise<R>
   /** The caller holds an open app transaction (its own, or an implicit block). */
   transactionOpen(): boolean
   emptyResult(command: string): R
@@ -23,7 +23,7 @@ const ROLLBACK: Statement = { kind: 'rollback', chain: false }
  * app transaction begun and ended for the script.
  */
 export async function runImplicitBlockScript<R>(
-  script: Array<{ text: string; statement: Statement }>,
+  script: readonly StatementPart[],
   steps: ScriptSteps<R>,
   semantics: TransactionSemantics,
 ): Promise<R> {
@@ -49,7 +49,7 @@ export async function runImplicitBlockScript<R>(
       kind === 'savepoint' || kind === 'release' || kind === 'rollback-to' || chained
     try {
       if (implicit && outsideBlockOnly) throw implicitBlockError(part.statement, semantics)
-      results.push(await steps.run(part.statement, part.text))
+      results.push(await steps.run(part.statement, part.text, part))
     } catch (error) {
       if (implicit) await endBlock(ROLLBACK, 'ROLLBACK').catch(() => {})
       throw error

@@ -4,7 +4,12 @@ import type { Owner } from '../ownership/owner.js'
 import { REPEATABLE, type RoutedConnection } from '../ownership/routing.js'
 import { transactionCommittedError } from '../ownership/transaction-committed.js'
 import { isTransactionLost } from '../ownership/transaction-lost.js'
-import { classifyScript, needsClassification, type Statement } from '../statements/index.js'
+import {
+  readStatements,
+  type Statement,
+  type StatementPart,
+  type StatementReading,
+} from '../statements/index.js'
 import { AppTransaction, type Plan } from './app-transaction.js'
 import { type CommitEffects, undoCommitEffects } from './commit-effects.js'
 import { runImplicitBlockScript } from './implicit-block.js'
@@ -38,10 +43,18 @@ export interface StatementExecutor<C, Q, R> {
   /** The SQL text, or undefined when it cannot be read (a pg Submittable): it then runs as it is. */
   textOf(query: Q): string | undefined
   /**
-   * Runs the app's query unchanged; `protect`: a failure must not abort the owner's transaction;
-   * `pooled`: a plain pooled connection (auto mode, unboxedRun), where it goes as production sends it.
+   * Runs the app's query unchanged; `reading`: the router's reading of its text (undefined when
+   * it has none), so the executor never reads the text again; `protect`: a failure must not abort
+   * the owner's transaction; `pooled`: a plain pooled connection (auto mode, unboxedRun), where
+   * it goes as production sends it.
    */
-  run(conn: C, query: Q, protect: boolean, pooled?: boolean): Promise<R>
+  run(
+    conn: C,
+    query: Q,
+    reading: StatementReading | undefined,
+    protect: boolean,
+    pooled?: boolean,
+  ): Promise<R>
   /** Runs the sandbox's statements in order (PostgreSQL may send them as one simple query). */
   control(conn: C, statements: string[]): Promise<void>
   /** What the app gets for a statement that was rewritten (BEGIN → SAVEPOINT) or skipped. */
@@ -52,7 +65,10 @@ export interface StatementExecutor<C, Q, R> {
   combine(results: R[]): R
   /** MySQL: the result says the connection is no longer in a transaction (a CALL committed it). */
   endedTransaction?(result: R): boolean
-  /** PostgreSQL: what of the query production's COMMIT would end (`SET LOCAL`, ON COMMIT DROP), if any. */
+  /**
+   * PostgreSQL: what of the query production's COMMIT would end (`SET LOCAL`, ON COMMIT DROP), if
+   * any; asked only when the reading says it may hold some.
+   */
   commitEffects?(query: Q): CommitEffects | undefined
   /** PostgreSQL: the settings' current values (null: a custom setting that does not exist). */
   currentSettings?(conn: C, names: string[]): Promise<Map<string, string | null>>
@@ -112,15 +128,16 @@ export class StatementRouter<C, Q, R> {
     try {
       const text = this.#executor.textOf(query)
       const dialect = this.#executor.semantics.dialect
-      if (text === undefined || dialect === undefined || !needsClassification(text, dialect)) {
-        return this.#executeOne(query, OTHER, caller)
+      if (text === undefined || dialect === undefined) {
+        return this.#executeOne(query, OTHER, undefined, caller)
       }
-      const script = classifyScript(text, dialect)
-      if (script.length <= 1 || script.every((part) => part.statement.kind === 'other')) {
-        return this.#executeOne(query, script[0]?.statement ?? OTHER, caller)
+      const reading = readStatements(text, dialect)
+      const parts = reading.parts
+      if (parts === undefined || parts.every((part) => part.statement.kind === 'other')) {
+        return this.#executeOne(query, reading.statement, reading, caller)
       }
-      if (!this.#splitsScripts(caller)) return this.#executeOne(query, OTHER, caller)
-      return this.#executeScript(query, script, caller)
+      if (!this.#splitsScripts(caller)) return this.#executeOne(query, OTHER, reading, caller)
+      return this.#executeScript(query, parts, caller)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -147,20 +164,16 @@ export class StatementRouter<C, Q, R> {
     const session = this.#heldSession(caller.identity)
     if (!session) return
     const turn = session.txTurn as RoutedConnection<C>
-    await this.#executeOn(turn, session, ROLLBACK, undefined).catch(() => {})
+    await this.#executeOn(turn, session, ROLLBACK, undefined, undefined).catch(() => {})
     this.#endTransactionTurn(session)
   }
 
-  async #executeScript(
-    query: Q,
-    script: Array<{ text: string; statement: Statement }>,
-    caller: Caller,
-  ): Promise<R> {
+  async #executeScript(query: Q, script: readonly StatementPart[], caller: Caller): Promise<R> {
     const { semantics } = this.#executor
     if (semantics.scriptsRunAsOneBlock) {
       const steps = {
-        run: (statement: Statement, text: string) =>
-          this.#executeOne(this.#executor.part(query, text), statement, caller),
+        run: (statement: Statement, text: string, reading?: StatementReading) =>
+          this.#executeOne(this.#executor.part(query, text), statement, reading, caller),
         transactionOpen: () => this.#heldSession(caller.identity) !== undefined,
         emptyResult: (command: string) => this.#executor.emptyResult(command, query),
         combine: (results: R[]) => this.#executor.combine(results),
@@ -170,13 +183,18 @@ export class StatementRouter<C, Q, R> {
     const results: R[] = []
     for (const part of script) {
       results.push(
-        await this.#executeOne(this.#executor.part(query, part.text), part.statement, caller),
+        await this.#executeOne(this.#executor.part(query, part.text), part.statement, part, caller),
       )
     }
     return this.#executor.combine(results)
   }
 
-  #executeOne(query: Q, statement: Statement, caller: Caller): Promise<R> {
+  #executeOne(
+    query: Q,
+    statement: Statement,
+    reading: StatementReading | undefined,
+    caller: Caller,
+  ): Promise<R> {
     // Here, still in the app's own call: the only place a BEGIN's stack names the app's code.
     let openedAt: BeginStack | undefined
     if (statement.kind === 'begin') {
@@ -187,33 +205,36 @@ export class StatementRouter<C, Q, R> {
     const held = this.#heldSession(caller.identity)
     const own = held?.txTurn as RoutedConnection<C> | undefined
     if (own) {
-      return this.#onTurn(own, query, statement, caller, openedAt).catch((error: unknown) => {
-        // Queued in an app transaction that a statement before it ended (TRANSACTION_COMMITTED):
-        // it never ran, and runs now as the caller's next statement.
-        if (held!.txTurn === own || !isReleasedHoldError(error)) throw error
-        return this.#executeOne(query, statement, caller)
-      })
+      return this.#onTurn(own, query, statement, reading, caller, openedAt).catch(
+        (error: unknown) => {
+          // Queued in an app transaction that a statement before it ended (TRANSACTION_COMMITTED):
+          // it never ran, and runs now as the caller's next statement.
+          if (held!.txTurn === own || !isReleasedHoldError(error)) throw error
+          return this.#executeOne(query, statement, reading, caller)
+        },
+      )
     }
     const turn = this.#sandbox.connectionNow({
       owner: caller.owner,
       joinScope: statement.kind !== 'begin',
     })
     return turn instanceof Promise
-      ? turn.then((routed) => this.#onTurn(routed, query, statement, caller, openedAt))
-      : this.#onTurn(turn, query, statement, caller, openedAt)
+      ? turn.then((routed) => this.#onTurn(routed, query, statement, reading, caller, openedAt))
+      : this.#onTurn(turn, query, statement, reading, caller, openedAt)
   }
 
   #onTurn(
     turn: RoutedConnection<C>,
     query: Q,
     statement: Statement,
+    reading: StatementReading | undefined,
     caller: Caller,
     openedAt: BeginStack | undefined,
   ): Promise<R> {
     if (!channels.query.hasSubscribers)
-      return this.#dispatch(turn, query, statement, caller, openedAt)
+      return this.#dispatch(turn, query, statement, reading, caller, openedAt)
     const started = performance.now()
-    const result = this.#dispatch(turn, query, statement, caller, openedAt)
+    const result = this.#dispatch(turn, query, statement, reading, caller, openedAt)
     const sql = this.#executor.textOf(query) ?? '(a pg Submittable without text)'
     const published = (error: unknown) =>
       publishQuery(this.#sandbox.name, turn, sql, started, error)
@@ -228,26 +249,44 @@ export class StatementRouter<C, Q, R> {
     turn: RoutedConnection<C>,
     query: Q,
     statement: Statement,
+    reading: StatementReading | undefined,
     caller: Caller,
     openedAt: BeginStack | undefined,
   ): Promise<R> {
     // A plain pooled connection (auto mode, unboxedRun): nothing to translate.
-    if (!turn.session) return turn.runOnce((conn) => this.#executor.run(conn, query, false, true))
+    if (!turn.session) {
+      return turn.runOnce((conn) => this.#executor.run(conn, query, reading, false, true))
+    }
     const session = this.#session(turn)
     if (statement.kind !== 'other') {
-      return this.#runTransactionStatement(turn, session, statement, query, caller, openedAt)
+      return this.#runTransactionStatement(
+        turn,
+        session,
+        statement,
+        query,
+        reading,
+        caller,
+        openedAt,
+      )
     }
-    const effects = this.#executor.commitEffects?.(query)
-    if (effects) return this.#runWithCommitEffects(turn, session, query, effects)
-    return this.#runOther(turn, session, query)
+    const effects = reading?.mayHaveCommitEffects
+      ? this.#executor.commitEffects?.(query)
+      : undefined
+    if (effects) return this.#runWithCommitEffects(turn, session, query, reading, effects)
+    return this.#runOther(turn, session, query, reading)
   }
 
   /** The path nearly every statement takes: no translation, no transaction state to change. */
-  #runOther(turn: RoutedConnection<C>, session: Session, query: Q): Promise<R> {
+  #runOther(
+    turn: RoutedConnection<C>,
+    session: Session,
+    query: Q,
+    reading: StatementReading | undefined,
+  ): Promise<R> {
     const open = session.tx.open
     if (open) session.tx.noteStatement()
     const protect = !open && this.#executor.semantics.failedStatementAborts
-    const run = (conn: C) => this.#executor.run(conn, query, protect)
+    const run = (conn: C) => this.#executor.run(conn, query, reading, protect)
     // The app transaction's turn stays held until its COMMIT/ROLLBACK; any other is given back.
     const result =
       turn === session.txTurn ? turn.run(run, REPEATABLE) : turn.runOnce(run, REPEATABLE)
@@ -265,6 +304,7 @@ export class StatementRouter<C, Q, R> {
     turn: RoutedConnection<C>,
     session: Session,
     query: Q,
+    reading: StatementReading | undefined,
     effects: CommitEffects,
   ): Promise<R> {
     const executor = this.#executor
@@ -274,7 +314,7 @@ export class StatementRouter<C, Q, R> {
     const run = async (conn: C) => {
       const unknown = effects.settings?.filter((name) => !tx.remembers(name)) ?? []
       const before = unknown.length > 0 ? await executor.currentSettings!(conn, unknown) : new Map()
-      const result = await executor.run(conn, query, !open)
+      const result = await executor.run(conn, query, reading, !open)
       if (open) {
         tx.rememberSettings(before)
         if (effects.table) tx.dropAtCommit(effects.table)
@@ -310,6 +350,7 @@ export class StatementRouter<C, Q, R> {
     session: Session,
     statement: Statement,
     query: Q,
+    reading: StatementReading | undefined,
     caller: Caller,
     openedAt: BeginStack | undefined,
   ): Promise<R> {
@@ -317,7 +358,7 @@ export class StatementRouter<C, Q, R> {
     session.committed = false
     let succeeded = false
     try {
-      const result = await this.#executeOn(turn, session, statement, query)
+      const result = await this.#executeOn(turn, session, statement, query, reading)
       succeeded = true
       return result
     } finally {
@@ -337,10 +378,14 @@ export class StatementRouter<C, Q, R> {
     session: Session,
     statement: Statement,
     query: Q | undefined,
+    reading: StatementReading | undefined,
   ): Promise<R> {
     const step = session.tx.step(statement)
     try {
-      const result = await turn.run((conn) => this.#perform(conn, step.plan, query), REPEATABLE)
+      const result = await turn.run(
+        (conn) => this.#perform(conn, step.plan, query, reading),
+        REPEATABLE,
+      )
       if (statement.kind === 'call' && this.#executor.endedTransaction?.(result)) {
         // Still in the turn: nothing else may run on the connection outside a transaction.
         const owner = turn.owner!
@@ -360,11 +405,16 @@ export class StatementRouter<C, Q, R> {
     }
   }
 
-  async #perform(conn: C, plan: Plan, query: Q | undefined): Promise<R> {
+  async #perform(
+    conn: C,
+    plan: Plan,
+    query: Q | undefined,
+    reading: StatementReading | undefined,
+  ): Promise<R> {
     const executor = this.#executor
     switch (plan.action) {
       case 'run':
-        return executor.run(conn, query!, plan.protect)
+        return executor.run(conn, query!, reading, plan.protect)
       case 'skip':
         return executor.emptyResult(plan.command, query)
       case 'refuse':

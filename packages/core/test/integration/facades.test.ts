@@ -88,6 +88,27 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     }
   })
 
+  test('statements on plain pooled connections are published too: auto mode and unboxedRun, with no owner', async () => {
+    const { s, pool } = setup({ mode: 'auto' })
+    const seen: Array<{ sql: string; via: string; owner: string | undefined; durationMs: number }> =
+      []
+    const onQuery = (message: unknown) => seen.push(message as (typeof seen)[number])
+    diagnostics.subscribe('sqlsandbox:query', onQuery)
+    try {
+      await names(pool)
+      await s.unboxedRun(() => names(pool))
+    } finally {
+      diagnostics.unsubscribe('sqlsandbox:query', onQuery)
+    }
+    expect(seen.map(({ via, owner }) => ({ via, owner }))).toEqual([
+      { via: 'auto', owner: undefined },
+      { via: 'unboxed', owner: undefined },
+    ])
+    expect(
+      seen.every((event) => event.sql.startsWith('select name') && event.durationMs >= 0),
+    ).toBe(true)
+  })
+
   test('queries through the pool go to the owner’s connection', async () => {
     const { s, pool } = setup()
     await s.run(async () => {

@@ -225,7 +225,9 @@ describe('PostgreSQL server guarantees', () => {
       const routed = await sandbox.connection()
       const script = `select 1; rollback; insert into sandbox_items (tag, name) values ('${tag}', 'attack:outside')`
       try {
-        await routed.run((client) => pgExecutor.run(client, { config: { text: script } }, true))
+        await routed.run((client) =>
+          pgExecutor.run(client, { config: { text: script } }, undefined, true),
+        )
       } finally {
         routed.release()
       }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { mayDefer } from '../../src/dialects/postgres/deferred-checks.js'
+import { readStatements } from '../../src/statements/index.js'
 
 describe('mayDefer: which statements get the deferred checks', () => {
   test.each([
@@ -15,7 +16,9 @@ describe('mayDefer: which statements get the deferred checks', () => {
     ['values (1), (2)', false],
     ['table t', false],
     ['show search_path', false],
+    [';select 1', false],
+    ['select 1; insert into t values (1)', false],
   ])('%s → %s', (sql, expected) => {
-    expect(mayDefer(sql)).toBe(expected)
+    expect(mayDefer(readStatements(sql, 'postgres'))).toBe(expected)
   })
 })

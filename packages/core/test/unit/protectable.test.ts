@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { canProtect, copiesStdio } from '../../src/dialects/postgres/protectable.js'
+import { canProtect } from '../../src/dialects/postgres/protectable.js'
+import { readStatements } from '../../src/statements/index.js'
 
 /**
  * canProtect reads a text with statements/' lexer, as PostgreSQL reads it: what quotes,
@@ -42,8 +43,14 @@ describe('canProtect: what per-statement protection may wrap', () => {
   })
 
   test('COPY … STDIN / STDOUT streams, so it is sent as it is', () => {
+    const copiesStdio = (text: string) => readStatements(text, 'postgres').copiesStdio
     expect(copiesStdio('copy t from stdin')).toBe(true)
     expect(copiesStdio("copy t from '/tmp/file'")).toBe(false)
     expect(copiesStdio("select 'copy t from stdin'")).toBe(false)
+  })
+
+  test('COPY is read in the first statement, wherever the text begins: a leading `;` hides nothing', () => {
+    expect(readStatements(' ; copy t from stdin', 'postgres').copiesStdio).toBe(true)
+    expect(readStatements('copy t to stdout; ', 'postgres').copiesStdio).toBe(true)
   })
 })

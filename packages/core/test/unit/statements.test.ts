@@ -1,14 +1,26 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { transactionLocalSettings } from '../../src/dialects/postgres/local-settings.js'
+import { onCommitDropTable } from '../../src/dialects/postgres/on-commit-drop.js'
+import { canProtect } from '../../src/dialects/postgres/protectable.js'
 import {
-  classifyScript,
-  classifyStatement,
   type Dialect,
-  needsClassification,
+  readStatements,
   type Statement,
-  splitStatements,
   type TransactionCharacteristics,
 } from '../../src/statements/index.js'
+import {
+  classifyScript,
+  needsClassification,
+  canProtect as oldCanProtect,
+  copiesStdio as oldCopiesStdio,
+  mayDefer as oldMayDefer,
+  splitStatements,
+} from '../support/statement-oracle.js'
+
+/** What the first statement of a text does to the transaction, as the one-pass reading says. */
+const classifyStatement = (sql: string, dialect: Dialect): Statement =>
+  readStatements(sql, dialect).statement
 
 const other: Statement = { kind: 'other' }
 const begin = (characteristics: TransactionCharacteristics = {}): Statement => ({
@@ -869,6 +881,133 @@ describe.each(dialects)('properties (%s)', (dialect) => {
         needsClassification(sql, dialect)
       }),
       { numRuns: 1000 },
+    )
+  })
+})
+
+// ---- One pass: readStatements agrees with the classifier, splitter and readings it replaced ----
+
+/** Texts as the facades get them: statements, scripts, COPY, SET LOCAL, fragments, noise. */
+function anyText(dialect: Dialect): fc.Arbitrary<string> {
+  const special =
+    dialect === 'postgres'
+      ? fc.constantFrom(
+          'copy t from stdin',
+          'COPY (select 1) TO STDOUT',
+          "copy t from '/tmp/stdin'",
+          'copy t (a) from STDIN with (format csv)',
+          'set local statement_timeout = 1',
+          'SET  LOCAL "app"."x" TO 2',
+          "select set_config('app.x', $1, true)",
+          'create temp table t (a int) on commit drop',
+          'CREATE GLOBAL TEMPORARY TABLE IF NOT EXISTS s.t (a int) ON COMMIT DROP',
+          '(select 1) union (select 2)',
+          '( ( values (1) ) )',
+          'table t',
+          'show search_path',
+          'prepare transaction $1',
+          'prepare p as select 1',
+        )
+      : fc.constantFrom(
+          'call p()',
+          'set autocommit = 0',
+          'begin not atomic select 1; end',
+          'xa end',
+        )
+  const statement = fc.oneof(
+    transactionStatement(dialect).map(([sql]) => sql),
+    plainStatement(dialect),
+    special,
+  )
+  const fragments = fc.constantFrom(
+    'select ',
+    'begin',
+    'commit',
+    'copy ',
+    'stdin',
+    'set ',
+    'local ',
+    'create ',
+    ' ',
+    ';',
+    "'",
+    '$$',
+    '--',
+    '/*',
+    '*/',
+    '(',
+    ')',
+    '#',
+    'x',
+  )
+  return fc.oneof(
+    surrounded(statement, dialect),
+    fc
+      .tuple(
+        fc.array(surrounded(statement, dialect), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(';', '; ', ';\n', ';;', ' ; -- c\n'),
+      )
+      .map(([statements, joiner]) => statements.join(joiner)),
+    fc.array(fragments, { maxLength: 16 }).map((parts) => parts.join('')),
+    fc.string(),
+  )
+}
+
+describe.each(dialects)('readStatements agrees with the readings it replaced (%s)', (dialect) => {
+  test('statement, parts and emptiness: as the prefilter, classifyScript and the splitter said', () => {
+    fc.assert(
+      fc.property(anyText(dialect), (sql) => {
+        const reading = readStatements(sql, dialect)
+        const script = classifyScript(sql, dialect)
+        expect(reading.empty).toBe(script.length === 0)
+        expect(reading.parts !== undefined).toBe(splitStatements(sql, dialect).length > 1)
+        if (!needsClassification(sql, dialect)) {
+          expect(reading.parts).toBeUndefined()
+          expect(reading.statement).toEqual(other)
+          return
+        }
+        if (script.length > 1) {
+          expect(reading.parts?.map(({ text, statement }) => ({ text, statement }))).toEqual(script)
+        }
+        expect(reading.statement).toEqual(script[0]?.statement ?? other)
+      }),
+      { numRuns: 4000 },
+    )
+  })
+})
+
+describe('readStatements: the common path', () => {
+  test.each(dialects)(
+    'an ordinary statement gets a shared reading, nothing allocated (%s)',
+    (dialect) => {
+      const first = readStatements('select a from t where id = 1', dialect)
+      expect(readStatements('insert into t (a) values (2);', dialect)).toBe(
+        dialect === 'postgres' ? readStatements('update t set a = 3', dialect) : first,
+      )
+      expect(readStatements(' select 4 ', dialect)).toBe(first)
+      expect(Object.isFrozen(first)).toBe(true)
+    },
+  )
+})
+
+describe('readStatements agrees with the PostgreSQL readings it replaced', () => {
+  test('protection, COPY, deferred checks and commit effects: as protectable, deferred-checks and the commit-effect scans said', () => {
+    fc.assert(
+      fc.property(anyText('postgres'), (sql) => {
+        const reading = readStatements(sql, 'postgres')
+        for (const config of [{ text: sql }, { text: sql, values: [1] }]) {
+          expect(canProtect(config, reading)).toBe(oldCanProtect(config))
+        }
+        if (reading.empty) return
+        // Read from the first statement, as canProtect read it (the old scans began at the
+        // text's first char, so a leading `;` hid a COPY from the executor).
+        const first = splitStatements(sql, 'postgres')[0]!
+        expect(reading.copiesStdio).toBe(oldCopiesStdio(first))
+        expect(reading.mayDefer).toBe(oldMayDefer(first))
+        const effects = transactionLocalSettings(sql, ['x']) ?? onCommitDropTable(sql)
+        if (effects !== undefined) expect(reading.mayHaveCommitEffects).toBe(true)
+      }),
+      { numRuns: 4000 },
     )
   })
 })

@@ -138,7 +138,7 @@ export class SandboxMysqlConnection extends EventEmitter {
   run(query: MysqlQuery): Promise<MysqlResult> {
     if (this.#released) return Promise.reject(releasedError())
     const { owner, pooled } = this.#binding
-    if (pooled) return pooled.run((conn) => mysqlExecutor.run(conn, query, false))
+    if (pooled) return pooled.run((conn) => mysqlExecutor.run(conn, query, undefined, false))
     return this.#router.execute(query, { owner, identity: this })
   }
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { isKeyword, skipTrivia, tokenEnd } from '../../statements/split.js'
+import type { StatementReading } from '../../statements/index.js'
 
 /**
  * PostgreSQL checks deferred constraints (and deferrable constraint triggers) at COMMIT. Inside
@@ -48,18 +48,12 @@ export function hasDeferrable(client: pg.Client): boolean {
   return deferrableIn.get(client) === true
 }
 
-/** Statements that read: they queue no constraint check of their own. */
-const READS = ['SELECT', 'VALUES', 'TABLE', 'SHOW']
-const OPEN_PAREN = 40
-
 /**
- * Whether a statement may leave deferred checks pending: anything but a read, by its first word
- * (`(select …)` too). A SELECT calling a function that writes is taken for a read: its rows are
- * checked at the app's COMMIT, or never outside one (the one gap, for the cost of every SELECT).
+ * Whether a statement may leave deferred checks pending: anything but a read (SELECT, VALUES,
+ * TABLE, SHOW, `(select …)` too), as the router's reading of its first word says. A SELECT
+ * calling a function that writes is taken for a read: its rows are checked at the app's COMMIT,
+ * or never outside one (the one gap, for the cost of every SELECT).
  */
-export function mayDefer(text: string): boolean {
-  let start = skipTrivia(text, 0, 'postgres')
-  while (text.charCodeAt(start) === OPEN_PAREN) start = skipTrivia(text, start + 1, 'postgres')
-  const end = tokenEnd(text, start, 'postgres')
-  return !READS.some((word) => isKeyword(text, start, end, word))
+export function mayDefer(reading: StatementReading): boolean {
+  return reading.mayDefer
 }

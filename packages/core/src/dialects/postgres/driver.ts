@@ -115,7 +115,7 @@ export function pgDriver(
         values: params as unknown[] | undefined,
         ...(statementOptions?.rowMode ? { rowMode: 'array' as const } : {}),
       }
-      const running = pgExecutor.run(client, { config }, true) as Promise<
+      const running = pgExecutor.run(client, { config }, undefined, true) as Promise<
         pg.QueryResult | pg.QueryResult[]
       >
       return running.then(queryResult)

@@ -1,10 +1,10 @@
 import type pg from 'pg'
-import { splitStatements } from '../../statements/index.js'
+import { readStatements, type StatementReading } from '../../statements/index.js'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
 import { hasDeferrable, mayDefer, releaseStatements } from './deferred-checks.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'
-import { canProtect, copiesStdio, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
+import { canProtect, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
 import { protectedQuery, repairFailed } from './protected-query.js'
 import type { PgQuery } from './query-args.js'
 import { postgresSemantics } from './semantics.js'
@@ -25,7 +25,7 @@ const STATEMENT_SAVEPOINT = 'sqlsandbox_statement'
 export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   semantics: postgresSemantics,
   textOf: (query) => query.config?.text,
-  run(client, query, protect, pooled = false) {
+  run(client, query, reading, protect, pooled = false) {
     if (query.submittable) {
       return pooled
         ? runSubmittable(client, query.submittable)
@@ -33,15 +33,18 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
     }
     const config = query.config
     if (pooled) return client.query(config as pg.QueryConfig)
-    if (protect && canProtect(config)) {
+    if (typeof config.text !== 'string') return client.query(config as pg.QueryConfig)
+    // Read here only for callers without the router (the driver's `statement`).
+    const read = reading ?? readStatements(config.text, 'postgres')
+    if (protect && canProtect(config, read)) {
       return protectedQuery(client, STATEMENT_SAVEPOINT, config, {
-        checkDeferred: hasDeferrable(client) && mayDefer(config.text),
+        checkDeferred: hasDeferrable(client) && mayDefer(read),
       })
     }
-    if (typeof config.text !== 'string' || copiesStdio(config.text)) {
-      return client.query(config as pg.QueryConfig)
+    if (read.copiesStdio) return client.query(config as pg.QueryConfig)
+    if (read.parts !== undefined && !config.values?.length) {
+      return runScript(client, config, read.parts, protect)
     }
-    if (isScript(config)) return runScript(client, config, protect)
     return client.query(alone(config) as pg.QueryConfig)
   },
   async control(client, statements) {
@@ -58,6 +61,7 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
   }),
   part: (query, text) => ({ config: { ...query.config!, text } }),
   combine: (results) => results,
+  // Asked only for a text the reading says may have commit effects: these read it for the names.
   commitEffects(query) {
     if (!query.config) return undefined
     const settings = transactionLocalSettings(query.config.text, query.config.values)
@@ -71,10 +75,6 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
     )
     return new Map(rows.map((row) => [row.name, row.value]))
   },
-}
-
-function isScript(config: PgQueryConfig): boolean {
-  return !config.values?.length && splitStatements(config.text, 'postgres').length > 1
 }
 
 /** The statement with the extended protocol: alone in its message, as the server then requires. */
@@ -91,13 +91,14 @@ function alone(config: PgQueryConfig): PgQueryConfig {
 async function runScript(
   client: pg.Client,
   config: PgQueryConfig,
+  parts: StatementReading['parts'] & object,
   protect: boolean,
 ): Promise<pg.QueryResult[]> {
   const sp = STATEMENT_SAVEPOINT
   if (protect) await client.query(`SAVEPOINT ${sp}`)
   const results: pg.QueryResult[] = []
   try {
-    for (const text of splitStatements(config.text, 'postgres')) {
+    for (const { text } of parts) {
       // A part ended the test's transaction: nothing more may run outside it (it would commit
       // for real). The sandbox begins a new one after this turn and reports TRANSACTION_COMMITTED.
       if (outsideTransaction(client) === true) return results

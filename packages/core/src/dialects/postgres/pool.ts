@@ -142,7 +142,7 @@ export class SandboxPgClient extends EventEmitter {
 
   #execute(query: PgQuery): Promise<unknown> {
     const { owner, pooled } = this.#binding
-    if (pooled) return pooled.run((client) => pgExecutor.run(client, query, false, true))
+    if (pooled) return pooled.run((client) => pgExecutor.run(client, query, undefined, false, true))
     return this.#router.execute(query, { owner, identity: this })
   }
 }

@@ -1,7 +1,6 @@
 import pg from 'pg'
 import { docs, SandboxError } from '../../ownership/errors.js'
-import { classifyScript } from '../../statements/index.js'
-import { copiesStdio } from './protectable.js'
+import { readStatements } from '../../statements/index.js'
 import type { PgSubmittable } from './query-args.js'
 
 /**
@@ -20,11 +19,11 @@ export function runOwnedSubmittable(
 ): Promise<unknown> {
   const text = (submittable as { text?: unknown }).text
   if (typeof text === 'string') {
-    const script = classifyScript(text, 'postgres')
-    if (script.length > 1 || (script[0] && script[0].statement.kind !== 'other')) {
-      return Promise.reject(submittableRefusal(text, script.length > 1))
+    const reading = readStatements(text, 'postgres')
+    if (reading.parts !== undefined || reading.statement.kind !== 'other') {
+      return Promise.reject(submittableRefusal(text, reading.parts !== undefined))
     }
-    if (isPgQuery(submittable) && !copiesStdio(text)) submittable.queryMode = 'extended'
+    if (isPgQuery(submittable) && !reading.copiesStdio) submittable.queryMode = 'extended'
   }
   return protect
     ? protectedSubmittable(client, submittable, savepoint)

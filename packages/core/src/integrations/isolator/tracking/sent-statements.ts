@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks'
-import { classifyScript, type Dialect, needsClassification } from '../../../statements/index.js'
+import { type Dialect, readStatements } from '../../../statements/index.js'
 import type { Pending } from '../../../transactions/connection-transactions.js'
 import { type TrackedConnection, trackerFault } from './tracker.js'
 
@@ -43,17 +43,19 @@ export function sending(
     if (text === undefined) return undefined
     const state = connection.state
     const inTransaction = watchOpen && state.inTransaction
-    if (!needsClassification(text, dialect)) {
+    const reading = readStatements(text, dialect)
+    const parts = reading.parts
+    if (parts === undefined && reading.statement.kind === 'other') {
       return inTransaction ? { pendings: NO_PENDINGS, count: 1, inTransaction } : undefined
     }
-    const script = classifyScript(text, dialect)
+    const statements = parts ?? [reading]
     const pendings: Array<{ index: number; pending: Pending }> = []
-    for (let index = 0; index < script.length; index++) {
-      const pending = state.sending(script[index]!.statement, above)
+    for (let index = 0; index < statements.length; index++) {
+      const pending = state.sending(statements[index]!.statement, above)
       if (pending) pendings.push({ index, pending })
     }
     if (pendings.length === 0 && !inTransaction) return undefined
-    return { pendings, count: script.length, inTransaction }
+    return { pendings, count: statements.length, inTransaction }
   } catch (error) {
     trackerFault(connection, error)
     return undefined
