@@ -6,7 +6,6 @@
  * `readStatements`, the commit-effect scans only when the reading asks for them, and canProtect
  * over the reading. Run: `npx tsx bench/classifier.ts`.
  */
-import { mayDefer } from '../packages/core/src/dialects/postgres/deferred-checks.js'
 import { transactionLocalSettings } from '../packages/core/src/dialects/postgres/local-settings.js'
 import { onCommitDropTable } from '../packages/core/src/dialects/postgres/on-commit-drop.js'
 import { canProtect } from '../packages/core/src/dialects/postgres/protectable.js'
@@ -57,7 +56,7 @@ const after: Run = (sql, dialect) => {
   if (reading.mayHaveCommitEffects && (transactionLocalSettings(sql) || onCommitDropTable(sql))) {
     work++
   }
-  if (canProtect({ text: sql }, reading) && mayDefer(reading)) work++
+  if (canProtect({ text: sql }, reading)) work++
   return work
 }
 

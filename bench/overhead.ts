@@ -35,7 +35,10 @@ const ORM_SELECT =
   'now() as "created_at", null::timestamptz as "deleted_at" from generate_series($1::int, ' +
   '$2::int) as "g"("n") where ("g"."n" is not null and "g"."n" >= $1) order by "g"."n" desc'
 
-/** A write: in the tests' database, which has deferrable constraints, its deferred checks run too. */
+/**
+ * A write, in the tests' database, which has deferred constraints: checked at the statement's end
+ * (the test's BEGIN makes them immediate), with nothing sent for them per write.
+ */
 const INSERT = 'insert into sandbox_items (tag, name) values ($1, $2) returning id'
 
 interface Row {
@@ -306,7 +309,7 @@ async function postgres(): Promise<Row[]> {
         ),
       ),
       await statement(
-        'insert … returning via pg facade (protected; deferrable constraints here: checked too)',
+        'insert … returning via pg facade (protected; in a database with deferred constraints)',
         () =>
           compare(
             () => owned.query(INSERT, ['bench', 'raw']),

@@ -112,6 +112,7 @@ defineContractSuite({
     ...capabilities,
     readOnlyTransactions: 'enforced',
     transactionScopedSettings: true,
+    deferredConstraints: true,
     serverRefusedCommits: [],
   },
   errors: {
@@ -138,6 +139,7 @@ defineContractSuite({
     ...capabilities,
     readOnlyTransactions: 'not enforced',
     transactionScopedSettings: false,
+    deferredConstraints: false,
     serverRefusedCommits: MARIADB_HIDDEN_COMMITS,
   },
   errors: {

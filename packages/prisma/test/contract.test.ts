@@ -112,6 +112,7 @@ for (const db of DATABASES) {
       isolationLevels: ['read committed', 'repeatable read', 'serializable'],
       readOnlyTransactions: 'not supported',
       transactionScopedSettings: postgres,
+      deferredConstraints: postgres,
       // MySQL apps reach the server through @prisma/adapter-mariadb's mariadb driver, which the
       // sandbox cannot see (it recognises pg and mysql2 connections).
       foreignConnectionsRefused: postgres,

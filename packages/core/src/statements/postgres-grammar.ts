@@ -12,6 +12,7 @@ import {
 import {
   OTHER,
   PREPARE_TRANSACTION,
+  SET_CONSTRAINTS,
   type Statement,
   type TransactionCharacteristics,
 } from './statement.js'
@@ -52,10 +53,12 @@ export function postgresStatement(r: StatementReader, keyword: string): Statemen
 
 /**
  * `SET [SESSION | LOCAL] TRANSACTION modes` sets the current transaction (the modifier changes
- * nothing there); `SET SESSION CHARACTERISTICS AS TRANSACTION modes` the session's default.
- * Assigning `transaction_isolation` & co. directly is classified 'other'.
+ * nothing there); `SET SESSION CHARACTERISTICS AS TRANSACTION modes` the session's default;
+ * `SET CONSTRAINTS …` the current transaction's constraint modes. Assigning
+ * `transaction_isolation` & co. directly is classified 'other'.
  */
 export function postgresSet(r: StatementReader): Statement {
+  if (r.accept('CONSTRAINTS')) return SET_CONSTRAINTS
   if (r.acceptAll('SESSION', 'CHARACTERISTICS')) {
     if (!r.acceptAll('AS', 'TRANSACTION')) return OTHER
     return setTransaction('session', postgresModes(r, true))

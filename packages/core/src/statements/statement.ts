@@ -29,6 +29,11 @@ export type Statement =
   /** PostgreSQL only: hands the transaction over to two-phase commit, which ends it. */
   | { kind: 'prepare-transaction' }
   /**
+   * PostgreSQL only: `SET CONSTRAINTS …`, which production applies inside a transaction block
+   * only (outside one it warns and does nothing).
+   */
+  | { kind: 'set-constraints' }
+  /**
    * MySQL only: `SET autocommit = 0` (with any other assignments), after which transactions
    * begin without BEGIN. Runs as it is; the sandbox does not emulate such transactions.
    */
@@ -38,4 +43,5 @@ export type Statement =
 export const OTHER: Statement = Object.freeze({ kind: 'other' })
 export const CALL: Statement = Object.freeze({ kind: 'call' })
 export const PREPARE_TRANSACTION: Statement = Object.freeze({ kind: 'prepare-transaction' })
+export const SET_CONSTRAINTS: Statement = Object.freeze({ kind: 'set-constraints' })
 export const AUTOCOMMIT_OFF: Statement = Object.freeze({ kind: 'autocommit-off' })

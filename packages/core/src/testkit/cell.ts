@@ -50,6 +50,12 @@ export interface ContractCapabilities {
    */
   transactionScopedSettings: boolean
   /**
+   * Deferred constraints (PostgreSQL's DEFERRABLE INITIALLY DEFERRED, deferrable constraint
+   * triggers) are checked where production commits: after each statement outside a transaction,
+   * at the COMMIT inside one. Needs the contract's deferred tables (`ensureContractSchema`).
+   */
+  deferredConstraints: boolean
+  /**
    * The app's own ORM over its own pool (`ContractCell.unsandboxed`) is recognised inside a test
    * and refused with FOREIGN_CONNECTION (pg and mysql2 connections are; other drivers are not).
    */

@@ -1,5 +1,6 @@
 import { describe } from 'vitest'
 import { concurrencyCases } from './cases/concurrency.js'
+import { deferredConstraintCases } from './cases/deferred-constraints.js'
 import { isolationCases } from './cases/isolation.js'
 import { ownershipCases } from './cases/ownership.js'
 import { queryCases } from './cases/queries.js'
@@ -30,5 +31,8 @@ export function defineContractSuite(cell: ContractCell): void {
     describe('transactions', () => transactionCases(ctx))
     describe('isolation and access mode', () => isolationCases(ctx))
     describe('concurrency', () => concurrencyCases(ctx))
+    if (cell.capabilities.deferredConstraints) {
+      describe('deferred constraints', () => deferredConstraintCases(ctx))
+    }
   })
 }

@@ -35,6 +35,23 @@ const POSTGRES_SCHEMA = [
   `create table if not exists sandbox_items (
     id serial primary key, tag text not null, name text not null)`,
   `create table if not exists sandbox_uniques (code text primary key, tag text not null)`,
+  // The deferred-constraint cases: each check the trigger runs adds an item named 'checked'.
+  `create table if not exists sandbox_deferred_parents (id text primary key)`,
+  `create table if not exists sandbox_deferred_children (
+    id serial primary key, tag text not null,
+    parent_id text references sandbox_deferred_parents (id) deferrable initially deferred,
+    parent_now text references sandbox_deferred_parents (id) deferrable initially immediate)`,
+  `create or replace function sandbox_deferred_check() returns trigger language plpgsql as $$
+  begin
+    insert into sandbox_items (tag, name) values (new.tag, 'checked');
+    return null;
+  end $$`,
+  `do $$ begin
+    if not exists (select 1 from pg_trigger where tgname = 'sandbox_deferred_check') then
+      create constraint trigger sandbox_deferred_check after insert on sandbox_deferred_children
+        deferrable initially deferred for each row execute function sandbox_deferred_check();
+    end if;
+  end $$`,
 ]
 
 const MYSQL_SCHEMA = [
@@ -64,7 +81,8 @@ export function committedRows(dialect: 'postgres' | 'mysql', url: string): Commi
       async count(tag) {
         const { rows } = await pool.query(
           `select (select count(*) from sandbox_items where tag = $1)
-                + (select count(*) from sandbox_uniques where tag = $1) as n`,
+                + (select count(*) from sandbox_uniques where tag = $1)
+                + (select count(*) from sandbox_deferred_children where tag = $1) as n`,
           [tag],
         )
         return Number(rows[0].n)

@@ -25,8 +25,18 @@ export interface AppTransactionOptions {
 export type Plan =
   /** The app's statement as it is; `protect`: wrap it so a failure cannot abort the owner's transaction. */
   | { action: 'run'; protect: boolean }
-  /** These statements instead, reported to the app as `command`; `onFailure` repairs after a failed one. */
-  | { action: 'rewrite'; command: string; statements: string[]; onFailure: string[] }
+  /**
+   * These statements instead, reported to the app as `command`; `onFailure` repairs after a failed
+   * one. `declaredModes`: a transaction begins in them, so the constraint modes the schema
+   * declares follow them (PostgreSQL: `semantics.constraintModes`).
+   */
+  | {
+      action: 'rewrite'
+      command: string
+      statements: string[]
+      onFailure: string[]
+      declaredModes?: true
+    }
   /** Nothing to run; the app gets an empty result for `command` (PostgreSQL only warns here). */
   | { action: 'skip'; command: string }
   | { action: 'refuse'; error: Error }
@@ -136,6 +146,9 @@ export class AppTransaction {
       case 'autocommit-off':
         this.#autocommitOff = true
         return this.#other()
+      case 'set-constraints':
+        // PostgreSQL warns outside a transaction block, and sets nothing.
+        return this.open ? this.#other() : skip('SET')
       default:
         return this.#other()
     }
@@ -182,8 +195,13 @@ export class AppTransaction {
       ? [release(this.#savepoint!), create(savepoint)]
       : [create(savepoint)]
     if (readOnly) statements.push(SET_READ_ONLY)
+    // The declared modes may fail after the SAVEPOINT (a constraint dropped elsewhere): undo it.
+    const onFailure =
+      this.#semantics.constraintModes && !this.open
+        ? [rollbackTo(savepoint), release(savepoint)]
+        : []
     return {
-      plan: { action: 'rewrite', command: 'BEGIN', statements, onFailure: [] },
+      plan: { action: 'rewrite', command: 'BEGIN', statements, onFailure, ...this.#modes },
       settle: (ok) => {
         if (!ok) return
         this.#savepoint = savepoint
@@ -232,6 +250,7 @@ export class AppTransaction {
         command: 'COMMIT',
         statements: [...checks, release(savepoint), ...restore, ...(next ? [create(next)] : [])],
         onFailure: [rollbackTo(savepoint), release(savepoint)],
+        ...(next ? this.#modes : {}),
       },
       // A failed COMMIT (a deferred constraint) ends the transaction too, rolled back.
       settle: (ok) => {
@@ -266,6 +285,7 @@ export class AppTransaction {
           ...(readOnly ? [SET_READ_ONLY] : []),
         ],
         onFailure: [],
+        ...(next ? this.#modes : {}),
       },
       // ROLLBACK TO undoes the settings, the tables and READ ONLY itself.
       settle: (ok) => {
@@ -357,12 +377,18 @@ export class AppTransaction {
     return this.#options.semantics
   }
 
+  /** What marks a plan that begins a transaction, where the dialect declares constraint modes. */
+  get #modes(): { declaredModes?: true } {
+    return this.#semantics.constraintModes ? DECLARED_MODES : {}
+  }
+
   #nextSavepoint(): string {
     return `sqlsandbox_tx_${++this.#count}`
   }
 }
 
 const SET_READ_ONLY = 'SET TRANSACTION READ ONLY'
+const DECLARED_MODES = Object.freeze({ declaredModes: true as const })
 const create = (name: string) => `SAVEPOINT ${name}`
 const release = (name: string) => `RELEASE SAVEPOINT ${name}`
 const rollbackTo = (name: string) => `ROLLBACK TO SAVEPOINT ${name}`

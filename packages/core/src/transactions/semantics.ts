@@ -44,6 +44,11 @@ export interface TransactionSemantics {
   /** What production's COMMIT checks first (PostgreSQL: deferred constraints), run before RELEASE. */
   readonly commitChecks: readonly string[]
   /**
+   * PostgreSQL: the constraint modes a transaction begins with, as the schema declares them
+   * (its INITIALLY DEFERRED constraints deferred), given to each app transaction's savepoint.
+   */
+  readonly constraintModes?: ConstraintModes
+  /**
    * A script's statements outside a transaction run as one implicit transaction block
    * (PostgreSQL's simple query); otherwise each runs as if sent alone.
    */
@@ -54,6 +59,20 @@ export interface TransactionSemantics {
   restoreSettings?(before: ReadonlyMap<string, string | null>): string
   /** The error the server raises for `refusal`: same message and code fields as in production. */
   refusal(refusal: Refusal): Error
+}
+
+/**
+ * What production's BEGIN gives a transaction that a savepoint does not inherit: the modes the
+ * schema declares, read from the connection (once, then cached by the dialect).
+ */
+export interface ConstraintModes {
+  /** The statements that set them on `conn` (none where nothing is INITIALLY DEFERRED). */
+  declared(conn: unknown): readonly string[] | Promise<readonly string[]>
+  /**
+   * Those statements failed with `error`: true when the schema changed under them (a constraint
+   * dropped elsewhere), after which they are read again.
+   */
+  stale(conn: unknown, error: unknown): boolean
 }
 
 /**

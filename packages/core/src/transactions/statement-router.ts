@@ -420,13 +420,30 @@ export class StatementRouter<C, Q, R> {
       case 'refuse':
         throw plan.error
       case 'rewrite':
-        try {
-          await executor.control(conn, plan.statements)
-        } catch (error) {
-          if (plan.onFailure.length > 0) await executor.control(conn, plan.onFailure)
-          throw error
-        }
+        await this.#rewrite(conn, plan)
         return executor.emptyResult(plan.command, query)
+    }
+  }
+
+  /**
+   * The plan's statements in one go, with the constraint modes of a transaction begun in them.
+   * Modes that were stale (the schema changed elsewhere) are read again, once, where the plan's
+   * repair undid everything.
+   */
+  async #rewrite(conn: C, plan: Extract<Plan, { action: 'rewrite' }>): Promise<void> {
+    const executor = this.#executor
+    const modes = executor.semantics.constraintModes
+    for (let attempt = 0; ; attempt++) {
+      const declared = plan.declaredModes && modes ? await modes.declared(conn) : NO_MODES
+      try {
+        const statements = declared.length > 0 ? [...plan.statements, ...declared] : plan.statements
+        await executor.control(conn, statements)
+        return
+      } catch (error) {
+        if (plan.onFailure.length > 0) await executor.control(conn, plan.onFailure)
+        const retry = attempt === 0 && declared.length > 0 && plan.onFailure.length > 0
+        if (!retry || !modes!.stale(conn, error)) throw error
+      }
     }
   }
 
@@ -541,4 +558,5 @@ function commits(plan: Plan): boolean {
 }
 
 const OTHER: Statement = { kind: 'other' }
+const NO_MODES: readonly string[] = []
 const ROLLBACK: Statement = { kind: 'rollback', chain: false }

@@ -157,7 +157,10 @@ function opsOver(
 
 const capabilities = (
   readOnlyTransactions: ContractCapabilities['readOnlyTransactions'],
-): Omit<ContractCapabilities, 'transactionScopedSettings' | 'serverRefusedCommits'> => ({
+): Omit<
+  ContractCapabilities,
+  'transactionScopedSettings' | 'deferredConstraints' | 'serverRefusedCommits'
+> => ({
   nestedTransactions: true,
   explicitRollback: false,
   isolationLevels: ['read committed', 'repeatable read', 'serializable'],
@@ -180,6 +183,7 @@ defineContractSuite({
   capabilities: {
     ...capabilities('enforced'),
     transactionScopedSettings: true,
+    deferredConstraints: true,
     serverRefusedCommits: [],
   },
   errors: {
@@ -227,6 +231,7 @@ defineContractSuite({
   capabilities: {
     ...capabilities('not enforced'),
     transactionScopedSettings: false,
+    deferredConstraints: false,
     serverRefusedCommits: MARIADB_HIDDEN_COMMITS,
   },
   errors: {

@@ -227,17 +227,19 @@ describe('pg facade specifics', () => {
     })
   })
 
-  test('with checkDeferredAfterWrites: false the orphan row is taken, and checked at app COMMITs only', async () => {
+  test('checkDeferredAfterWrites: false is deprecated and changes nothing: the orphan row still fails', async () => {
     const unchecked = createSandbox({
       driver: pgDriver(PG_URL, { checkDeferredAfterWrites: false }),
     })
     try {
       const uncheckedPool = sandboxedPgPool(unchecked)
       await unchecked.run(async () => {
-        await uncheckedPool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
-          tag,
-          `${tag}-none`,
-        ])
+        await expect(
+          uncheckedPool.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [
+            tag,
+            `${tag}-none`,
+          ]),
+        ).rejects.toMatchObject({ code: '23503' })
       })
     } finally {
       await unchecked.close()
@@ -259,7 +261,7 @@ describe('pg facade specifics', () => {
         [tag],
       )
       expect(count.rows[0].n).toBe(0)
-      // The app transaction is over, and the constraint is deferred again afterwards.
+      // The app transaction is over, and the next one has the constraint deferred again.
       const ok = await pool.connect()
       await ok.query('BEGIN')
       await ok.query('insert into sandbox_children (tag, parent_id) values ($1, $2)', [

@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise'
 import pg from 'pg'
+import { ensureContractSchema } from '../../src/testkit/schema.js'
 import { MYSQL_URL, PG_URL } from './databases.js'
 
 /**
@@ -22,7 +23,22 @@ export default async function setup(): Promise<void> {
   await client.query(`create table if not exists sandbox_children (
     id serial primary key, tag text not null,
     parent_id text references sandbox_parents (id) deferrable initially deferred)`)
+  // Checked once per row, or again and again: a deferred constraint trigger counts its checks
+  // in a sequence, which no rollback takes back (pg-constraint-modes.test.ts alone uses it).
+  await client.query('create sequence if not exists sandbox_recheck_count')
+  await client.query(`create table if not exists sandbox_rechecked (
+    id serial primary key, tag text not null)`)
+  await client.query(`create or replace function sandbox_count_check() returns trigger
+    language plpgsql as $$ begin perform nextval('sandbox_recheck_count'); return null; end $$`)
+  await client.query(`do $$ begin
+    if not exists (select 1 from pg_trigger where tgname = 'sandbox_count_check') then
+      create constraint trigger sandbox_count_check after insert on sandbox_rechecked
+        deferrable initially deferred for each row execute function sandbox_count_check();
+    end if;
+  end $$`)
   await client.end()
+  // The contract suite's tables, its deferred ones included, for core's own cells.
+  await ensureContractSchema('postgres', PG_URL)
 
   const conn = await mysql.createConnection(MYSQL_URL).catch((error: Error) => {
     throw new Error(

@@ -31,28 +31,68 @@ const rollback: Statement = { kind: 'rollback', chain: false }
 const other: Statement = { kind: 'other' }
 
 describe('app transaction translation', () => {
-  test('BEGIN → SAVEPOINT, COMMIT → RELEASE (after the deferred-constraint check on PostgreSQL)', () => {
+  test('BEGIN → SAVEPOINT with the declared constraint modes, COMMIT → every check, then RELEASE (PostgreSQL)', () => {
     const { run } = transaction('postgres')
+    expect(run(begin)).toEqual({
+      action: 'rewrite',
+      command: 'BEGIN',
+      statements: ['SAVEPOINT sqlsandbox_tx_1'],
+      // The declared modes follow the SAVEPOINT: if they fail, the SAVEPOINT is undone.
+      onFailure: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      declaredModes: true,
+    })
+    expect(run(other)).toEqual({ action: 'run', protect: false })
+    expect(run(commit)).toEqual({
+      action: 'rewrite',
+      command: 'COMMIT',
+      statements: ['SET CONSTRAINTS ALL IMMEDIATE', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      onFailure: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+    })
+    expect(run(other)).toEqual({ action: 'run', protect: true })
+  })
+
+  test('MySQL declares no constraint modes: BEGIN is a bare SAVEPOINT', () => {
+    const { run } = transaction('mysql')
     expect(run(begin)).toEqual({
       action: 'rewrite',
       command: 'BEGIN',
       statements: ['SAVEPOINT sqlsandbox_tx_1'],
       onFailure: [],
     })
-    expect(run(other)).toEqual({ action: 'run', protect: false })
-    expect(run(commit)).toEqual({
-      action: 'rewrite',
-      command: 'COMMIT',
+  })
+
+  test('AND CHAIN begins the next transaction with the declared constraint modes too', () => {
+    const { run } = transaction('postgres')
+    run(begin)
+    expect(run({ kind: 'commit', chain: true })).toMatchObject({
       statements: [
-        'SAVEPOINT sqlsandbox_constraints',
         'SET CONSTRAINTS ALL IMMEDIATE',
-        'ROLLBACK TO SAVEPOINT sqlsandbox_constraints',
-        'RELEASE SAVEPOINT sqlsandbox_constraints',
         'RELEASE SAVEPOINT sqlsandbox_tx_1',
+        'SAVEPOINT sqlsandbox_tx_2',
       ],
-      onFailure: ['ROLLBACK TO SAVEPOINT sqlsandbox_tx_1', 'RELEASE SAVEPOINT sqlsandbox_tx_1'],
+      declaredModes: true,
     })
-    expect(run(other)).toEqual({ action: 'run', protect: true })
+    expect(run({ kind: 'rollback', chain: true })).toMatchObject({
+      statements: [
+        'ROLLBACK TO SAVEPOINT sqlsandbox_tx_2',
+        'RELEASE SAVEPOINT sqlsandbox_tx_2',
+        'SAVEPOINT sqlsandbox_tx_3',
+      ],
+      declaredModes: true,
+    })
+    expect(run(commit)).not.toHaveProperty('declaredModes')
+    expect(run(begin)).toMatchObject({ declaredModes: true })
+    expect(run(rollback)).not.toHaveProperty('declaredModes')
+  })
+
+  test('PostgreSQL: SET CONSTRAINTS outside an app transaction sets nothing (production warns); inside, it runs', () => {
+    const { run } = transaction('postgres')
+    const setConstraints: Statement = { kind: 'set-constraints' }
+    expect(run(setConstraints)).toEqual({ action: 'skip', command: 'SET' })
+    run(begin)
+    expect(run(setConstraints)).toEqual({ action: 'run', protect: false })
+    run(commit)
+    expect(run(setConstraints)).toEqual({ action: 'skip', command: 'SET' })
   })
 
   test('settings set for the app transaction only are put back right after its RELEASE, once', () => {
@@ -279,6 +319,8 @@ describe('app transaction translation', () => {
   })
 })
 
+const openedBy = (sql: string) => /^SAVEPOINT (sqlsandbox_tx_\d+)$/.exec(sql)?.[1]
+
 const statementArb: fc.Arbitrary<Statement> = fc.oneof(
   fc.constant(begin),
   fc.constant(commit),
@@ -302,14 +344,16 @@ describe('app transaction translation: properties', () => {
           for (const [statement, ok] of program) {
             const plan = run(statement, ok)
             if (plan.action !== 'rewrite') continue
-            // A failed rewrite ran an unknown part of its statements: only its repair counts.
+            // A failed rewrite ran an unknown part of its statements: only its repair counts,
+            // which may release a savepoint the plan itself opened (a BEGIN's SAVEPOINT).
             const sent = ok ? plan.statements : plan.onFailure
+            const ownSavepoints = new Set(plan.statements.map(openedBy).filter(Boolean))
             for (const sql of sent) {
               expect(sql).not.toMatch(/^(COMMIT|ROLLBACK|BEGIN|START)\b(?! TO SAVEPOINT)/)
-              const opened = /^SAVEPOINT (sqlsandbox_tx_\d+)$/.exec(sql)?.[1]
+              const opened = openedBy(sql)
               const released = /^RELEASE SAVEPOINT (sqlsandbox_tx_\d+)$/.exec(sql)?.[1]
               if (opened && ok) open.add(opened)
-              if (released) expect(open.delete(released)).toBe(true)
+              if (released) expect(open.delete(released) || ownSavepoints.has(released)).toBe(true)
             }
           }
           expect(open.size).toBe(tx.open ? 1 : 0)

@@ -7,7 +7,7 @@ import type pg from 'pg'
  * AND CHAIN that slips past the classifier fails there and rolls everything back, and PREPARE
  * TRANSACTION is refused (0A000, a transaction that created a cursor WITH HOLD). A ROLLBACK drops
  * the cursor. It writes nothing (the transaction gets no id for it), and constraint checks
- * (`SET CONSTRAINTS`, the sandbox's deferred checks) never touch it. The app's `CLOSE ALL` (or a
+ * (`SET CONSTRAINTS`, the sandbox's own included) never touch it. The app's `CLOSE ALL` (or a
  * CLOSE of its name) removes it: the transaction-status check still reports a commit after that.
  */
 export const COMMIT_GUARD_SQL = `CREATE OR REPLACE FUNCTION pg_temp.sqlsandbox_refuse_commit() RETURNS int LANGUAGE plpgsql VOLATILE AS $guard$

@@ -12,7 +12,7 @@ import { redactUrl } from '../redact-url.js'
 import { BeginAheadClient, sendBeginAhead } from './begin-ahead.js'
 import { closeClient, withConnectTimeout } from './close-client.js'
 import { ARM_COMMIT_GUARD, installCommitGuard, isMissingCommitGuard } from './commit-guard.js'
-import { findDeferrable } from './deferred-checks.js'
+import { ALL_IMMEDIATE, noteSchemaChange, schemaSessionEnded } from './constraint-modes.js'
 import { pgExecutor } from './executor.js'
 import { guardForeignClients, markSandboxClient } from './foreign-connections.js'
 import { pgLockMonitor, SANDBOX_APPLICATION_NAME } from './lock-monitor.js'
@@ -30,18 +30,27 @@ export const postgresTransactions: TransactionSql = {
   rollbackToSavepoint: (name) => [`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`],
 }
 
-/** The same, with the commit guard armed in the BEGIN's round trip (see commit-guard.ts). */
-const guardedTransactions: TransactionSql = {
-  ...postgresTransactions,
-  begin: (options) => postgresTransactions.begin(options).map((b) => `${b}; ${ARM_COMMIT_GUARD}`),
+/**
+ * The owner's BEGIN as pgDriver sends it, each statement on its own: with every constraint
+ * check immediate, as production's autocommit checks each statement at its own COMMIT (see
+ * constraint-modes.ts), and the commit guard armed where `guarded` (see commit-guard.ts).
+ */
+function beginStatements(isolation: IsolationLevel | undefined, guarded: boolean): string[] {
+  const begin = [...postgresTransactions.begin({ isolation }), ALL_IMMEDIATE]
+  return guarded ? [...begin, ARM_COMMIT_GUARD] : begin
 }
+
+/** pgDriver's texts: its BEGIN in one round trip (a simple query). */
+const driverTransactions = (guarded: boolean): TransactionSql => ({
+  ...postgresTransactions,
+  begin: ({ isolation }) => [beginStatements(isolation, guarded).join('; ')],
+})
 
 export interface PgDriverOptions {
   /**
-   * Where the database has deferrable constraints or constraint triggers, a write outside any
-   * app transaction has its deferred checks run before its savepoint's RELEASE, as its own
-   * COMMIT would in production (four statements more in its round trip). false: they run at
-   * the app's COMMITs only. Default true.
+   * @deprecated Ignored. Deferred constraints outside app transactions are checked at each
+   * statement's end by the test's BEGIN (`SET CONSTRAINTS ALL IMMEDIATE`), which costs writes
+   * nothing, so there is nothing left to opt out of. Stays until 1.0.
    */
   checkDeferredAfterWrites?: boolean
   /**
@@ -66,7 +75,7 @@ export function pgDriver(
   checkPgSettings(config)
   const clientConfig = typeof config === 'string' ? { connectionString: config } : config
   const guarded = options.refuseCommits !== false
-  const transactions = guarded ? guardedTransactions : postgresTransactions
+  const transactions = driverTransactions(guarded)
   return {
     semantics: postgresSemantics,
     dialect: 'postgres',
@@ -83,12 +92,10 @@ export function pgDriver(
       await client.connect()
       trackTransactionStatus(client)
       if (guarded) await installCommitGuard(client)
-      if (options.checkDeferredAfterWrites !== false) await findDeferrable(client)
       return client
     },
     beginAhead(client, isolation, first) {
-      const begin = postgresTransactions.begin({ isolation })
-      const statements = guarded ? [...begin, ARM_COMMIT_GUARD] : begin
+      const statements = beginStatements(isolation, guarded)
       return sendBeginAhead(client, statements, first, async (error) => {
         // As in query() below: the guard's function was dropped (DISCARD TEMP outside a test).
         if (!guarded || !isMissingCommitGuard(error)) return false
@@ -98,6 +105,7 @@ export function pgDriver(
       })
     },
     query(client, sql, params, statementOptions) {
+      noteSchemaChange(client, sql)
       const running = runQuery(client, sql, params, statementOptions)
       if (!guarded || !sql.endsWith(ARM_COMMIT_GUARD)) return running
       return running.catch(async (error: unknown) => {
@@ -124,6 +132,7 @@ export function pgDriver(
       // A ROLLBACK takes temporary tables, SET and cursors with it, not these two: a session
       // advisory lock would block the next test, an SQL PREPARE would clash with its own.
       await client.query('ROLLBACK; SELECT pg_advisory_unlock_all(); DEALLOCATE ALL')
+      schemaSessionEnded(client)
       // DEALLOCATE ALL dropped what pg had prepared by name too: it must parse those again.
       const wire = (client as unknown as { connection?: { parsedStatements?: object } }).connection
       if (wire) wire.parsedStatements = {}

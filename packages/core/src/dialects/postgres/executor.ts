@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { readStatements, type StatementReading } from '../../statements/index.js'
 import type { StatementExecutor } from '../../transactions/statement-router.js'
-import { hasDeferrable, mayDefer, releaseStatements } from './deferred-checks.js'
+import { ALL_IMMEDIATE, declaredModes, noteSchemaChange, staleModes } from './constraint-modes.js'
 import { transactionLocalSettings } from './local-settings.js'
 import { onCommitDropTable } from './on-commit-drop.js'
 import { canProtect, type PgQueryConfig, usesExtendedProtocol } from './protectable.js'
@@ -32,15 +32,12 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
         : runOwnedSubmittable(client, query.submittable, protect, STATEMENT_SAVEPOINT)
     }
     const config = query.config
+    noteSchemaChange(client, config.text)
     if (pooled) return client.query(config as pg.QueryConfig)
     if (typeof config.text !== 'string') return client.query(config as pg.QueryConfig)
     // Read here only for callers without the router (the driver's `statement`).
     const read = reading ?? readStatements(config.text, 'postgres')
-    if (protect && canProtect(config, read)) {
-      return protectedQuery(client, STATEMENT_SAVEPOINT, config, {
-        checkDeferred: hasDeferrable(client) && mayDefer(read),
-      })
-    }
+    if (protect && canProtect(config, read)) return protectedQuery(client, STATEMENT_SAVEPOINT, config)
     if (read.copiesStdio) return client.query(config as pg.QueryConfig)
     if (read.parts !== undefined && !config.values?.length) {
       return runScript(client, config, read.parts, protect)
@@ -86,7 +83,8 @@ function alone(config: PgQueryConfig): PgQueryConfig {
  * A parameterless script, statement by statement (each alone in its message), with the results
  * pg returns for the whole text: one per statement. `protect`: in a savepoint, so a failure
  * undoes all of the script, as its implicit transaction would in production (one round trip
- * more per statement: scripts are seeds and migrations, not the hot path).
+ * more per statement: scripts are seeds and migrations, not the hot path); and like that
+ * transaction it has the constraint modes the schema declares, checked at its end.
  */
 async function runScript(
   client: pg.Client,
@@ -95,23 +93,38 @@ async function runScript(
   protect: boolean,
 ): Promise<pg.QueryResult[]> {
   const sp = STATEMENT_SAVEPOINT
-  if (protect) await client.query(`SAVEPOINT ${sp}`)
+  if (protect) await openScriptBlock(client)
   const results: pg.QueryResult[] = []
   try {
     for (const { text } of parts) {
+      noteSchemaChange(client, text)
       // A part ended the test's transaction: nothing more may run outside it (it would commit
       // for real). The sandbox begins a new one after this turn and reports TRANSACTION_COMMITTED.
       if (outsideTransaction(client) === true) return results
       results.push(await client.query(alone({ ...config, text }) as pg.QueryConfig))
     }
     if (outsideTransaction(client) === true) return results
-    // The deferred checks too, where the database has something deferrable (see protectedQuery).
-    if (protect) await client.query(releaseStatements(sp, hasDeferrable(client)).join('; '))
+    if (protect) await client.query(`${ALL_IMMEDIATE}; RELEASE SAVEPOINT ${sp}`)
   } catch (error) {
     if (protect) await repairScript(client, error)
     throw error
   }
   return results
+}
+
+/** The script's savepoint, with the declared modes (read again once if they were stale). */
+async function openScriptBlock(client: pg.Client): Promise<void> {
+  const sp = STATEMENT_SAVEPOINT
+  for (let attempt = 0; ; attempt++) {
+    const modes = await declaredModes(client)
+    try {
+      await client.query([`SAVEPOINT ${sp}`, ...modes].join('; '))
+      return
+    } catch (error) {
+      if (modes.length > 0) await repairScript(client, error)
+      if (attempt > 0 || !staleModes(client, error)) throw error
+    }
+  }
 }
 
 async function repairScript(client: pg.Client, error: unknown): Promise<void> {

@@ -2,11 +2,6 @@ import pg from 'pg'
 import { isConnectionLoss } from '../../ownership/connection-loss.js'
 import { SandboxError } from '../../ownership/errors.js'
 import { CARRIES_BEGIN, type PendingBegin, takePendingBegin } from './begin-ahead.js'
-import {
-  DEFERRED_CONSTRAINT_CHECKS,
-  DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE,
-  releaseStatements,
-} from './deferred-checks.js'
 import { canProtect, type PgQueryConfig } from './protectable.js'
 import { outsideTransaction } from './transaction-status.js'
 import { runUnnamed, SYNC } from './wire-frames.js'
@@ -25,7 +20,6 @@ export function protectedQuery(
   client: pg.Client,
   savepoint: string,
   config: PgQueryConfig,
-  options: ProtectOptions = {},
 ): Promise<pg.QueryResult> {
   if (!SAVEPOINT_NAME.test(savepoint)) {
     return Promise.reject(
@@ -45,7 +39,7 @@ export function protectedQuery(
   }
   return new Promise<pg.QueryResult>((resolve, reject) => {
     client.query(
-      new ProtectedQuery(client, savepoint, config, options, (error, result) =>
+      new ProtectedQuery(client, savepoint, config, (error, result) =>
         result ? resolve(result) : reject(error),
       ),
     )
@@ -54,16 +48,6 @@ export function protectedQuery(
     if (error instanceof Error) Error.captureStackTrace(error)
     throw error
   })
-}
-
-export interface ProtectOptions {
-  /**
-   * Check deferred constraints (and deferrable constraint triggers) before the RELEASE, as the
-   * statement's own transaction would at its COMMIT in production: a violation fails the
-   * statement and is undone with it. The check runs in a throwaway savepoint, so the
-   * transaction's constraint modes stay as they were. Four statements more in the same round trip.
-   */
-  checkDeferred?: boolean
 }
 
 const SAVEPOINT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -114,8 +98,8 @@ function pgInternals(): { Result: ResultConstructor; prepareValue: (value: unkno
 }
 
 // Results the server completes for one protected query (CommandComplete, or EmptyQuery for the
-// statement): SAVEPOINT's, the statement's, the deferred checks' (if asked for), RELEASE's; on an
-// owner's first statement (see begin-ahead.ts) the BEGIN's, the statement's, the checks'.
+// statement): SAVEPOINT's, the statement's, RELEASE's; on an owner's first statement (see
+// begin-ahead.ts) the BEGIN's and the statement's.
 
 /**
  * A pg Submittable: pg's Client writes it with submit() and hands it every backend message until
@@ -146,9 +130,8 @@ class ProtectedQuery {
   readonly #client: pg.Client
   readonly #savepoint: string
   readonly #config: PgQueryConfig
-  readonly #checkDeferred: boolean
-  /** How many results the server completes when everything ran. */
-  #all: number
+  /** How many results the server completes when everything ran: SAVEPOINT's, the statement's, RELEASE's. */
+  #all = 3
   /** The owner's BEGIN, sent first, in place of the savepoint. */
   #begin: PendingBegin | undefined
   /** Results before the statement's: SAVEPOINT's, or the owner's BEGIN's. */
@@ -163,14 +146,11 @@ class ProtectedQuery {
     client: pg.Client,
     savepoint: string,
     config: PgQueryConfig,
-    options: ProtectOptions,
     callback: (error: Error | null, result?: pg.QueryResult) => void,
   ) {
     this.#client = client
     this.#savepoint = savepoint
     this.#config = config
-    this.#checkDeferred = options.checkDeferred === true
-    this.#all = this.#checkDeferred ? 3 + DEFERRED_CONSTRAINT_CHECKS_BEFORE_RELEASE.length : 3
     this.callback = callback
     this._result = new Result(config.rowMode, config.types)
   }
@@ -205,12 +185,13 @@ class ProtectedQuery {
     }
 
     const begin = takePendingBegin(this.#client)
-    let frames = savepointFrames(this.#savepoint, this.#checkDeferred)
+    let frames = savepointFrames(this.#savepoint)
     if (begin) {
       this.#begin = begin
-      frames = { open: begin.frames, releaseAndSync: afterFirstStatement(this.#checkDeferred) }
+      // No RELEASE: the BEGIN stands for the savepoint.
+      frames = { open: begin.frames, releaseAndSync: SYNC }
       this.#statementAt = begin.count
-      this.#all = begin.count + 1 + (this.#checkDeferred ? DEFERRED_CONSTRAINT_CHECKS.length : 0)
+      this.#all = begin.count + 1
     }
     const { stream } = wire
     stream.cork?.()
@@ -350,7 +331,7 @@ class ProtectedQuery {
 interface SavepointFrames {
   /** SAVEPOINT's Parse/Bind/Execute, no Sync. */
   open: Buffer
-  /** The deferred checks' (if asked for) and RELEASE's Parse/Bind/Execute, and the Sync. */
+  /** RELEASE's Parse/Bind/Execute, and the Sync. */
   releaseAndSync: Buffer
 }
 
@@ -359,32 +340,21 @@ interface SavepointFrames {
  * straight in protocol v3 framing: per query that leaves the statement's own messages. Unnamed
  * statements, so nothing of ours outlives the query for a DEALLOCATE ALL to break.
  */
-function savepointFrames(savepoint: string, checkDeferred: boolean): SavepointFrames {
-  const key = checkDeferred ? `${savepoint} checked` : savepoint
-  let frames = framesBySavepoint.get(key)
+function savepointFrames(savepoint: string): SavepointFrames {
+  let frames = framesBySavepoint.get(savepoint)
   if (!frames) {
     if (framesBySavepoint.size >= 64) framesBySavepoint.clear()
-    const after = releaseStatements(savepoint, checkDeferred)
     frames = {
       open: runUnnamed(`SAVEPOINT ${savepoint}`),
-      releaseAndSync: Buffer.concat([...after.map(runUnnamed), SYNC]),
+      releaseAndSync: Buffer.concat([runUnnamed(`RELEASE SAVEPOINT ${savepoint}`), SYNC]),
     }
-    framesBySavepoint.set(key, frames)
+    framesBySavepoint.set(savepoint, frames)
   }
   return frames
 }
 
 const framesBySavepoint = new Map<string, SavepointFrames>()
 
-const FIRST_STATEMENT_END = {
-  unchecked: SYNC,
-  checked: Buffer.concat([...DEFERRED_CONSTRAINT_CHECKS.map(runUnnamed), SYNC]),
-}
-
-/** What follows an owner's first statement: no RELEASE (no savepoint), the checks in their own. */
-function afterFirstStatement(checkDeferred: boolean): Buffer {
-  return checkDeferred ? FIRST_STATEMENT_END.checked : FIRST_STATEMENT_END.unchecked
-}
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))

@@ -1,5 +1,6 @@
+import type pg from 'pg'
 import type { Refusal, TransactionSemantics } from '../../transactions/semantics.js'
-import { DEFERRED_CONSTRAINT_CHECKS } from './deferred-checks.js'
+import { ALL_IMMEDIATE, declaredModes, staleModes } from './constraint-modes.js'
 import { restoreSettingsStatement } from './local-settings.js'
 
 /** PostgreSQL's transaction behaviour, as the app transaction's state machine emulates it. */
@@ -12,7 +13,11 @@ export const postgresSemantics: TransactionSemantics = {
   savepointOutsideTransaction: 'refused',
   characteristicsInTransaction: 'allowed',
   readOnlySavepoints: true,
-  commitChecks: DEFERRED_CONSTRAINT_CHECKS,
+  commitChecks: [ALL_IMMEDIATE],
+  constraintModes: {
+    declared: (conn) => declaredModes(conn as pg.Client),
+    stale: (conn, error) => staleModes(conn as pg.Client, error),
+  },
   scriptsRunAsOneBlock: true,
   restoreSettings: restoreSettingsStatement,
   refusal: postgresRefusal,
