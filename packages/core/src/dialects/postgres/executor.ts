@@ -37,7 +37,9 @@ export const pgExecutor: StatementExecutor<pg.Client, PgQuery, unknown> = {
     if (typeof config.text !== 'string') return client.query(config as pg.QueryConfig)
     // Read here only for callers without the router (the driver's `statement`).
     const read = reading ?? readStatements(config.text, 'postgres')
-    if (protect && canProtect(config, read)) return protectedQuery(client, STATEMENT_SAVEPOINT, config)
+    if (protect && canProtect(config, read)) {
+      return protectedQuery(client, STATEMENT_SAVEPOINT, config)
+    }
     if (read.copiesStdio) return client.query(config as pg.QueryConfig)
     if (read.parts !== undefined && !config.values?.length) {
       return runScript(client, config, read.parts, protect)

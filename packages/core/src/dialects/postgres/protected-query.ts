@@ -355,7 +355,6 @@ function savepointFrames(savepoint: string): SavepointFrames {
 
 const framesBySavepoint = new Map<string, SavepointFrames>()
 
-
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }
