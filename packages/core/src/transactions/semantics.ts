@@ -66,6 +66,8 @@ export interface TransactionSemantics {
  * schema declares, read from the connection (once, then cached by the dialect).
  */
 export interface ConstraintModes {
+  /** Those statements if they are known for `conn` without a query; undefined otherwise. */
+  cached(conn: unknown): readonly string[] | undefined
   /** The statements that set them on `conn` (none where nothing is INITIALLY DEFERRED). */
   declared(conn: unknown): readonly string[] | Promise<readonly string[]>
   /**

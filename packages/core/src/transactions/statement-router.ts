@@ -28,6 +28,7 @@ import {
   explainTransactionBlockRefusal,
   isTransactionBlockRefusal,
 } from './transaction-block-errors.js'
+import { explainWaitingBegin } from './waiting-begin.js'
 
 /**
  * What a driver facade (pg, mysql2) tells the router about its queries: their text, how to run
@@ -218,9 +219,16 @@ export class StatementRouter<C, Q, R> {
       owner: caller.owner,
       joinScope: statement.kind !== 'begin',
     })
-    return turn instanceof Promise
-      ? turn.then((routed) => this.#onTurn(routed, query, statement, reading, caller, openedAt))
-      : this.#onTurn(turn, query, statement, reading, caller, openedAt)
+    if (!(turn instanceof Promise)) {
+      return this.#onTurn(turn, query, statement, reading, caller, openedAt)
+    }
+    const waited = turn.then((routed) =>
+      this.#onTurn(routed, query, statement, reading, caller, openedAt),
+    )
+    if (statement.kind !== 'begin') return waited
+    return waited.catch((error: unknown) => {
+      throw explainWaitingBegin(error, this.#sandbox.name)
+    })
   }
 
   #onTurn(
@@ -432,17 +440,25 @@ export class StatementRouter<C, Q, R> {
    */
   async #rewrite(conn: C, plan: Extract<Plan, { action: 'rewrite' }>): Promise<void> {
     const executor = this.#executor
-    const modes = executor.semantics.constraintModes
+    const modes = plan.declaredModes ? executor.semantics.constraintModes : undefined
     for (let attempt = 0; ; attempt++) {
-      const declared = plan.declaredModes && modes ? await modes.declared(conn) : NO_MODES
+      const cached = modes ? modes.cached(conn) : NO_MODES
       try {
-        const statements = declared.length > 0 ? [...plan.statements, ...declared] : plan.statements
+        if (cached === undefined) {
+          // Not known: read them where the plan's statements leave a transaction that can run a
+          // query. Before them the app's may be aborted (a COMMIT AND CHAIN of a failed one).
+          await executor.control(conn, plan.statements)
+          const declared = await modes!.declared(conn)
+          if (declared.length > 0) await executor.control(conn, [...declared])
+          return
+        }
+        const statements = cached.length > 0 ? [...plan.statements, ...cached] : plan.statements
         await executor.control(conn, statements)
         return
       } catch (error) {
         if (plan.onFailure.length > 0) await executor.control(conn, plan.onFailure)
-        const retry = attempt === 0 && declared.length > 0 && plan.onFailure.length > 0
-        if (!retry || !modes!.stale(conn, error)) throw error
+        const retry = attempt === 0 && modes !== undefined && plan.onFailure.length > 0
+        if (!retry || !modes.stale(conn, error)) throw error
       }
     }
   }

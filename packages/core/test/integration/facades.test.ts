@@ -109,6 +109,26 @@ describe.each(DIALECTS.map((make) => [make().name, make] as const))('facade on %
     ).toBe(true)
   })
 
+  test('a BEGIN waiting for an open app transaction of its own owner says so, and the ways out', async () => {
+    const { s, pool } = setup({ queueTimeout: 300 })
+    await s.run(async () => {
+      const outer = await pool.lease()
+      await outer.query('BEGIN')
+      await insert(outer)
+      // In production a second pooled connection; here the owner's one, held by `outer`.
+      const inner = await pool.lease()
+      const error = await inner.query('BEGIN').catch((e: unknown) => e)
+      inner.release()
+      expect(error).toMatchObject({ code: 'QUEUE_TIMEOUT' })
+      expect((error as Error).message).toMatch(
+        /held by an app transaction of owner .* that has not ended\. If this BEGIN runs inside that transaction's callback it waits for itself.*runTransactionCallback\(\).*a-root-transaction-inside-an-open-one/s,
+      )
+      await outer.query('ROLLBACK')
+      outer.release()
+      expect(await names(pool)).toEqual([])
+    })
+  })
+
   test('queries through the pool go to the owner’s connection', async () => {
     const { s, pool } = setup()
     await s.run(async () => {

@@ -99,6 +99,31 @@ describe('PostgreSQL constraint modes', () => {
     })
   })
 
+  test('COMMIT AND CHAIN of a failed app transaction after DDL: the modes are read once the rollback ran, as production chains', async () => {
+    await sandbox.run(async () => {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        // DDL in the test makes the cached modes old: the chain has to read them again.
+        await client.query('create temp table sandbox_chain_ddl (n int) on commit drop')
+        await expect(client.query('select * from sandbox_no_such_table')).rejects.toMatchObject({
+          code: '42P01',
+        })
+        // Production: the failed transaction is rolled back and a new one begins.
+        await client.query('COMMIT AND CHAIN')
+        await parent(`${tag}-chained`, client)
+        const { rows } = await client.query(
+          'select count(*)::int as n from sandbox_parents where id = $1',
+          [`${tag}-chained`],
+        )
+        expect(rows[0].n).toBe(1)
+        await client.query('ROLLBACK')
+      } finally {
+        client.release()
+      }
+    })
+  })
+
   test('a parameterless script outside an app transaction is one block with the declared modes: checked at its end', async () => {
     await sandbox.run(async () => {
       await pool.query(

@@ -70,11 +70,16 @@ let generation = 0
  * first app BEGIN), then cached until DDL is seen.
  */
 export function declaredModes(client: pg.Client): readonly string[] | Promise<readonly string[]> {
+  return cachedModes(client) ?? readDeclaredModes(client)
+}
+
+/** The declared modes if they are known and current for `client`, without reading them. */
+export function cachedModes(client: pg.Client): readonly string[] | undefined {
   const declared = declaredOn.get(client)
   if (declared && declared.generation === generation && !changingSchema.has(client)) {
     return declared.statements
   }
-  return readDeclaredModes(client)
+  return undefined
 }
 
 async function readDeclaredModes(client: pg.Client): Promise<readonly string[]> {

@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import type { Refusal, TransactionSemantics } from '../../transactions/semantics.js'
-import { ALL_IMMEDIATE, declaredModes, staleModes } from './constraint-modes.js'
+import { ALL_IMMEDIATE, cachedModes, declaredModes, staleModes } from './constraint-modes.js'
 import { restoreSettingsStatement } from './local-settings.js'
 
 /** PostgreSQL's transaction behaviour, as the app transaction's state machine emulates it. */
@@ -15,6 +15,7 @@ export const postgresSemantics: TransactionSemantics = {
   readOnlySavepoints: true,
   commitChecks: [ALL_IMMEDIATE],
   constraintModes: {
+    cached: (conn) => cachedModes(conn as pg.Client),
     declared: (conn) => declaredModes(conn as pg.Client),
     stale: (conn, error) => staleModes(conn as pg.Client, error),
   },
